@@ -1,0 +1,1 @@
+"""supervision-intake: answers supervision applications that schools send by e-mail."""

@@ -1,0 +1,5 @@
+"""`python -m intake` runs the command line."""
+
+from intake.cli import main
+
+raise SystemExit(main())

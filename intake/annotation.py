@@ -1,0 +1,115 @@
+"""The annotated copy: the school's own workbook with each faulty cell marked and explained."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from intake.formats import Format, Limits, sniff
+from intake.model import Decision, Finding, Severity
+from intake.sheets import open_sheets
+
+_FILLS = {
+    Severity.ERROR: PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE"),
+    Severity.WARNING: PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C"),
+}
+_SEVERITY_WORDS = {Severity.ERROR: "Kļūda", Severity.WARNING: "Brīdinājums"}
+_AUTHOR = "IKVD supervīziju pieteikumi"
+SUMMARY_SHEET = "Piezīmes"
+
+
+def annotate_workbook(content: bytes, decision: Decision, *, limits: Limits) -> bytes | None:
+    """An .xlsx copy with findings marked, or None when the file could not be read at all."""
+    sniffed = sniff(content, decision.file, limits)
+    if sniffed.format is None or decision.sheet is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if sniffed.format is Format.XLSX:
+            book = openpyxl.load_workbook(io.BytesIO(content), keep_vba=False, keep_links=False,
+                                          rich_text=False)
+        else:
+            book = _copy_of_sheet(content, sniffed.format, decision.sheet, limits)
+    sheet = book[decision.sheet] if decision.sheet in book.sheetnames else None
+    if sheet is not None:
+        for finding in decision.findings:
+            _mark(sheet, finding)
+    _add_summary(book, decision)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _copy_of_sheet(content: bytes, fmt: Format, name: str, limits: Limits) -> openpyxl.Workbook:
+    """Formats openpyxl cannot write back (.xls, .ods, .csv) become an .xlsx of the list's sheet."""
+    book = openpyxl.Workbook()
+    target = book.active
+    target.title = name[:31]
+    source = next(s for s in open_sheets(content, fmt, has_formulas=False, limits=limits)
+                  if s.name == name)
+    for number, values in source.rows:
+        for column, value in enumerate(values, start=1):
+            if value not in (None, ""):
+                _set_text(target.cell(number, column), value)
+    return book
+
+
+def _mark(sheet: Worksheet, finding: Finding) -> None:
+    if finding.row is None:
+        return
+    cell = sheet.cell(finding.row, finding.column or 1)
+    note = f"{_SEVERITY_WORDS[finding.severity]}: {finding.message}"
+    if finding.hint:
+        note += f"\n\n{finding.hint}"
+    if cell.comment is not None and cell.comment.author == _AUTHOR:
+        note = f"{cell.comment.text}\n\n{note}"
+    if cell.fill != _FILLS[Severity.ERROR]:
+        cell.fill = _FILLS[finding.severity]
+    cell.comment = Comment(note, _AUTHOR, width=360, height=160)
+
+
+def _add_summary(book: openpyxl.Workbook, decision: Decision) -> None:
+    summary = book.create_sheet(_unique_title(book, SUMMARY_SHEET), 0)
+    verdict = "Saraksts pieņemts." if decision.accepted else (
+        "Saraksts nav pieņemts: lūdzu, izlabojiet sarkanās šūnas un nosūtiet failu vēlreiz.")
+    _set_text(summary.cell(1, 1), verdict)
+    summary.cell(1, 1).font = Font(bold=True, size=13)
+    headers = ("Nr.", "Veids", "Lapa", "Šūna", "Atrastā vērtība", "Kas nav kārtībā", "Kā labot")
+    for column, title in enumerate(headers, start=1):
+        cell = summary.cell(3, column)
+        _set_text(cell, title)
+        cell.font = Font(bold=True)
+    for number, finding in enumerate(decision.findings, start=1):
+        row = 3 + number
+        where = finding.cell or (f"rinda {finding.row}" if finding.row else (
+            f"kolonna {finding.column_letter}" if finding.column else ""))
+        values = (number, _SEVERITY_WORDS[finding.severity], finding.sheet or "", where,
+                  finding.value or "", finding.message, finding.hint)
+        for column, value in enumerate(values, start=1):
+            cell = summary.cell(row, column)
+            _set_text(cell, value)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        summary.cell(row, 2).fill = _FILLS[finding.severity]
+    for letter, width in zip("ABCDEFG", (5, 13, 14, 10, 24, 60, 60), strict=True):
+        summary.column_dimensions[letter].width = width
+    summary.freeze_panes = "A4"
+    book.active = 0
+
+
+def _set_text(cell: object, value: object) -> None:
+    """Write a value as data: text that looks like a formula stays text (no formula injection)."""
+    cell.value = value  # type: ignore[attr-defined]
+    if isinstance(value, str):
+        cell.data_type = "s"  # type: ignore[attr-defined]
+
+
+def _unique_title(book: openpyxl.Workbook, title: str) -> str:
+    candidate, number = title, 2
+    while candidate in book.sheetnames:
+        candidate, number = f"{title} {number}", number + 1
+    return candidate

@@ -1,0 +1,82 @@
+"""The blank participant list a school fills in: header, dropdowns, instructions in Latvian."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from intake.config import Programme
+
+LIST_SHEET = "Saraksts"
+HEADER_ROW = 4
+HEADERS = ("Nr.", "Vārds", "Uzvārds", "Amats", "Amata kategorija", "E-pasts", "Grupa")
+CATEGORIES = ("pedagogs", "vadītājs")
+ROWS = 40
+
+_INSTRUCTIONS = (
+    "Kā aizpildīt dalībnieku sarakstu",
+    "",
+    "1. Lapā «Saraksts» 2. rindā ierakstiet izglītības iestādes pilno nosaukumu (kā Valsts "
+    "izglītības informācijas sistēmā) vai tās reģistrācijas numuru.",
+    "2. Katru dalībnieku ierakstiet savā rindā: vārdu, uzvārdu, amatu un darba e-pasta adresi.",
+    "3. Kolonnā «Amata kategorija» izvēlieties «vadītājs» (direktors, direktora vietnieks, "
+    "metodiķis, pirmsskolas iestādes vadītājs) vai «pedagogs». Vadītāji un pedagogi supervīzijā "
+    "nav vienā grupā.",
+    "4. Kolonna «Grupa» nav obligāta. Ja to neaizpildāt, grupas (katrā ne vairāk kā {max} "
+    "dalībnieku) izveidosim paši. Ja aizpildāt, ierakstiet grupas numuru katram dalībniekam.",
+    "5. Personas kodus nenorādiet: supervīzijai tie nav vajadzīgi.",
+    "6. Saglabājiet failu .xlsx formātā un nosūtiet to programmas e-pasta adresei, e-pasta tēmā "
+    "norādot iestādes nosaukumu. Atbildi saņemsiet e-pastā.",
+    "",
+    "Programma: {title}",
+)
+
+
+def make_blank_list(programme: Programme) -> bytes:
+    """The template as .xlsx bytes; filled in, it passes the reader and the rules."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = LIST_SHEET
+    sheet["A1"] = "Dalībnieku saraksts supervīzijai"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"] = "Izglītības iestāde:"
+    sheet["A2"].font = Font(bold=True)
+    sheet.merge_cells("B2:F2")
+    sheet["B2"].fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
+    thin = Side(style="thin", color="999999")
+    for column, title in enumerate(HEADERS, start=1):
+        cell = sheet.cell(HEADER_ROW, column, title)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+        cell.alignment = Alignment(horizontal="center")
+        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+    for number in range(1, ROWS + 1):
+        sheet.cell(HEADER_ROW + number, 1, number)
+    first, last = HEADER_ROW + 1, HEADER_ROW + ROWS
+    category = DataValidation(type="list", formula1=f'"{",".join(CATEGORIES)}"', allow_blank=True,
+                              showErrorMessage=True, errorTitle="Amata kategorija",
+                              error="Izvēlieties «pedagogs» vai «vadītājs».")
+    category.add(f"E{first}:E{last}")
+    groups = ",".join(str(n) for n in range(1, 21))
+    group = DataValidation(type="list", formula1=f'"{groups}"', allow_blank=True,
+                           showErrorMessage=True, errorTitle="Grupa",
+                           error="Izvēlieties grupas numuru vai atstājiet tukšu.")
+    group.add(f"G{first}:G{last}")
+    sheet.add_data_validation(category)
+    sheet.add_data_validation(group)
+    for letter, width in zip("ABCDEFG", (5, 18, 22, 34, 18, 32, 8), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = f"A{first}"
+    help_sheet = book.create_sheet("Norādījumi")
+    for row, line in enumerate(_INSTRUCTIONS, start=1):
+        text = line.format(max=programme.max_group_size, title=programme.title)
+        cell = help_sheet.cell(row, 1, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    help_sheet["A1"].font = Font(bold=True, size=13)
+    help_sheet.column_dimensions["A"].width = 110
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,154 @@
+"""Settings and programmes: TOML files plus environment overrides, read once into frozen values."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from intake.errors import ConfigError
+from intake.formats import Limits
+
+
+class SplitPolicy(StrEnum):
+    BALANCED = "balanced"  # 23 -> 8, 8, 7 (R4)
+    FILL = "fill"  # 23 -> 10, 10, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A programme's rule parameters (R1, R3–R7, R10, R12): data, not code."""
+
+    name: str
+    title: str
+    max_group_size: int = 10
+    min_group_size: int = 0
+    leaders_apart: bool = True
+    split_policy: SplitPolicy = SplitPolicy.BALANCED
+    one_supervision_per_educator: bool = False
+    registry_match_required: bool = True
+    open_from: date | None = None
+    open_until: date | None = None
+    target_supervisions: int | None = None  # R7
+    supervision_cap: int | None = None  # R7, optional: wait-list beyond it
+    min_supervisions_per_institution: int | None = None  # R6
+
+    def is_open(self, today: date) -> bool:
+        return (self.open_from is None or today >= self.open_from) and (
+            self.open_until is None or today <= self.open_until)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service needs to know, validated once at start."""
+
+    config_dir: Path
+    default_programme: str
+    programmes: Mapping[str, Programme]
+    state_dir: Path
+    database_url: str
+    templates_dir: Path
+    limits: Limits = field(default_factory=Limits)
+
+    def programme(self, name: str | None) -> Programme:
+        wanted = name or self.default_programme
+        try:
+            return self.programmes[wanted]
+        except KeyError:
+            known = ", ".join(sorted(self.programmes))
+            raise ConfigError(f"unknown programme {wanted!r}; configured: {known}") from None
+
+
+def resource_dir(name: str) -> Path:
+    """`templates` or `config`: inside an installed wheel, or at the top of a source checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_resources" / name, package.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"cannot find the bundled {name}/ directory")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `INTAKE_CONFIG` (or the bundled config/intake.toml) and apply environment overrides."""
+    env = os.environ if environ is None else environ
+    path = Path(env["INTAKE_CONFIG"]) if env.get("INTAKE_CONFIG") else (
+        resource_dir("config") / "intake.toml")
+    raw = _read_toml(path)
+    base = path.parent
+    programmes_dir = base / str(raw.get("programmes_dir", "programmes"))
+    programmes = load_programmes(programmes_dir)
+    state_dir = Path(env.get("INTAKE_STATE_DIR") or str(raw.get("state_dir", "var")))
+    if not state_dir.is_absolute():
+        state_dir = Path.cwd() / state_dir
+    database_url = env.get("INTAKE_DATABASE_URL") or str(
+        raw.get("database_url") or f"sqlite:///{state_dir / 'intake.sqlite3'}")
+    templates = raw.get("templates_dir")
+    settings = Settings(
+        config_dir=base,
+        default_programme=str(raw.get("default_programme", "national")),
+        programmes=programmes,
+        state_dir=state_dir,
+        database_url=database_url,
+        templates_dir=(base / str(templates)) if templates else resource_dir("templates"),
+        limits=_limits(raw.get("limits", {}), path),
+    )
+    settings.programme(None)  # the default must exist
+    return settings
+
+
+def load_programmes(directory: Path) -> dict[str, Programme]:
+    if not directory.is_dir():
+        raise ConfigError(f"programmes directory {directory} does not exist")
+    programmes = {}
+    for path in sorted(directory.glob("*.toml")):
+        programme = parse_programme(_read_toml(path), path)
+        programmes[programme.name] = programme
+    if not programmes:
+        raise ConfigError(f"no programme files (*.toml) in {directory}")
+    return programmes
+
+
+def parse_programme(raw: Mapping[str, Any], path: Path) -> Programme:
+    known = {f.name for f in fields(Programme)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
+    try:
+        values = dict(raw)
+        if "split_policy" in values:
+            values["split_policy"] = SplitPolicy(values["split_policy"])
+        programme = Programme(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    for name in ("open_from", "open_until"):
+        value = getattr(programme, name)
+        if value is not None and not isinstance(value, date):
+            raise ConfigError(f"{path}: {name} must be a date such as 2026-09-01")
+    if not 1 <= programme.max_group_size <= 100 or programme.min_group_size < 0 or (
+            programme.min_group_size > programme.max_group_size):
+        raise ConfigError(f"{path}: group sizes must satisfy 0 <= min <= max, 1 <= max <= 100")
+    return programme
+
+
+def _limits(raw: object, path: Path) -> Limits:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [limits] must be a table")
+    try:
+        return Limits(**raw)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: [limits]: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

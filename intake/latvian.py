@@ -1,0 +1,82 @@
+"""Facts of the Latvian language the rules need: normalising, folding, the alphabet, personal codes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+LATVIAN_LETTERS = frozenset("aābcčdeēfgģhiījkķlļmnņoprsštuūvzž")
+
+_SPACES = re.compile(r"\s+")
+# "Vīķe - Freiberga", "Vīķe -Freiberga", "Vīķe–Freiberga": one hyphen, no spaces.
+_HYPHEN = re.compile(r"\s*[-‐‑‒–—]\s*")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalise(text: str) -> str:
+    """NFC, no control characters, single spaces, trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, words separated by single spaces: for matching headers and names."""
+    return _NOT_WORD.sub(" ", strip_diacritics(text.casefold())).strip()
+
+
+def fold_key(text: str) -> str:
+    """Like `fold`, without spaces or hyphens: `Vīķe - Freiberga` and `VIKE-FREIBERGA` are one key."""
+    return fold(text).replace(" ", "")
+
+
+def tidy_name(text: str) -> str:
+    """One spelling of a name: hyphens without spaces, ALL CAPS or all lower case turned to Title Case."""
+    text = _HYPHEN.sub("-", normalise(text))
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) > 1 and (text.isupper() or text.islower()):
+        text = "-".join(
+            " ".join(word[:1].upper() + word[1:].lower() for word in part.split(" "))
+            for part in text.split("-")
+        )
+    return text
+
+
+def foreign_letters(text: str) -> str:
+    """The letters in `text` that are not in the Latvian alphabet, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for ch in text.casefold():
+        if ch.isalpha() and ch not in LATVIAN_LETTERS:
+            seen[ch] = None
+    return "".join(seen)
+
+
+# Old format DDMMYY-CNNNZ (C: century 0=1800s, 1=1900s, 2=2000s); new format since 1 July 2017:
+# "32" to "39" followed by nine digits, no date in it.
+_PERSONAL_CODE = re.compile(r"(?<!\d)(\d{6})\s*-?\s*(\d{5})(?!\d)")
+_WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def is_personal_code(text: str) -> bool:
+    """Whether `text` holds a Latvian personal code in either format (checksum and date checked)."""
+    match = _PERSONAL_CODE.search(text)
+    if not match:
+        return False
+    digits = match.group(1) + match.group(2)
+    if digits[0] == "3" and digits[1] in "23456789":
+        return True
+    day, month, year, century = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), digits[6]
+    if century not in "012":
+        return False
+    try:
+        date(1800 + 100 * int(century) + year, month, day)
+    except ValueError:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:10], _WEIGHTS, strict=True))
+    return (1101 - total) % 11 % 10 == int(digits[10])

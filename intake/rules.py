@@ -1,0 +1,405 @@
+"""Decides a participant list by the programme rules (R1, R3–R5, R9–R12): values in, a Decision out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+
+from email_validator import EmailNotValidError, validate_email
+
+from intake.config import Programme, SplitPolicy
+from intake.latvian import fold, fold_key, foreign_letters, tidy_name
+from intake.model import (
+    CellText,
+    Decision,
+    Field,
+    Finding,
+    Group,
+    GroupKind,
+    ListRow,
+    Participant,
+    ParticipantList,
+    Role,
+    Severity,
+)
+from intake.positions import classify_category, classify_position
+from intake.registry import InstitutionIndex, name_key
+
+_NAME_SYMBOLS = re.compile(r"[^\w\s\-'’.]|_")
+_LABELS = {
+    Field.FIRST_NAME: "Vārds", Field.LAST_NAME: "Uzvārds", Field.FULL_NAME: "Vārds, uzvārds",
+    Field.FULL_NAME_REVERSED: "Uzvārds, vārds", Field.POSITION: "Amats", Field.EMAIL: "E-pasts",
+    Field.GROUP: "Grupa", Field.CATEGORY: "Amata kategorija",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Circumstances:
+    """What the decision depends on besides the list itself."""
+
+    programme: Programme
+    today: date
+    registered: Mapping[str, str] | None = None  # person key -> application number (R5)
+    registry: InstitutionIndex | None = None  # None: a named institution is taken as given (R10)
+    institution_hint: str | None = None  # named in the mail's subject or body
+    require_institution: bool = False  # in mail, an application must name its institution
+
+
+def person_keys(first_name: str, last_name: str, email: str, institution: str | None) -> tuple[str, ...]:
+    """R5: the same person is the same folded name at the same institution, or the same e-mail."""
+    keys = [f"email:{email.casefold()}"] if email else []
+    if institution:
+        keys.append(f"name:{fold_key(first_name)}|{fold_key(last_name)}|{name_key(institution)}")
+    return tuple(keys)
+
+
+def decide(plist: ParticipantList, circumstances: Circumstances) -> Decision:
+    """The verdict on one list, with every finding and the groups it forms."""
+    programme = circumstances.programme
+    notes = _Notes(plist)
+    notes.findings.extend(plist.findings)
+    if not plist.is_readable:
+        return Decision(plist.file, None, programme.name, (), tuple(notes.findings), plist.sheet)
+    if not programme.is_open(circumstances.today):
+        notes.add(Severity.ERROR, "programme.closed", _closed_message(programme),
+                  "Lūdzu, iesniedziet pieteikumu programmas pieteikšanās laikā.")
+    institution = _check_institution(plist, circumstances, notes)
+    _check_columns(plist, notes)
+    participants = [p for row in plist.rows if (p := _participant(row, plist, notes))]
+    if not participants and not notes.has_errors():
+        notes.add(Severity.ERROR, "list.empty", "Sarakstā nav neviena dalībnieka.",
+                  "Lūdzu, ierakstiet katru dalībnieku savā rindā zem kolonnu nosaukumiem.")
+    _check_duplicates(participants, institution, circumstances, notes)
+    groups = _form_groups(participants, plist, programme, notes)
+    return Decision(plist.file, institution, programme.name, groups, tuple(notes.findings),
+                    plist.sheet)
+
+
+class _Notes:
+    """Collects findings with the list's file and sheet filled in."""
+
+    def __init__(self, plist: ParticipantList) -> None:
+        self.plist = plist
+        self.findings: list[Finding] = []
+
+    def add(self, severity: Severity, code: str, message: str, hint: str = "", *,
+            cell: CellText | None = None, field: Field | None = None, row: int | None = None,
+            value: str | None = None) -> None:
+        column = self.plist.column_for(field) if field else None
+        self.findings.append(Finding(
+            severity, code, message, hint, file=self.plist.file, sheet=self.plist.sheet,
+            row=cell.row if cell else row,
+            column=cell.column if cell else (column.index if column else None),
+            value=cell.text if cell and value is None else value,
+            column_title=column.title if column else None))
+
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def _closed_message(programme: Programme) -> str:
+    start = programme.open_from.strftime("%d.%m.%Y.") if programme.open_from else None
+    end = programme.open_until.strftime("%d.%m.%Y.") if programme.open_until else None
+    period = " ".join(p for p in (f"no {start}" if start else "", f"līdz {end}" if end else "") if p)
+    return f"Pieteikumus programmai «{programme.title}» pieņem {period}; šobrīd pieteikšanās nenotiek."
+
+
+def _check_institution(plist: ParticipantList, circumstances: Circumstances,
+                       notes: _Notes) -> str | None:
+    named = plist.institution
+    text = named.text if named else circumstances.institution_hint
+    if not text:
+        if circumstances.require_institution:
+            notes.add(Severity.ERROR, "institution.missing", "Nav norādīta izglītības iestāde.",
+                      "Lūdzu, ierakstiet iestādes nosaukumu sarakstā virs tabulas "
+                      "(«Izglītības iestāde: …») vai e-pasta tēmā.")
+        return None
+    registry = circumstances.registry
+    if registry is None:
+        return text
+    for candidate in (text, circumstances.institution_hint):
+        found = registry.match(candidate) if candidate else None
+        if found:
+            return found.name
+    severity = Severity.ERROR if circumstances.programme.registry_match_required else Severity.WARNING
+    notes.add(severity, "institution.unknown",
+              f"Izglītības iestāde «{text}» nav atrasta izglītības iestāžu reģistrā.",
+              "Lūdzu, norādiet iestādes pilno nosaukumu tāpat kā Valsts izglītības informācijas "
+              "sistēmā vai tās 10 ciparu reģistrācijas numuru.", cell=named, value=text)
+    return text
+
+
+def _check_columns(plist: ParticipantList, notes: _Notes) -> None:
+    fields = {c.field for c in plist.columns}
+    has_full = bool(fields & {Field.FULL_NAME, Field.FULL_NAME_REVERSED})
+    missing = [f for f in (Field.FIRST_NAME, Field.LAST_NAME) if f not in fields and not has_full]
+    missing += [f for f in (Field.POSITION, Field.EMAIL) if f not in fields]
+    for field in missing:
+        notes.add(Severity.ERROR, "column.missing",
+                  f"Sarakstā nav kolonnas «{_LABELS[field]}».",
+                  f"Lūdzu, pievienojiet kolonnu «{_LABELS[field]}» un aizpildiet to katram "
+                  "dalībniekam (kā pievienotajā veidlapā).")
+
+
+def _participant(row: ListRow, plist: ParticipantList, notes: _Notes) -> Participant | None:
+    values = row.values
+    first, last = _names(row, plist, notes)
+    position = values.get(Field.POSITION)
+    email = _email(values.get(Field.EMAIL), notes)
+    for field, cell in ((Field.POSITION, position), (Field.EMAIL, values.get(Field.EMAIL))):
+        if cell is None and plist.column_for(field):
+            notes.add(Severity.ERROR, "field.missing",
+                      f"Nav aizpildīta kolonna «{_LABELS[field]}».",
+                      _MISSING_HINTS[field], field=field, row=row.row)
+    role = _role(position, values.get(Field.CATEGORY), notes)
+    if first is None or last is None:
+        return None
+    group = values.get(Field.GROUP)
+    return Participant(row.row, first, last, position.text if position else "", email or "", role,
+                       group.text if group else None)
+
+
+_MISSING_HINTS = {
+    Field.FIRST_NAME: "Lūdzu, ierakstiet dalībnieka vārdu.",
+    Field.LAST_NAME: "Lūdzu, ierakstiet dalībnieka uzvārdu.",
+    Field.POSITION: "Lūdzu, ierakstiet dalībnieka amatu, piemēram, «sākumskolas skolotāja» vai "
+                    "«direktora vietniece izglītības jomā».",
+    Field.EMAIL: "Lūdzu, ierakstiet dalībnieka e-pasta adresi, uz kuru nosūtīt uzaicinājumu.",
+}
+
+
+def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | None, str | None]:
+    values = row.values
+    for field in (Field.FULL_NAME, Field.FULL_NAME_REVERSED):
+        cell = values.get(field)
+        if cell is None:
+            continue
+        if not _check_name(cell, notes):
+            return None, None
+        words = tidy_name(cell.text.replace(",", " ")).split()
+        if len(words) < 2:
+            notes.add(Severity.ERROR, "name.incomplete",
+                      f"Kolonnā «{_LABELS[field]}» ir tikai viens vārds.",
+                      "Lūdzu, ierakstiet gan vārdu, gan uzvārdu, piemēram, «Anna Bērziņa».",
+                      cell=cell, field=field)
+            return None, None
+        if field is Field.FULL_NAME_REVERSED or "," in cell.text:
+            return " ".join(words[1:]), words[0]
+        return " ".join(words[:-1]), words[-1]
+    full = plist.column_for(Field.FULL_NAME) or plist.column_for(Field.FULL_NAME_REVERSED)
+    if full and values.get(Field.FIRST_NAME) is None and values.get(Field.LAST_NAME) is None:
+        notes.add(Severity.ERROR, "field.missing", f"Nav aizpildīta kolonna «{_LABELS[full.field]}».",
+                  "Lūdzu, ierakstiet dalībnieka vārdu un uzvārdu.", field=full.field, row=row.row)
+        return None, None
+    names: list[str | None] = []
+    for field in (Field.FIRST_NAME, Field.LAST_NAME):
+        cell = values.get(field)
+        if cell is None:
+            if plist.column_for(field):
+                notes.add(Severity.ERROR, "field.missing",
+                          f"Nav aizpildīta kolonna «{_LABELS[field]}».", _MISSING_HINTS[field],
+                          field=field, row=row.row)
+            names.append(None)
+        else:
+            names.append(tidy_name(cell.text) if _check_name(cell, notes) else None)
+    return names[0], names[1]
+
+
+def _check_name(cell: CellText, notes: _Notes) -> bool:
+    """Whether a name can be used; digits and symbols are errors, foreign letters a warning."""
+    field = _field_of(cell, notes.plist)
+    if any(ch.isdigit() for ch in cell.text):
+        notes.add(Severity.ERROR, "name.digits", "Vārdā vai uzvārdā ir cipari.",
+                  "Lūdzu, ierakstiet tikai vārdu un uzvārdu (burtus); numuru, datumu vai kodu "
+                  "ierakstiet citā kolonnā vai izdzēsiet.", cell=cell, field=field)
+        return False
+    if _NAME_SYMBOLS.search(cell.text):
+        notes.add(Severity.ERROR, "name.symbols", "Vārdā vai uzvārdā ir zīmes, kas nav burti.",
+                  "Vārdā un uzvārdā drīkst būt tikai burti, defise (dubultuzvārdam, piemēram, "
+                  "«Vīķe-Freiberga») un atstarpe.", cell=cell, field=field)
+        return False
+    foreign = foreign_letters(cell.text)
+    if foreign:
+        notes.add(Severity.WARNING, "name.foreign-letters",
+                  f"Vārdā vai uzvārdā ir burti, kas nav latviešu alfabētā: {', '.join(foreign)}.",
+                  "Ja tā ir pareizā rakstība (piemēram, ārzemju vārds), nekas nav jālabo; ja tā ir "
+                  "pārrakstīšanās kļūda, lūdzu, izlabojiet to.", cell=cell, field=field)
+    return True
+
+
+def _field_of(cell: CellText, plist: ParticipantList) -> Field | None:
+    return next((c.field for c in plist.columns if c.index == cell.column), None)
+
+
+def _email(cell: CellText | None, notes: _Notes) -> str | None:
+    if cell is None:
+        return None
+    try:
+        return validate_email(cell.text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        notes.add(Severity.ERROR, "email.invalid",
+                  f"«{cell.text}» nav derīga e-pasta adrese.", _email_hint(cell.text),
+                  cell=cell, field=Field.EMAIL)
+        return None
+
+
+def _email_hint(text: str) -> str:
+    if re.search(r"[,;\s]", text.strip()) and text.count("@") > 1:
+        return "Šūnā drīkst būt tikai viena adrese; katram dalībniekam ierakstiet savu adresi."
+    if text.count("@") == 0:
+        return "Adresē nav zīmes «@»; pareizi ir, piemēram, «vards.uzvards@skola.lv»."
+    if text.count("@") > 1:
+        return "Adresē drīkst būt tikai viena zīme «@», piemēram, «vards.uzvards@skola.lv»."
+    if re.search(r"\s", text):
+        return "Adresē nedrīkst būt atstarpju."
+    if foreign_letters(text) or re.search(r"[āčēģīķļņšūž]", text, re.IGNORECASE):
+        return "Adresē nedrīkst būt garumzīmju un mīkstinājuma zīmju (ā, č, ē …)."
+    local, _, domain = text.partition("@")
+    if "." not in domain:
+        return "Pēc zīmes «@» jābūt pilnam domēnam ar punktu, piemēram, «skola.lv»."
+    if ".." in text or local.endswith(".") or local.startswith(".") or domain.endswith("."):
+        return "Adresē nedrīkst būt divu punktu pēc kārtas vai punkta vārda sākumā vai beigās."
+    return "Lūdzu, pārbaudiet adresi; pareizi ir, piemēram, «vards.uzvards@skola.lv»."
+
+
+def _role(position: CellText | None, category: CellText | None, notes: _Notes) -> Role:
+    if category is not None:
+        role = classify_category(category.text)
+        if role is not Role.UNCLEAR:
+            return role
+    if position is None:
+        return Role.UNCLEAR
+    role = classify_position(position.text)
+    if role is Role.UNCLEAR:
+        notes.add(Severity.WARNING, "position.unclear",
+                  f"Pēc amata «{position.text}» nevar viennozīmīgi noteikt, vai dalībnieks ir "
+                  "iestādes vadītājs vai pedagogs; dalībnieks iekļauts pedagogu grupā, un programmas "
+                  "darbinieki to pārbaudīs.",
+                  "Ja dalībnieks ir direktors, vietnieks vai metodiķis, norādiet to kolonnā «Amata "
+                  "kategorija» (vadītājs), jo vadītāji un pedagogi supervīzijā nav vienā grupā.",
+                  cell=position, field=Field.POSITION)
+    return role
+
+
+def _check_duplicates(participants: Sequence[Participant], institution: str | None,
+                      circumstances: Circumstances, notes: _Notes) -> None:
+    seen: dict[str, Participant] = {}
+    registered = circumstances.registered or {}
+    for person in participants:
+        keys = person_keys(person.first_name, person.last_name, person.email, institution)
+        keys += (f"row:{fold_key(person.first_name)}|{fold_key(person.last_name)}",)
+        earlier = next((seen[k] for k in keys if k in seen), None)
+        name = f"{person.first_name} {person.last_name}"
+        if earlier:
+            notes.add(Severity.ERROR, "duplicate.in-list",
+                      f"Dalībnieks «{name}» sarakstā ir vēlreiz (pirmo reizi rindā {earlier.row}).",
+                      "Lūdzu, izdzēsiet lieko rindu; ja tie ir divi dažādi cilvēki, pārbaudiet "
+                      "vārdus un e-pasta adreses.", row=person.row, value=name,
+                      field=_name_field(notes.plist))
+        elif circumstances.programme.one_supervision_per_educator:
+            application = next((registered[k] for k in keys if k in registered), None)
+            if application:
+                notes.add(Severity.ERROR, "duplicate.registered",
+                          f"Dalībnieks «{name}» jau ir pieteikts pieteikumā {application}; "
+                          "programmā katrs pedagogs var piedalīties vienā supervīzijā.",
+                          "Lūdzu, izņemiet dalībnieku no saraksta.", row=person.row, value=name,
+                          field=_name_field(notes.plist))
+        for key in keys:
+            seen.setdefault(key, person)
+
+
+def _name_field(plist: ParticipantList) -> Field | None:
+    for field in (Field.FULL_NAME, Field.FULL_NAME_REVERSED, Field.FIRST_NAME):
+        if plist.column_for(field):
+            return field
+    return None
+
+
+def _form_groups(participants: Sequence[Participant], plist: ParticipantList,
+                 programme: Programme, notes: _Notes) -> tuple[Group, ...]:
+    if not participants:
+        return ()
+    if any(p.group_label for p in participants):
+        groups = _school_groups(participants, programme, notes)
+    else:
+        pools: list[list[Participant]] = [list(participants)]
+        if programme.leaders_apart:
+            pools = [[p for p in participants if p.role is Role.LEADER],
+                     [p for p in participants if p.role is not Role.LEADER]]
+        groups = tuple(
+            Group(_kind(chunk), tuple(chunk))
+            for pool in pools if pool
+            for chunk in split(pool, programme.max_group_size, programme.split_policy))
+    for number, group in enumerate(groups, start=1):
+        if len(group.participants) < programme.min_group_size:
+            notes.add(Severity.WARNING, "group.too-small",
+                      f"{number}. grupā ir {len(group.participants)} dalībnieki, bet programmā "
+                      f"grupā paredzēti vismaz {programme.min_group_size}.",
+                      "Programmas darbinieki sazināsies par grupas apvienošanu.",
+                      row=group.participants[0].row)
+    return groups
+
+
+def _kind(members: Sequence[Participant]) -> GroupKind:
+    return GroupKind.LEADERS if all(p.role is Role.LEADER for p in members) else GroupKind.EDUCATORS
+
+
+def _school_groups(participants: Sequence[Participant], programme: Programme,
+                   notes: _Notes) -> tuple[Group, ...]:
+    """R4: the school assigned the groups itself; check them instead of splitting."""
+    by_label: dict[str, list[Participant]] = {}
+    for person in participants:
+        if not person.group_label:
+            notes.add(Severity.ERROR, "group.missing",
+                      "Dalībniekam nav norādīta grupa, lai gan citiem dalībniekiem tā ir norādīta.",
+                      "Lūdzu, ierakstiet grupas numuru katram dalībniekam vai izdzēsiet visus "
+                      "grupu numurus, lai grupas sadalām mēs.", field=Field.GROUP, row=person.row)
+            continue
+        by_label.setdefault(_group_key(person.group_label), []).append(person)
+    groups = []
+    for members in by_label.values():
+        label = members[0].group_label
+        if len(members) > programme.max_group_size:
+            notes.add(Severity.ERROR, "group.too-large",
+                      f"Grupā «{label}» ir {len(members)} dalībnieki, bet grupā drīkst būt ne "
+                      f"vairāk kā {programme.max_group_size}.",
+                      "Lūdzu, sadaliet dalībniekus vairākās grupās (katrā ne vairāk kā "
+                      f"{programme.max_group_size}) vai izdzēsiet grupu numurus, lai grupas "
+                      "sadalām mēs.", field=Field.GROUP, row=members[programme.max_group_size].row,
+                      value=label)
+        leaders = [p for p in members if p.role is Role.LEADER]
+        if programme.leaders_apart and leaders and len(leaders) < len(members):
+            first_leader = leaders[0]
+            notes.add(Severity.ERROR, "group.mixed",
+                      f"Grupā «{label}» ir gan iestādes vadītāji, gan pedagogi; supervīzijas ētikas "
+                      "dēļ tie nevar būt vienā grupā.",
+                      "Lūdzu, ierakstiet vadītājiem (direktoram, vietniekiem, metodiķiem) citu "
+                      "grupas numuru nekā pedagogiem.", field=Field.GROUP, row=first_leader.row,
+                      value=label)
+        groups.append(Group(_kind(members), tuple(members), label))
+    return tuple(groups)
+
+
+def _group_key(label: str) -> str:
+    # `1`, `1.`, `1. grupa` and `Grupa 1` are one group.
+    return fold(label).replace("grupa", "").strip() or fold(label)
+
+
+def split(people: Sequence[Participant], limit: int,
+          policy: SplitPolicy = SplitPolicy.BALANCED) -> list[list[Participant]]:
+    """R4: at most `limit` per group; balanced 23 -> 8, 8, 7, or filled 23 -> 10, 10, 3."""
+    if not people:
+        return []
+    if policy is SplitPolicy.FILL:
+        return [list(people[i:i + limit]) for i in range(0, len(people), limit)]
+    count = ceil(len(people) / limit)
+    base, extra = divmod(len(people), count)
+    chunks, start = [], 0
+    for index in range(count):
+        size = base + (1 if index < extra else 0)
+        chunks.append(list(people[start:start + size]))
+        start += size
+    return chunks
