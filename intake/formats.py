@@ -15,6 +15,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 # An encrypted OOXML file is an OLE container whose directory names these streams (UTF-16LE).
 _ENCRYPTED_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 SAVE_AS_XLSX = (
     "Lūdzu, atveriet failu Excel vai LibreOffice Calc, izvēlieties «Saglabāt kā» "
@@ -118,10 +119,15 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
         refusal = _check_bomb(members, file, limits)
         if refusal:
             return refusal
+        declares_dtd, has_formulas = _inspect_parts(archive, members)
+        if declares_dtd:
+            return _refuse(file, "file.xml-entities",
+                           "Failā ir XML konstrukcijas (DTD un entītijas), ko izklājlapu programmas "
+                           "neraksta; drošības dēļ failu neatvērām.")
         if "xl/workbook.bin" in names:
             return Sniffed(Format.XLSB)
         if "xl/workbook.xml" in names:
-            return Sniffed(Format.XLSX, has_formulas=_has_formulas(archive, members))
+            return Sniffed(Format.XLSX, has_formulas=has_formulas)
         if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype")[:100]:
             return Sniffed(Format.ODS)
         if "word/document.xml" in names:
@@ -156,15 +162,22 @@ def _check_bomb(members: list[zipfile.ZipInfo], file: str, limits: Limits) -> Sn
     return None
 
 
-def _has_formulas(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> bool:
+def _inspect_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> tuple[bool, bool]:
+    """(declares a DTD, has formulas): one pass over the XML parts, already bounded in size."""
+    has_formulas = False
     for member in members:
-        if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
-            try:
-                if _FORMULA_TAG.search(archive.read(member)):
-                    return True
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-                return False  # the reader reports the damage
-    return False
+        if not member.filename.endswith((".xml", ".rels")):
+            continue
+        try:
+            data = archive.read(member)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            return False, False  # the reader reports the damage
+        # No spreadsheet program writes a DTD: one is an entity-expansion or XXE attempt.
+        if _DTD.search(data):
+            return True, False
+        if member.filename.startswith("xl/worksheets/") and _FORMULA_TAG.search(data):
+            has_formulas = True
+    return False, has_formulas
 
 
 def _is_image(head: bytes) -> bool:

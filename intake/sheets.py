@@ -7,6 +7,7 @@ import io
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from itertools import zip_longest
 from xml.etree.ElementTree import ParseError
@@ -38,6 +39,10 @@ class Sheet:
 class UnreadableWorkbook(Exception):
     """The file passed `sniff` but its reader could not make sense of it."""
 
+    def __init__(self, reason: str, *, encrypted: bool = False) -> None:
+        super().__init__(reason)
+        self.encrypted = encrypted
+
 
 # What openpyxl and calamine raise on damaged input; both parse untrusted bytes.
 _READ_ERRORS = (
@@ -49,32 +54,51 @@ _READ_ERRORS = (
 
 def open_sheets(content: bytes, fmt: Format, *, has_formulas: bool, limits: Limits) -> list[Sheet]:
     """The workbook's sheets in order; each `rows` iterator stops at the row limit."""
-    try:
+    with _translated_errors(), warnings.catch_warnings():
+        # openpyxl warns about extensions and validations it does not keep: not our concern.
+        warnings.simplefilter("ignore")
         if fmt is Format.XLSX:
             return _openpyxl_sheets(content, has_formulas=has_formulas, limits=limits)
         if fmt is Format.CSV:
             return [Sheet("CSV", False, _csv_rows(content, limits))]
         return _calamine_sheets(content, limits)
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Both readers parse untrusted bytes: whatever they raise on damage becomes one exception."""
+    try:
+        # openpyxl print()s about some damaged styles; stdout belongs to our command's output.
+        with redirect_stdout(io.StringIO()):
+            yield
+    except python_calamine.PasswordError as exc:
+        raise UnreadableWorkbook("encrypted", encrypted=True) from exc
     except _READ_ERRORS as exc:
         raise UnreadableWorkbook(type(exc).__name__) from exc
+    except BaseException as exc:
+        # calamine turns a Rust panic into pyo3's PanicException, which derives from BaseException.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise UnreadableWorkbook("PanicException") from exc
 
 
 def guarded(rows: Iterator[Row]) -> Iterator[Row]:
     """Rows are read lazily, so damage deep in a sheet surfaces while iterating: translate it."""
-    try:
-        yield from rows
-    except _READ_ERRORS as exc:
-        raise UnreadableWorkbook(type(exc).__name__) from exc
+    while True:
+        with _translated_errors(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+        yield row
 
 
 def _load_openpyxl(content: bytes, *, data_only: bool) -> openpyxl.Workbook:
-    with warnings.catch_warnings():
-        # openpyxl warns about extensions and data validation it does not keep: not our concern.
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(
-            io.BytesIO(content), read_only=True, data_only=data_only, keep_links=False,
-            keep_vba=False, rich_text=False,
-        )
+    return openpyxl.load_workbook(
+        io.BytesIO(content), read_only=True, data_only=data_only, keep_links=False,
+        keep_vba=False, rich_text=False,
+    )
 
 
 def _openpyxl_sheets(content: bytes, *, has_formulas: bool, limits: Limits) -> list[Sheet]:

@@ -35,11 +35,20 @@ def read_participant_list(content: bytes, file: str, *, limits: Limits) -> Parti
                              limits=limits)
         return _read_sheets(sheets, file, limits)
     except UnreadableWorkbook as exc:
-        return ParticipantList(file, findings=(Finding(
-            Severity.ERROR, "file.corrupt",
-            "Fails ir bojāts vai nav saglabāts kā izklājlapa, tāpēc to nevar nolasīt.",
-            "Lūdzu, atveriet failu savā datorā; ja tas atveras, saglabājiet to kā jaunu .xlsx "
-            f"failu un nosūtiet vēlreiz. ({exc})", file=file),))
+        return ParticipantList(file, findings=(_unreadable(exc, file),))
+
+
+def _unreadable(exc: UnreadableWorkbook, file: str) -> Finding:
+    if exc.encrypted:
+        return Finding(
+            Severity.ERROR, "file.encrypted",
+            "Fails ir aizsargāts ar paroli (šifrēts), tāpēc to nevar atvērt.",
+            "Lūdzu, noņemiet paroli, saglabājiet failu kā .xlsx un nosūtiet to vēlreiz.", file=file)
+    return Finding(
+        Severity.ERROR, "file.corrupt",
+        "Failu nevar nolasīt: tas ir bojāts, aizsargāts ar paroli vai nav saglabāts kā izklājlapa.",
+        "Lūdzu, atveriet failu savā datorā, noņemiet paroli, ja tāda ir, saglabājiet to kā jaunu "
+        ".xlsx failu un nosūtiet vēlreiz.", file=file)
 
 
 def _read_sheets(sheets: list[Sheet], file: str, limits: Limits) -> ParticipantList:

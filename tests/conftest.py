@@ -1,0 +1,86 @@
+"""Shared fixtures: builders for workbooks made in code, and the path to ../shared."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from intake.config import Programme
+from intake.formats import Limits
+
+FILES = Path(__file__).parent / "files"
+
+
+def make_workbook(rows: Sequence[Sequence[object]], *, title: str = "Saraksts",
+                  extra_sheets: Sequence[tuple[str, Sequence[Sequence[object]], str]] = ()) -> bytes:
+    """An .xlsx written by openpyxl: `rows` on the first sheet, then (title, rows, state) sheets."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    for name, sheet_rows, state in extra_sheets:
+        extra = book.create_sheet(name)
+        extra.sheet_state = state
+        for row in sheet_rows:
+            extra.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+HEADER = ("Nr.", "Vārds", "Uzvārds", "Amats", "E-pasts")
+
+
+def person(number: int, role: str = "skolotāja") -> tuple[object, ...]:
+    return (number, "Anna", f"Bērziņa{_letters(number)}", role,
+            f"dalibnieks{number}@skola.example.lv")
+
+
+def _letters(number: int) -> str:
+    # Distinct surnames that stay within the Latvian alphabet: 1 -> "a", 27 -> "ba" ...
+    alphabet = "abcdefghijklmnoprstuvz"
+    text = ""
+    while True:
+        number, rest = divmod(number, len(alphabet))
+        text = alphabet[rest] + text
+        if number == 0:
+            return text
+
+
+def personal_code(born: date, serial: str = "1000") -> str:
+    """A valid old-format personal code (DDMMYY-CNNNZ) computed here, not copied from anyone."""
+    century = {18: "0", 19: "1", 20: "2"}[born.year // 100]
+    digits = born.strftime("%d%m%y") + century + serial[:3]
+    weights = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = (1101 - sum(int(d) * w for d, w in zip(digits, weights, strict=True))) % 11 % 10
+    return f"{digits[:6]}-{digits[6:]}{check}"
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits()
+
+
+@pytest.fixture
+def programme() -> Programme:
+    return Programme(name="national", title="Supervīzijas Latvijas pedagogiem",
+                     one_supervision_per_educator=True)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared, as `.ci/run` sets INTAKE_SHARED_DIR; in CI its absence is an error, not a skip."""
+    value = os.environ.get("INTAKE_SHARED_DIR")
+    if value and Path(value).is_dir():
+        return Path(value)
+    message = "INTAKE_SHARED_DIR is not set to the shared/ folder (corpus, registry export)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
