@@ -1,0 +1,53 @@
+"""Every real-world sheet in ../shared/corpus/sheets is read or refused with a finding, in bounded time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from intake.formats import Limits
+from intake.workbook import read_participant_list
+
+# Generous for a 2-core machine under a test runner; the benchmark prints the real figures.
+TIME_BOUND_SECONDS = 5.0
+
+
+def corpus_sheets(shared: Path) -> list[Path]:
+    return sorted(p for p in (shared / "corpus" / "sheets").rglob("*") if p.is_file())
+
+
+def test_corpus_is_there(shared_dir):
+    assert len(corpus_sheets(shared_dir)) > 100
+
+
+def test_every_corpus_sheet_is_read_or_refused_with_a_finding(shared_dir):
+    limits = Limits()
+    outcomes = {}
+    for path in corpus_sheets(shared_dir):
+        started = time.perf_counter()
+        plist = read_participant_list(path.read_bytes(), path.name, limits=limits)
+        elapsed = time.perf_counter() - started
+        assert elapsed < TIME_BOUND_SECONDS, f"{path} took {elapsed:.1f} s"
+        # Read: a sheet was chosen. Refused: at least one finding says why, with a hint.
+        assert plist.sheet is not None or plist.findings, path
+        for finding in plist.findings:
+            assert finding.message and finding.hint, (path, finding.code)
+        outcomes[path.relative_to(shared_dir)] = [f.code for f in plist.findings]
+    # The hostile ones never get as far as a list.
+    hostile = {k: v for k, v in outcomes.items() if k.parts[2] in ("hostile", "encrypted")}
+    assert hostile and all(v for v in hostile.values()), hostile
+
+
+@pytest.mark.parametrize(("relative", "code"), [
+    ("encrypted/poi/protected_passtika.xlsx", "file.encrypted"),
+    ("hostile/poi/poc-xmlbomb.xlsx", "file.xml-entities"),
+    ("hostile/poi/poc-xmlbomb-empty.xlsx", "file.xml-entities"),
+    ("other_formats/test_files/minimal_112.numbers", "file.numbers"),
+    ("strings/test_files/large_strings.xlsx", "file.too-large-unpacked"),
+])
+def test_known_hostile_and_foreign_sheets_get_their_precise_finding(shared_dir, relative, code):
+    path = shared_dir / "corpus" / "sheets" / relative
+    plist = read_participant_list(path.read_bytes(), path.name, limits=Limits())
+    assert [f.code for f in plist.findings] == [code]
