@@ -30,7 +30,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
         result: int = args.run(args, settings)
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intake", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -159,7 +159,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
                           ("ogres-tehnikums.xlsx", make_faulty_list())):
         (folder / name).write_bytes(content)
         files.append(str(folder / name))
-    status = _validate(_parser().parse_args(["validate", *files, "--annotate", str(folder)]),
+    status = _validate(build_parser().parse_args(["validate", *files, "--annotate", str(folder)]),
                        settings)
     print(f"Sample lists and annotated copies are in {folder}")
     return EXIT_OK if status in (EXIT_OK, EXIT_REJECTED) else status
