@@ -51,7 +51,7 @@ def tidy_name(text: str) -> str:
 def foreign_letters(text: str) -> str:
     """The letters in `text` that are not in the Latvian alphabet, in order of first appearance."""
     seen: dict[str, None] = {}
-    for ch in text.casefold():
+    for ch in text.lower():  # not casefold: "ß" must stay "ß", not become "ss"
         if ch.isalpha() and ch not in LATVIAN_LETTERS:
             seen[ch] = None
     return "".join(seen)

@@ -14,7 +14,7 @@ from intake.model import Role
 # or a leader outside the pedagogical process.
 _UNCLEAR = re.compile(
     r"saimniecisk|administrativ|lietved|gramatved|bibliotek|sporta organizator"
-    r"|skolotaj\w* palig|pedagog\w* palig|aukl|medmas|arsts|ekonomist|jurist|informatik"
+    r"|skolotaj\w* palig|pedagog\w* palig|aukl|medmas|arsts|ekonomist|jurist|\binformatik(?:is|e)\b"
 )
 # A "vadītājs" of a club, ensemble or methodological commission is a teacher role.
 _TEACHING_HEAD = re.compile(

@@ -61,11 +61,20 @@ def municipality_of(address: str) -> str | None:
     return None
 
 
+_PRIVATE = re.compile(r"komercsabiedrib|biedrib|nodibinajum|fizisk|religisk|privato tiesibu"
+                      r"|^(sia|as)\b|\b(sia|as)$")
+_STATE = re.compile(r"ministrij|\bvalsts\b|atvasinata publiska persona|universitat")
+_MUNICIPAL = re.compile(r"\bdome\b|pasvaldib")
+
+
 def founder_kind(legal_status: str, founder: str) -> FounderKind:
-    text = fold(f"{legal_status} {founder}")
-    if re.search(r"\bministrij|\bvalsts\b|universitat|augstskol|akademij", text):
+    """Who founded the institution, from VIIS's legal status and its founder's name."""
+    status, who = fold(legal_status), fold(founder)
+    if _PRIVATE.search(status) or _PRIVATE.search(who):
+        return FounderKind.PRIVATE
+    if _STATE.search(status) or _STATE.search(who):
         return FounderKind.STATE
-    if re.search(r"\bdome\b|pasvaldib|novada|pilsetas|pagasta", text):
+    if _MUNICIPAL.search(status) or _MUNICIPAL.search(who):
         return FounderKind.MUNICIPAL
     return FounderKind.PRIVATE
 

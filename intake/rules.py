@@ -177,7 +177,7 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
         cell = values.get(field)
         if cell is None:
             continue
-        if not _check_name(cell, notes):
+        if not _check_name(cell, notes, cell.text.replace(",", " ")):  # "Bērziņa, Anna"
             return None, None
         words = tidy_name(cell.text.replace(",", " ")).split()
         if len(words) < 2:
@@ -208,20 +208,21 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
     return names[0], names[1]
 
 
-def _check_name(cell: CellText, notes: _Notes) -> bool:
+def _check_name(cell: CellText, notes: _Notes, text: str | None = None) -> bool:
     """Whether a name can be used; digits and symbols are errors, foreign letters a warning."""
     field = _field_of(cell, notes.plist)
-    if any(ch.isdigit() for ch in cell.text):
+    text = cell.text if text is None else text
+    if any(ch.isdigit() for ch in text):
         notes.add(Severity.ERROR, "name.digits", "Vārdā vai uzvārdā ir cipari.",
                   "Lūdzu, ierakstiet tikai vārdu un uzvārdu (burtus); numuru, datumu vai kodu "
                   "ierakstiet citā kolonnā vai izdzēsiet.", cell=cell, field=field)
         return False
-    if _NAME_SYMBOLS.search(cell.text):
+    if _NAME_SYMBOLS.search(text):
         notes.add(Severity.ERROR, "name.symbols", "Vārdā vai uzvārdā ir zīmes, kas nav burti.",
                   "Vārdā un uzvārdā drīkst būt tikai burti, defise (dubultuzvārdam, piemēram, "
                   "«Vīķe-Freiberga») un atstarpe.", cell=cell, field=field)
         return False
-    foreign = foreign_letters(cell.text)
+    foreign = foreign_letters(text)
     if foreign:
         notes.add(Severity.WARNING, "name.foreign-letters",
                   f"Vārdā vai uzvārdā ir burti, kas nav latviešu alfabētā: {', '.join(foreign)}.",
@@ -238,7 +239,9 @@ def _email(cell: CellText | None, notes: _Notes) -> str | None:
     if cell is None:
         return None
     try:
-        return validate_email(cell.text, check_deliverability=False).normalized
+        # SMTPUTF8 local parts are legal but no Latvian school's server takes them: "bērziņa@" is
+        # a typo for "berzina@".
+        return validate_email(cell.text, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError:
         notes.add(Severity.ERROR, "email.invalid",
                   f"«{cell.text}» nav derīga e-pasta adrese.", _email_hint(cell.text),

@@ -18,6 +18,7 @@ from intake.positions import classify_category, classify_position
         "direktora vietnieks",
         "direktora vietniece",
         "direktora vietniece izglītības jomā",
+        "direktora vietniece informātikas jomā",
         "direktora vietnieks audzināšanas darbā",
         "Direktora vietniece mācību darbā",
         "metodiķis",
@@ -54,6 +55,7 @@ def test_a_club_ensemble_or_commission_head_is_a_teacher_not_a_leader(position: 
     "position",
     [
         "skolotāja",
+        "informātikas skolotāja",
         "skolotājs",
         "sākumskolas skolotāja",
         "matemātikas skolotājs",

@@ -1,0 +1,211 @@
+"""Parses a raw e-mail into what the intake needs: sender, ids, automatic or not, the list files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+
+from intake.automail import Ours, auto_reason
+from intake.latvian import normalise
+
+SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")
+# Documents a school may send instead of a spreadsheet: the reader refuses them precisely.
+DOCUMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".odt", ".rtf", ".numbers", ".txt")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".heic", ".tif", ".tiff", ".bmp")
+SPREADSHEET_TYPES = frozenset({
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel", "application/vnd.ms-excel.sheet.macroenabled.12",
+    "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+    "application/vnd.oasis.opendocument.spreadsheet", "text/csv",
+})
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+_SIGNATURE_IMAGE = re.compile(r"^(image|img|logo|outlook)[-_]?\d*\.", re.IGNORECASE)
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|fw|fwd|aw|wg|sv|vs|atb|pārs|pars|ats|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_MAX_PARTS = 2_000  # a 10,000-part tree is not an application; stop walking, do not stall
+_APPLICATION_NUMBER = re.compile(r"\bSUP-\d{4}-\d{5}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """An e-mail as the intake sees it."""
+
+    sender: str  # the From address, lower-cased domain; "" when there is none
+    sender_name: str
+    subject: str
+    message_id: str
+    in_reply_to: tuple[str, ...]
+    auto_reason: str | None
+    attachments: tuple[Attachment, ...]
+    body_text: str
+    recipients_count: int
+    defects: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_automatic(self) -> bool:
+        return self.auto_reason is not None
+
+    def refers_to(self, domain: str) -> bool:
+        """Whether the message answers one of ours (In-Reply-To or References on our domain)."""
+        return any(ref.rstrip(">").lower().endswith("@" + domain.lower()) for ref in self.in_reply_to)
+
+
+def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
+    """Parse with policy.default (decodes RFC 2047 and RFC 2231 file names); never raises on input."""
+    # Some exporters prepend a byte-order mark, which would turn every header into body text.
+    message = BytesParser(policy=policy.default).parsebytes(raw.removeprefix(b"\xef\xbb\xbf"))
+    headers: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        headers.setdefault(name.lower(), []).append(_text(value))
+    sender_name, sender = _sender(message)
+    parts = list(_walk(message))
+    content_types = [p.get_content_type() for p in parts]
+    return IncomingMessage(
+        sender=sender,
+        sender_name=sender_name,
+        subject=normalise(_header(message, "subject")),
+        message_id=_header(message, "message-id").strip(),
+        in_reply_to=tuple(re.findall(r"<[^<>\s]+>", " ".join(
+            headers.get("in-reply-to", []) + headers.get("references", [])))),
+        auto_reason=auto_reason(headers, content_types, sender, ours),
+        attachments=tuple(_attachments(parts)),
+        body_text=_body_text(message),
+        recipients_count=len(getaddresses([_header(message, h) for h in ("to", "cc")])),
+        defects=tuple(sorted({type(d).__name__ for p in parts for d in getattr(p, "defects", ())})),
+    )
+
+
+def subject_topic(subject: str) -> str:
+    """The subject without Re:/Fwd: prefixes, for `Re: …` and for naming the institution."""
+    return _SUBJECT_PREFIX.sub("", subject).strip()
+
+
+def application_numbers(message: IncomingMessage) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_APPLICATION_NUMBER.findall(f"{message.subject}\n{message.body_text}")))
+
+
+def _walk(message: Message) -> Iterator[Message]:
+    for count, part in enumerate(message.walk()):
+        if count >= _MAX_PARTS:
+            return
+        yield part
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # noqa: BLE001 - a header the parser chokes on is simply absent to us
+        return ""
+    return _text(value) if value is not None else ""
+
+
+def _text(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - undecodable header bytes
+        return ""
+
+
+def _sender(message: Message) -> tuple[str, str]:
+    raw = _header(message, "from")
+    try:
+        header = message.get("from")
+        addresses = getattr(header, "addresses", ())
+        if addresses:
+            first: Address = addresses[0]
+            if first.username and first.domain:
+                return normalise(first.display_name), f"{first.username}@{first.domain.lower()}"
+    except Exception:  # noqa: BLE001, S110 - fall back to the lenient parser below
+        pass
+    name, address = parseaddr(raw)
+    if "@" not in address:
+        return normalise(name), ""
+    local, _, domain = address.partition("@")
+    return normalise(name), f"{local}@{domain.lower()}"
+
+
+def _attachments(parts: list[Message]) -> Iterator[Attachment]:
+    for part in parts:
+        if part.is_multipart():
+            continue
+        content_type = part.get_content_type()
+        filename = _filename(part)
+        if content_type in TNEF_TYPES or filename.lower() == "winmail.dat":
+            yield from _tnef_attachments(_payload(part))
+            continue
+        if _is_candidate(part, filename, content_type):
+            yield Attachment(filename or _default_name(content_type), _payload(part))
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:  # noqa: BLE001 - a malformed RFC 2231 parameter
+        name = ""
+    # A name carrying CR/LF or path separators must not travel into replies or the file system.
+    name = re.sub(r"[\r\n\t/\\\x00]+", " ", normalise(name)).strip()
+    return name[:200]
+
+
+def _is_candidate(part: Message, filename: str, content_type: str) -> bool:
+    lower = filename.lower()
+    if lower.endswith(SPREADSHEET_EXTENSIONS) or content_type in SPREADSHEET_TYPES:
+        return True
+    if lower.endswith(DOCUMENT_EXTENSIONS) and content_type != "text/plain":
+        return True
+    if lower.endswith(DOCUMENT_EXTENSIONS[:-1]):
+        return True
+    # A photographed list is an attachment; a signature logo is an inline image.
+    disposition = (part.get_content_disposition() or "").lower()
+    return (lower.endswith(IMAGE_EXTENSIONS) and disposition == "attachment"
+            and not _SIGNATURE_IMAGE.match(filename))
+
+
+def _default_name(content_type: str) -> str:
+    return {"text/csv": "saraksts.csv"}.get(content_type, "saraksts.xlsx")
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken transfer encoding: what we got is what we have
+        payload = None
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _tnef_attachments(data: bytes) -> Iterator[Attachment]:
+    """Outlook's winmail.dat: the spreadsheet is inside."""
+    from tnefparse import TNEF  # imported here: only Outlook's rich-text mail needs it
+
+    try:
+        tnef = TNEF(data)
+        for item in tnef.attachments:
+            name = normalise(item.long_filename() or item.name or "")
+            if name.lower().endswith(SPREADSHEET_EXTENSIONS + DOCUMENT_EXTENSIONS[:-1]):
+                yield Attachment(name[:200], bytes(item.data))
+    except Exception:  # noqa: BLE001 - a damaged winmail.dat holds nothing we can use
+        return
+
+
+def _body_text(message: Message) -> str:
+    try:
+        body = message.get_body(preferencelist=("plain", "html")) if isinstance(
+            message, EmailMessage) else None
+        text = body.get_content() if body is not None else ""
+    except Exception:  # noqa: BLE001 - undecodable body: no hint from it
+        text = ""
+    if not isinstance(text, str):
+        return ""
+    return re.sub(r"<[^>]+>", " ", text)[:20_000]
