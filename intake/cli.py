@@ -16,10 +16,11 @@ from intake.config import Settings, load_settings
 from intake.errors import ConfigError, IntakeError
 from intake.model import Decision
 from intake.registry import InstitutionIndex, parse_viis_export
-from intake.replies import make_environment, render_decision
+from intake.replies import ReplyItem, make_environment, render_reply
 from intake.rules import Circumstances, decide
 from intake.samples import make_faulty_list, make_good_list
-from intake.store import create_schema, load_institution_index, open_engine, replace_institutions
+from intake.schema import upgrade
+from intake.store import load_institution_index, open_engine, replace_institutions
 from intake.workbook import read_participant_list
 
 log = logging.getLogger("intake")
@@ -30,6 +31,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -94,8 +96,9 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(decision_as_json(decision), ensure_ascii=False))
         else:
-            reply = render_decision(decision, environment, programme=programme,
-                                    annotated=annotated is not None)
+            annotated_name = f"{path.stem}-piezimes.xlsx" if annotated is not None else None
+            reply = render_reply([ReplyItem(decision, annotated=annotated_name)], environment,
+                                 programme=programme)
             print(f"== {path} — {'pieņemts' if decision.accepted else 'noraidīts'} ==")
             print(f"Temats: {reply.subject}\n")
             print(reply.text)
@@ -126,7 +129,7 @@ def decision_as_json(decision: Decision) -> dict[str, object]:
 
 def _registry(settings: Settings) -> InstitutionIndex | None:
     engine = open_engine(settings.database_url)
-    create_schema(engine)
+    upgrade(engine)
     return load_institution_index(engine)
 
 
@@ -144,7 +147,7 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
         log.error("cannot import %s: %s", args.file, exc)
         return EXIT_USAGE
     engine = open_engine(settings.database_url)
-    create_schema(engine)
+    upgrade(engine)
     count = replace_institutions(engine, institutions)
     without = sum(1 for i in institutions if i.municipality is None)
     log.info("imported %d institutions (%d without a recognised municipality)", count, without)

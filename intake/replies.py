@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
 import jinja2
@@ -60,14 +64,95 @@ def describe_problem(finding: Finding) -> str:
     return finding.message
 
 
-def render_decision(decision: Decision, environment: jinja2.Environment, *,
-                    programme: Programme, annotated: bool) -> Rendered:
-    """A confirmation for an accepted list, an error report for a rejected one."""
-    name = "confirmation" if decision.accepted else "rejection"
-    context = {"decision": decision, "programme": programme, "annotated": annotated}
-    subject = environment.get_template(f"{name}.subject.txt").render(context).strip()
+@dataclass(frozen=True, slots=True)
+class ReplyItem:
+    """One list's part of a reply: its decision, its application number, its annotated copy."""
+
+    decision: Decision
+    number: str | None = None
+    annotated: str | None = None  # the file name of the annotated copy attached to the reply
+
+    @property
+    def error_count(self) -> int:
+        return len(self.decision.errors)
+
+
+def render_reply(items: Sequence[ReplyItem], environment: jinja2.Environment, *,
+                 programme: Programme, blank_attached: bool = False) -> Rendered:
+    """The answer to an application: each list's confirmation or error report, in one mail."""
+    return _render("reply", environment, items=list(items), programme=programme,
+                   blank_attached=blank_attached)
+
+
+def render_no_list(environment: jinja2.Environment, *, programme: Programme,
+                   blank_name: str) -> Rendered:
+    """The answer to a new mail without a list: how to apply, with the blank list attached."""
+    return _render("no_list", environment, programme=programme, blank_name=blank_name)
+
+
+def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:
+    subject = environment.get_template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),
         text=environment.get_template(f"{name}.txt").render(context),
         html=environment.get_template(f"{name}.html").render(context),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who a reply goes to and what it answers; ids and times come from the shell."""
+
+    sender: str  # our address
+    recipient: str
+    message_id: str  # "<…@our-domain>"
+    date: datetime
+    in_reply_to: str = ""  # the school's Message-ID
+    references: tuple[str, ...] = ()
+    loop_header: str = "X-Intake-Loop"
+    loop_value: str = "supervision-intake"
+
+
+@dataclass(frozen=True, slots=True)
+class FileAttachment:
+    filename: str
+    content: bytes
+    maintype: str = "application"
+    subtype: str = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def compose_email(rendered: Rendered, envelope: Envelope,
+                  attachments: Sequence[FileAttachment] = ()) -> EmailMessage:
+    """The reply as a MIME message: text and HTML, attachments, and headers that stop loops."""
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = envelope.sender
+    message["To"] = envelope.recipient
+    message["Subject"] = _one_line(rendered.subject)
+    message["Date"] = envelope.date
+    message["Message-ID"] = envelope.message_id
+    if envelope.in_reply_to:
+        message["In-Reply-To"] = envelope.in_reply_to
+    references = [*envelope.references, envelope.in_reply_to] if envelope.in_reply_to else []
+    if references:
+        message["References"] = " ".join(dict.fromkeys(r for r in references if r))
+    # RFC 3834: we answer automatically; ask others not to answer us, and mark our mail for loops.
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    message[envelope.loop_header] = envelope.loop_value
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    for item in attachments:
+        message.add_attachment(item.content, maintype=item.maintype, subtype=item.subtype,
+                               filename=_one_line(item.filename))
+    return message
+
+
+def reply_subject(original: str) -> str:
+    """`Re: …` once, whatever prefixes the school's client added."""
+    topic = _one_line(original)
+    return topic if topic.lower().startswith("re:") else f"Re: {topic}" if topic else ""
+
+
+def _one_line(text: str) -> str:
+    # CR and LF in a school's subject or file name must not become headers of ours.
+    return " ".join(text.replace("\r", " ").replace("\n", " ").split())

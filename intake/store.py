@@ -1,16 +1,39 @@
-"""The database: SQLModel tables and the few queries the service needs, on SQLite or PostgreSQL."""
+"""The database: SQLModel tables and the few queries the service needs, on SQLite or PostgreSQL.
+
+Constraints, not care, keep a message from being processed twice: a message's SHA-256 and its
+place in a mailbox are unique, an incoming message has at most one reply in the outbox, and (where
+the programme allows one supervision per educator) a person's key is registered once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Column, Engine, LargeBinary, UniqueConstraint, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, delete, select
 
 from intake.errors import StoreError
 from intake.registry import FounderKind, Institution, InstitutionIndex
+
+
+class MessageState(StrEnum):
+    APPLICATION = "application"  # each list in it accepted or rejected
+    AUTO = "auto"  # automatic mail: recorded, never answered
+    CORRESPONDENCE = "correspondence"  # a reply to us without a list: for staff
+    NO_LIST = "no_list"  # a new mail without a list: told how to apply
+    FAILED = "failed"  # our own error: retried on later polls
+    QUARANTINED = "quarantined"  # failed too often: kept for staff with its error
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; left so only by a crash mid-send (never resent)
+    SENT = "sent"
+    HELD = "held"  # over the per-recipient daily limit: for staff
+    FAILED = "failed"  # gave up after retries
 
 
 class InstitutionRecord(SQLModel, table=True):
@@ -23,11 +46,121 @@ class InstitutionRecord(SQLModel, table=True):
     municipality: str | None = None
 
 
+class MessageRecord(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("mailbox", "location", name="uq_messages_place"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=300)
+    location: str = Field(max_length=300)  # "UIDVALIDITY:UID" on IMAP, the file's key in a Maildir
+    sha256: str = Field(max_length=64, unique=True)
+    message_id: str = Field(default="", max_length=998, index=True)
+    sender: str = Field(default="", max_length=320, index=True)
+    subject: str = Field(default="", max_length=998)
+    state: str = Field(max_length=20, index=True)
+    reason: str = Field(default="", max_length=200)
+    attempts: int = 0
+    error: str = ""
+    received_at: datetime
+    processed_at: datetime | None = None
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class ApplicationRecord(SQLModel, table=True):
+    __tablename__ = "applications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)
+    message_row: int = Field(foreign_key="messages.id", index=True)
+    attachment: str = Field(max_length=300)
+    programme: str = Field(max_length=50)
+    institution: str | None = Field(default=None, max_length=300)
+    verdict: str = Field(max_length=10)
+    errors: int = 0
+    warnings: int = 0
+    created_at: datetime
+
+
+class GroupRecord(SQLModel, table=True):
+    __tablename__ = "groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    position: int
+    kind: str = Field(max_length=10)
+    label: str | None = Field(default=None, max_length=100)
+
+
+class ParticipantRecord(SQLModel, table=True):
+    """What R5 and the confirmation need; never a personal code."""
+
+    __tablename__ = "participants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="groups.id", index=True)
+    row: int
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    position: str = Field(max_length=300)
+    email: str = Field(max_length=320)
+    role: str = Field(max_length=10)
+
+
+class RegistrationRecord(SQLModel, table=True):
+    """R5: a person (by folded name at an institution, or by e-mail) registered once per programme."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("programme", "key", name="uq_registrations_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme: str = Field(max_length=50)
+    key: str = Field(max_length=700)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+
+
+class OutboxRecord(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_row: int | None = Field(default=None, foreign_key="messages.id", unique=True)
+    recipient: str = Field(max_length=320, index=True)
+    subject: str = Field(max_length=998)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(max_length=10, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str = ""
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class WatermarkRecord(SQLModel, table=True):
+    """The highest IMAP UID committed per mailbox and UIDVALIDITY."""
+
+    __tablename__ = "watermarks"
+
+    mailbox: str = Field(primary_key=True, max_length=300)
+    uidvalidity: int
+    last_uid: int
+
+
+class ServiceRecord(SQLModel, table=True):
+    """Small facts about the service: the last good poll, the application number sequence."""
+
+    __tablename__ = "service"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(max_length=100)
+
+
 def open_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder, WAL and foreign keys."""
+    """An engine for `url`; SQLite files get their folder, WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot use database URL ({exc.__class__.__name__})") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -37,18 +170,11 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
     cursor = connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
-def create_schema(engine: Engine) -> None:
-    try:
-        SQLModel.metadata.create_all(engine)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot create the schema: {exc.__class__.__name__}") from exc
-
-
-def replace_institutions(engine: Engine, institutions: Iterable[Institution]) -> int:
+def replace_institutions(engine: Engine, institutions: list[Institution]) -> int:
     """Replace the registry with `institutions` in one transaction; returns how many were stored."""
     records = [
         InstitutionRecord(number=i.number, name=i.name, kind=i.kind, founder=i.founder.value,

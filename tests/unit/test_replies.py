@@ -24,11 +24,13 @@ from intake.model import (
 )
 from intake.replies import (
     Rendered,
+    ReplyItem,
     describe_location,
     describe_problem,
     make_environment,
     plural,
-    render_decision,
+    render_no_list,
+    render_reply,
 )
 from intake.rules import Circumstances, decide
 
@@ -79,7 +81,8 @@ def make_list(rows: tuple[tuple[str, ...], ...], institution: str | None = None)
 
 
 def render(decision: Decision, environment: jinja2.Environment, *, annotated: bool = False) -> Rendered:
-    return render_decision(decision, environment, programme=PROGRAMME, annotated=annotated)
+    item = ReplyItem(decision, annotated="saraksts-piezimes.xlsx" if annotated else None)
+    return render_reply([item], environment, programme=PROGRAMME)
 
 
 def decide_rows(rows: tuple[tuple[str, ...], ...], institution: str | None = None) -> Decision:
@@ -143,7 +146,7 @@ def test_confirmation_passes_on_warnings(environment: jinja2.Environment) -> Non
 
     reply = render(decide_rows(rows), environment)
 
-    assert "pieteikums ir pieņemts, bet šo ir vērts pārbaudīt" in reply.text
+    assert "saraksts ir pieņemts, bet šo ir vērts pārbaudīt" in reply.text
     assert "lapa «Saraksts», rinda 7, kolonna E (Amats): Pēc amata «bibliotekārs»" in reply.text
     assert "lapa «Saraksts», rinda 7, kolonna E (Amats)" in reply.html
 
@@ -272,3 +275,26 @@ def test_html_escapes_participant_names_and_file_name(environment: jinja2.Enviro
     assert "&lt;b&gt;Anna&lt;/b&gt; Bērziņa, skolotāja &amp; audzinātāja" in reply.html
     assert "<b>Anna</b> Bērziņa, skolotāja & audzinātāja" in reply.text
     assert "«<img src=x>.xlsx»" in reply.text
+
+
+def test_one_reply_answers_several_lists_and_numbers_the_accepted(
+        environment: jinja2.Environment) -> None:
+    good = decide_rows((("Anna", "Ozola", "anna@skola.lv", "skolotāja"),))
+    bad = decide_rows((("Anna", "Ozola", "anna@@skola.lv", "skolotāja"),))
+
+    reply = render_reply([ReplyItem(good, number="SUP-2026-00042"), ReplyItem(bad)], environment,
+                         programme=PROGRAMME, blank_attached=True)
+
+    assert reply.subject == "Pieteikums supervīzijai: pieņemti 1 no 2 sarakstiem"
+    assert "1. saraksts" in reply.text and "2. saraksts" in reply.text
+    assert "Pieteikuma numurs: SUP-2026-00042." in reply.text
+    assert "pievienota arī tukša saraksta veidlapa" in reply.text
+    assert "SUP-2026-00042" in reply.html
+
+
+def test_no_list_reply_explains_how_to_apply(environment: jinja2.Environment) -> None:
+    reply = render_no_list(environment, programme=PROGRAMME, blank_name="dalibnieku-saraksts.xlsx")
+
+    assert reply.subject == "Pieteikumam supervīzijai vajadzīgs dalībnieku saraksts"
+    assert "«dalibnieku-saraksts.xlsx»" in reply.text
+    assert "Kā pieteikties" in reply.html

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store; `intake db upgrade` runs them."""

@@ -1,0 +1,14 @@
+"""Alembic's environment: the engine comes from `intake.schema.upgrade`, never from a file."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import intake.store  # noqa: F401 - registers the tables on SQLModel.metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=SQLModel.metadata,
+                  render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()
