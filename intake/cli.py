@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import email
+import email.policy
 import json
 import logging
+import mailbox
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from intake.annotation import annotate_workbook
 from intake.blank_list import make_blank_list
 from intake.config import Settings, load_settings
+from intake.daemon import run_forever
 from intake.errors import ConfigError, IntakeError
 from intake.model import Decision
 from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
 from intake.rules import Circumstances, decide
-from intake.samples import make_faulty_list, make_good_list
-from intake.schema import upgrade
+from intake.samples import make_sample_emails
+from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
 from intake.store import load_institution_index, open_engine, replace_institutions
 from intake.workbook import read_participant_list
 
@@ -68,7 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     load.set_defaults(run=_import_institutions)
 
-    demo = commands.add_parser("demo", help="check the bundled sample lists (no server needed)")
+    poll = commands.add_parser("poll", help="one cycle: fetch, decide, store, send replies, move")
+    poll.set_defaults(run=_poll)
+
+    run = commands.add_parser("run", help="the daemon: poll every interval until SIGTERM")
+    run.set_defaults(run=_run)
+
+    check = commands.add_parser("check", help="check configuration, mailbox, SMTP and database")
+    check.set_defaults(run=_check)
+
+    status = commands.add_parser("status", help="messages per state, outbox, last good poll")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=_status)
+
+    db = commands.add_parser("db", help="the database schema")
+    db_actions = db.add_subparsers(required=True, metavar="ACTION")
+    db_upgrade = db_actions.add_parser("upgrade", help="apply migrations (safe to repeat)")
+    db_upgrade.set_defaults(run=_db_upgrade)
+
+    demo = commands.add_parser("demo", help="the whole pipeline on sample mail, no server needed")
     demo.set_defaults(run=_demo)
     return parser
 
@@ -128,9 +152,7 @@ def decision_as_json(decision: Decision) -> dict[str, object]:
 
 
 def _registry(settings: Settings) -> InstitutionIndex | None:
-    engine = open_engine(settings.database_url)
-    upgrade(engine)
-    return load_institution_index(engine)
+    return load_institution_index(prepare_engine(settings))
 
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,23 +168,92 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         log.error("cannot import %s: %s", args.file, exc)
         return EXIT_USAGE
-    engine = open_engine(settings.database_url)
-    upgrade(engine)
+    engine = prepare_engine(settings)
     count = replace_institutions(engine, institutions)
     without = sum(1 for i in institutions if i.municipality is None)
     log.info("imported %d institutions (%d without a recognised municipality)", count, without)
     return EXIT_OK
 
 
+def _poll(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    summary = poll_once(settings, engine)
+    print(summary.line())
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+
+    def once(should_stop: Callable[[], bool]) -> None:
+        log.info("%s", poll_once(settings, engine, should_stop=should_stop).line())
+
+    return run_forever(once, interval_seconds=settings.mail.poll_interval_seconds)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    """Pre-flight: every dependency reached once; the exit status is the health."""
+    engine = prepare_engine(settings)
+    read_status(engine)
+    print(f"database: ok ({engine.dialect.name})")
+    source = open_mailbox(settings)
+    try:
+        print(f"mailbox: ok ({len(source.list_new())} message(s) waiting)")
+    finally:
+        source.close()
+    transport = open_smtp(settings)
+    transport.close()
+    print("smtp: ok")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    status = read_status(open_engine(settings.database_url))
+    if args.json:
+        print(json.dumps(status.as_json(), ensure_ascii=False))
+    else:
+        print("messages: " + (", ".join(f"{k} {v}" for k, v in sorted(status.messages.items()))
+                              or "none"))
+        print("applications: " + (", ".join(f"{k} {v}" for k, v in
+                                            sorted(status.applications.items())) or "none"))
+        print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status.outbox.items()))
+                            or "empty"))
+        print(f"quarantined: {status.quarantined}")
+        print(f"last good poll: {status.last_good_poll or 'never'}")
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    prepare_engine(settings)
+    print("database schema is current")
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    """The pipeline end to end on a local Maildir, into SQLite and a Maildir of replies."""
     folder = settings.state_dir / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, content in (("rigas-12-vidusskola.xlsx", make_good_list()),
-                          ("ogres-tehnikums.xlsx", make_faulty_list())):
-        (folder / name).write_bytes(content)
-        files.append(str(folder / name))
-    status = _validate(build_parser().parse_args(["validate", *files, "--annotate", str(folder)]),
-                       settings)
-    print(f"Sample lists and annotated copies are in {folder}")
-    return EXIT_OK if status in (EXIT_OK, EXIT_REJECTED) else status
+    if folder.exists():
+        shutil.rmtree(folder)  # ours alone: each demo starts from the same mailbox
+    inbox, sent = folder / "inbox", folder / "sent"
+    demo = replace(settings, database_url=f"sqlite:///{folder / 'demo.sqlite3'}",
+                   mail=replace(settings.mail, mailbox_url=f"maildir:{inbox}",
+                                smtp_url=f"maildir:{sent}", address="supervizija@ikvd.example.lv"))
+    folder.mkdir(parents=True)
+    incoming = mailbox.Maildir(inbox, create=True)
+    for _name, raw in make_sample_emails(demo.mail.address):
+        incoming.add(raw)
+    engine = prepare_engine(demo)
+    summary = poll_once(demo, engine)
+    print(summary.line())
+    replies = sorted((sent / "new").iterdir())
+    for path in replies:
+        reply = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        names = [part.get_filename() for part in reply.iter_attachments()]
+        print(f"reply to {reply['To']}: {reply['Subject']}" + (
+            f" (attached: {', '.join(n for n in names if n)})" if names else ""))
+    status = read_status(engine)
+    print("messages by state: " + ", ".join(f"{k} {v}" for k, v in sorted(status.messages.items())))
+    print(f"Replies (one file per mail): {sent / 'new'}")
+    print(f"Handled mail by outcome (Maildir++ folders): {inbox}")
+    print(f"Database: {folder / 'demo.sqlite3'}")
+    return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +44,42 @@ class Programme:
 
 
 @dataclass(frozen=True, slots=True)
+class Folders:
+    """Where handled mail is moved, by outcome (created when missing)."""
+
+    application: str = "Intake.Applications"
+    auto: str = "Intake.Automatic"
+    correspondence: str = "Intake.Correspondence"
+    no_list: str = "Intake.NoList"
+    quarantined: str = "Intake.Quarantine"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """The mailbox we read, the server we send through, and how we behave as a correspondent."""
+
+    mailbox_url: str = "maildir:var/mail/inbox"
+    mailbox_password: str | None = field(default=None, repr=False)
+    smtp_url: str = "maildir:var/mail/sent"
+    smtp_password: str | None = field(default=None, repr=False)
+    tls_ca_file: Path | None = None
+    address: str = "supervizija@intake.invalid"
+    staff: tuple[str, ...] = ()
+    folders: Folders = field(default_factory=Folders)
+    poll_interval_seconds: int = 60
+    batch_size: int = 50
+    timeout_seconds: float = 30.0
+    max_message_bytes: int = 25 * 1024 * 1024
+    max_attempts: int = 3  # then quarantined
+    replies_per_recipient_per_day: int = 5
+    send_retries: int = 5
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service needs to know, validated once at start."""
 
@@ -54,6 +90,8 @@ class Settings:
     database_url: str
     templates_dir: Path
     limits: Limits = field(default_factory=Limits)
+    mail: MailSettings = field(default_factory=MailSettings)
+    failpoint: str | None = None  # tests only: INTAKE_FAILPOINT kills the process at that step
 
     def programme(self, name: str | None) -> Programme:
         wanted = name or self.default_programme
@@ -96,6 +134,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         templates_dir=(base / str(templates)) if templates else resource_dir("templates"),
         limits=_limits(raw.get("limits", {}), path),
+        mail=_mail(raw.get("mail", {}), env, path, state_dir),
+        failpoint=env.get("INTAKE_FAILPOINT") or None,
     )
     settings.programme(None)  # the default must exist
     return settings
@@ -133,6 +173,57 @@ def parse_programme(raw: Mapping[str, Any], path: Path) -> Programme:
             programme.min_group_size > programme.max_group_size):
         raise ConfigError(f"{path}: group sizes must satisfy 0 <= min <= max, 1 <= max <= 100")
     return programme
+
+
+_SECRET_KEYS = {"password", "mailbox_password", "smtp_password", "token", "secret"}
+
+
+def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> MailSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [mail] must be a table")
+    secrets = _SECRET_KEYS & set(raw)
+    if secrets:
+        raise ConfigError(f"{path}: [mail] must not hold secrets ({', '.join(sorted(secrets))}); "
+                          "give them as INTAKE_MAILBOX_PASSWORD / INTAKE_SMTP_PASSWORD")
+    values = dict(raw)
+    folders = values.pop("folders", {})
+    if not isinstance(folders, dict):
+        raise ConfigError(f"{path}: [mail.folders] must be a table")
+    overrides = {
+        "mailbox_url": env.get("INTAKE_MAILBOX_URL"), "smtp_url": env.get("INTAKE_SMTP_URL"),
+        "address": env.get("INTAKE_FROM"), "tls_ca_file": env.get("INTAKE_TLS_CA_FILE"),
+    }
+    values.update({k: v for k, v in overrides.items() if v})
+    if env.get("INTAKE_STAFF") is not None:
+        values["staff"] = [a.strip() for a in env["INTAKE_STAFF"].split(",") if a.strip()]
+    try:
+        mail = MailSettings(
+            **{k: v for k, v in values.items() if k not in ("staff", "tls_ca_file")},
+            staff=tuple(values.get("staff", ())),
+            tls_ca_file=Path(values["tls_ca_file"]) if values.get("tls_ca_file") else None,
+            folders=Folders(**folders),
+            mailbox_password=env.get("INTAKE_MAILBOX_PASSWORD") or None,
+            smtp_password=env.get("INTAKE_SMTP_PASSWORD") or None,
+        )
+    except TypeError as exc:
+        raise ConfigError(f"{path}: [mail]: {exc}") from None
+    if "@" not in mail.address:
+        raise ConfigError(f"{path}: [mail] address must be an e-mail address (INTAKE_FROM)")
+    if mail.tls_ca_file is not None and not mail.tls_ca_file.is_file():
+        raise ConfigError(f"CA file {mail.tls_ca_file} does not exist")
+    return _anchor_maildirs(mail, state_dir)
+
+
+def _anchor_maildirs(mail: MailSettings, state_dir: Path) -> MailSettings:
+    """`maildir:var/mail/inbox` is relative to the state directory's parent, like `state_dir`."""
+    def anchored(url: str) -> str:
+        if not url.startswith("maildir:"):
+            return url
+        folder = Path(url.removeprefix("maildir:"))
+        if not folder.is_absolute():
+            folder = state_dir.parent / folder
+        return f"maildir:{folder}"
+    return replace(mail, mailbox_url=anchored(mail.mailbox_url), smtp_url=anchored(mail.smtp_url))
 
 
 def _limits(raw: object, path: Path) -> Limits:

@@ -72,3 +72,40 @@ def _workbook(institution: str, rows: list[tuple[str, str, str, str, str]], *,
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def make_sample_emails(to: str) -> list[tuple[str, bytes]]:
+    """The demo's mailbox: a good application, a faulty one, an out-of-office, one without a list."""
+    from email.message import EmailMessage
+
+    def mail(sender: str, subject: str, body: str, number: int,
+             attachment: tuple[str, bytes] | None = None, **headers: str) -> bytes:
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = f"Wed, 25 Nov 2026 09:{number:02d}:00 +0200"
+        message["Message-ID"] = f"<demo-{number}@skola.example.lv>"
+        for name, value in headers.items():
+            message[name.replace("_", "-")] = value
+        message.set_content(body)
+        if attachment:
+            message.add_attachment(attachment[1], maintype="application",
+                                   subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                   filename=attachment[0])
+        return message.as_bytes()
+
+    return [
+        ("1-accepted", mail("Sekretāre <sekretare@rigas12.example.lv>",
+                            "Pieteikums supervīzijai – Rīgas 12. vidusskola",
+                            "Labdien! Pielikumā dalībnieku saraksts.", 1,
+                            ("dalībnieku saraksts.xlsx", make_good_list()))),
+        ("2-rejected", mail("Direktore <direktore@ogrestehnikums.example.lv>",
+                            "Pieteikums: Ogres tehnikums", "Sūtām sarakstu.", 2,
+                            ("Ogres tehnikums – saraksts.xlsx", make_faulty_list()))),
+        ("3-auto-reply", mail("Jānis Ozols <janis.ozols@skola.example.lv>",
+                              "Automātiskā atbilde: Supervīzijas", "Esmu atvaļinājumā.", 3,
+                              Auto_Submitted="auto-replied")),
+        ("4-no-list", mail("Skolotāja <skolotaja@skola.example.lv>",
+                           "Kā pieteikties supervīzijai?", "Labdien, kā varam pieteikties?", 4)),
+    ]

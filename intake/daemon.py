@@ -1,0 +1,49 @@
+"""`intake run`: APScheduler polls on an interval, never two at once; SIGTERM ends it cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+
+
+def run_forever(poll_once: Callable[[Callable[[], bool]], None], *, interval_seconds: int) -> int:
+    """Poll now and every `interval_seconds` until SIGTERM or SIGINT; returns the exit status.
+
+    `poll_once` gets a `should_stop` callable: it checks it between messages, so a stop request
+    finishes the message in hand and leaves the rest, untouched, for the next start.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: finishing the message in hand", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    def job() -> None:
+        if stop.is_set():
+            return
+        try:
+            poll_once(stop.is_set)
+        except Exception:
+            log.exception("poll failed")
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(job, IntervalTrigger(seconds=interval_seconds), id="poll", max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    log.info("running: polling every %d s", interval_seconds)
+    stop.wait()
+    scheduler.shutdown(wait=True)  # the poll in hand sees `stop` and returns after its message
+    log.info("stopped")
+    return 0

@@ -1,0 +1,245 @@
+"""Mail sources: an IMAP folder (imapclient) or a local Maildir. Fetch what is new, move what is done.
+
+Nothing here decides anything: the pipeline acknowledges (moves) a message only after its outcome
+is committed, so a crash at any point leaves the message where the next poll finds it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import imapclient
+from imapclient.exceptions import IMAPClientError
+
+from intake.errors import ConfigError, MailboxError
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    location: str  # "UIDVALIDITY:UID" on IMAP, the file name in a Maildir
+    size: int
+
+
+class MailSource(Protocol):
+    """What the pipeline needs of a mailbox."""
+
+    name: str
+
+    def list_new(self) -> list[MessageRef]: ...
+
+    def fetch(self, refs: Sequence[MessageRef]) -> Iterator[tuple[MessageRef, bytes]]: ...
+
+    def fetch_header(self, ref: MessageRef) -> bytes: ...
+
+    def move(self, refs: Sequence[MessageRef], folder: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_source(url: str, *, password: str | None, ca_file: Path | None,
+                timeout: float) -> MailSource:
+    if url.startswith("maildir:"):
+        return MaildirSource(Path(url.removeprefix("maildir:")))
+    if url.startswith(("imap://", "imaps://")):
+        return connect_imap(url, password=password, ca_file=ca_file, timeout=timeout)
+    raise ConfigError(f"mailbox URL must start with imaps://, imap:// or maildir: (got {url[:20]!r})")
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Verified TLS: the system's CAs, or the given CA file (a private CA, a test's own)."""
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def with_retries(action: Callable[[], MailSource], *, attempts: int = 3, delay: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep) -> MailSource:
+    """Reconnect with exponential backoff; the last failure is raised."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except MailboxError:
+            if attempt == attempts - 1:
+                raise
+            sleep(delay * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+# --- IMAP -------------------------------------------------------------------------------------
+
+def connect_imap(url: str, *, password: str | None, ca_file: Path | None,
+                 timeout: float) -> ImapSource:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    implicit_tls = parts.scheme == "imaps"
+    port = parts.port or (993 if implicit_tls else 143)
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    user = unquote(parts.username or "")
+    if not host or not user:
+        raise ConfigError("mailbox URL needs a user and a host: imaps://USER@HOST[:PORT]/FOLDER")
+    if password is None:
+        raise ConfigError("INTAKE_MAILBOX_PASSWORD is not set")
+    context = tls_context(ca_file)
+    try:
+        client = imapclient.IMAPClient(host, port=port, ssl=implicit_tls, ssl_context=context,
+                                       timeout=timeout)
+        if not implicit_tls:
+            if b"STARTTLS" in client.capabilities():
+                client.starttls(context)
+            elif not is_loopback(host):
+                raise ConfigError(f"{host} offers no STARTTLS; plain IMAP is allowed on loopback only")
+        client.login(user, password)
+    except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as exc:
+        raise MailboxError(f"cannot open {host}:{port}: {type(exc).__name__}: {exc}") from exc
+    return ImapSource(client, f"imap://{user}@{host}:{port}/{folder}", folder)
+
+
+class ImapSource:
+    """An IMAP folder: UIDs under a UIDVALIDITY; MOVE, or COPY + \\Deleted + UID EXPUNGE."""
+
+    def __init__(self, client: imapclient.IMAPClient, name: str, folder: str) -> None:
+        self.client = client
+        self.name = name
+        self.folder = folder
+        self.uidvalidity = 0
+        self._folders: set[str] = set()
+
+    def _call(self, what: str, action: Callable[[], _T]) -> _T:
+        try:
+            return action()
+        except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as exc:
+            raise MailboxError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+
+    def list_new(self) -> list[MessageRef]:
+        selected = self._call("SELECT", lambda: self.client.select_folder(self.folder))
+        self.uidvalidity = int(selected[b"UIDVALIDITY"])
+        uids = self._call("SEARCH", lambda: self.client.search(["UNDELETED"]))
+        refs: list[MessageRef] = []
+        for start in range(0, len(uids), 500):
+            chunk = uids[start:start + 500]
+            sizes = self._fetch_sizes(chunk)
+            refs.extend(MessageRef(f"{self.uidvalidity}:{uid}", int(str(data[b"RFC822.SIZE"])))
+                        for uid, data in sorted(sizes.items()))
+        return refs
+
+    def _fetch_sizes(self, uids: list[int]) -> dict[int, dict[bytes, object]]:
+        result: dict[int, dict[bytes, object]] = self._call(
+            "FETCH SIZE", lambda: self.client.fetch(uids, ["RFC822.SIZE"]))
+        return result
+
+    def _uid(self, ref: MessageRef) -> int:
+        uidvalidity, _, uid = ref.location.partition(":")
+        if int(uidvalidity) != self.uidvalidity:
+            raise MailboxError("UIDVALIDITY changed during the poll")
+        return int(uid)
+
+    def fetch(self, refs: Sequence[MessageRef]) -> Iterator[tuple[MessageRef, bytes]]:
+        by_uid = {self._uid(r): r for r in refs}
+        # BODY.PEEK[] leaves \\Seen alone: reading is not acknowledging.
+        data = self._call("FETCH", lambda: self.client.fetch(list(by_uid), ["BODY.PEEK[]"]))
+        for uid, ref in by_uid.items():
+            body = data.get(uid, {}).get(b"BODY[]")
+            if isinstance(body, bytes):
+                yield ref, body
+
+    def fetch_header(self, ref: MessageRef) -> bytes:
+        uid = self._uid(ref)
+        data = self._call("FETCH HEADER", lambda: self.client.fetch([uid], ["BODY.PEEK[HEADER]"]))
+        header = data.get(uid, {}).get(b"BODY[HEADER]", b"")
+        return header if isinstance(header, bytes) else b""
+
+    def move(self, refs: Sequence[MessageRef], folder: str) -> None:
+        if not refs:
+            return
+        self._ensure_folder(folder)
+        uids = [self._uid(r) for r in refs]
+        if self.client.has_capability("MOVE"):
+            self._call("MOVE", lambda: self.client.move(uids, folder))
+            return
+        self._call("COPY", lambda: self.client.copy(uids, folder))
+        self._call("STORE", lambda: self.client.add_flags(uids, [imapclient.DELETED]))
+        self._call("EXPUNGE", lambda: self.client.uid_expunge(uids))
+
+    def _ensure_folder(self, folder: str) -> None:
+        if folder in self._folders:
+            return
+        if not self._call("LIST", lambda: self.client.folder_exists(folder)):
+            self._call("CREATE", lambda: self.client.create_folder(folder))
+        self._folders.add(folder)
+
+    def close(self) -> None:
+        # Closing a broken connection: nothing is left to save.
+        with contextlib.suppress(TimeoutError, IMAPClientError, OSError, ssl.SSLError):
+            self.client.logout()
+
+
+# --- Maildir ----------------------------------------------------------------------------------
+
+class MaildirSource:
+    """A local Maildir (Maildir++ subfolders for outcomes): the embedded default, and for hosts
+    whose MTA delivers to disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.name = f"maildir:{root}"
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+
+    def _path(self, ref: MessageRef) -> Path:
+        for sub in ("new", "cur"):
+            path = self.root / sub / ref.location
+            if path.exists():
+                return path
+        raise MailboxError(f"{ref.location} is gone from {self.root}")
+
+    def list_new(self) -> list[MessageRef]:
+        refs = []
+        for sub in ("new", "cur"):
+            for entry in sorted(os.scandir(self.root / sub), key=lambda e: e.name):
+                if entry.is_file() and not entry.name.startswith("."):
+                    refs.append(MessageRef(entry.name, entry.stat().st_size))
+        return refs
+
+    def fetch(self, refs: Sequence[MessageRef]) -> Iterator[tuple[MessageRef, bytes]]:
+        for ref in refs:
+            try:
+                yield ref, self._path(ref).read_bytes()
+            except OSError as exc:
+                raise MailboxError(f"cannot read {ref.location}: {exc.strerror}") from exc
+
+    def fetch_header(self, ref: MessageRef) -> bytes:
+        with self._path(ref).open("rb") as handle:
+            head = handle.read(256 * 1024)
+        return head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+
+    def move(self, refs: Sequence[MessageRef], folder: str) -> None:
+        target = self.root / f".{folder}"
+        for sub in ("tmp", "new", "cur"):
+            (target / sub).mkdir(parents=True, exist_ok=True)
+        for ref in refs:
+            source = self._path(ref)
+            name = ref.location if ":2," in ref.location else f"{ref.location}:2,S"
+            source.rename(target / "cur" / name)
+
+    def close(self) -> None:
+        return None

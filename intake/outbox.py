@@ -1,0 +1,176 @@
+"""Sends the replies waiting in the outbox: over SMTP, or into a local Maildir for runs without a
+server. A reply is claimed before it is sent, so a crash mid-send can never send it twice."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import mailbox
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from intake.errors import ConfigError, OutboxError
+from intake.mailbox import is_loopback, tls_context
+from intake.store import OutboxRecord, OutboxState
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    """Hands one message to the next mail server (or a local folder)."""
+
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_transport(url: str, *, password: str | None, ca_file: Path | None,
+                   timeout: float) -> Transport:
+    if url.startswith("maildir:"):
+        return MaildirSink(Path(url.removeprefix("maildir:")))
+    if url.startswith(("smtps://", "smtp+starttls://", "smtp://")):
+        return SmtpTransport(url, password=password, ca_file=ca_file, timeout=timeout)
+    raise ConfigError(f"SMTP URL must start with smtps://, smtp+starttls:// or maildir: "
+                      f"(got {url[:20]!r})")
+
+
+class MaildirSink:
+    """Writes replies into a Maildir: what `intake demo` and local runs use instead of a server."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = mailbox.Maildir(root, create=True)
+
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
+        self.folder.add(raw)
+
+    def close(self) -> None:
+        self.folder.close()
+
+
+class SmtpTransport:
+    """smtps:// (implicit TLS) or smtp+starttls:// (STARTTLS required); plain smtp:// on loopback
+    only. Certificates are verified; the login comes from the environment."""
+
+    def __init__(self, url: str, *, password: str | None, ca_file: Path | None,
+                 timeout: float) -> None:
+        parts = urlsplit(url)
+        self.scheme = parts.scheme
+        self.host = parts.hostname or ""
+        self.port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
+        self.user = unquote(parts.username or "")
+        self.password = password
+        self.context = tls_context(ca_file)
+        self.timeout = timeout
+        self._client: smtplib.SMTP | None = None
+        if not self.host:
+            raise ConfigError("SMTP URL needs a host: smtps://[USER@]HOST[:PORT]")
+        if self.scheme == "smtp" and not is_loopback(self.host):
+            raise ConfigError("plain smtp:// is allowed on loopback only; use smtps:// or "
+                              "smtp+starttls://")
+        if self.user and password is None:
+            raise ConfigError("INTAKE_SMTP_PASSWORD is not set")
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._client is not None:
+            return self._client
+        client: smtplib.SMTP
+        if self.scheme == "smtps":
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                      context=self.context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.scheme == "smtp+starttls":
+                client.starttls(context=self.context)
+        if self.user and self.password is not None:
+            client.login(self.user, self.password)
+        self._client = client
+        return client
+
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
+        try:
+            self._connect().sendmail(sender, list(recipients), raw)
+        except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            self.close()
+            raise OutboxError(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._client is not None:
+            # The connection may already be gone: nothing to close cleanly then.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._client.quit()
+            self._client = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, at most an hour."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: datetime,
+                    max_attempts: int, failpoint: object = None) -> Delivery:
+    """Send every reply that is due. Each is claimed (committed as SENDING) before it is handed to
+    the server and marked SENT after: a crash in between leaves it SENDING, never sent again."""
+    with Session(engine) as session:
+        due = session.exec(
+            select(OutboxRecord.id)
+            .where(OutboxRecord.state == OutboxState.PENDING)
+            .where(col(OutboxRecord.next_attempt_at) <= now)
+            .order_by(col(OutboxRecord.id))
+        ).all()
+    sent = retried = failed = 0
+    for row_id in due:
+        with Session(engine) as session:
+            claimed = session.execute(
+                update(OutboxRecord)
+                .where(col(OutboxRecord.id) == row_id, col(OutboxRecord.state) == OutboxState.PENDING)
+                .values(state=OutboxState.SENDING)
+            )
+            session.commit()
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue  # another sender took it
+            record = session.get(OutboxRecord, row_id)
+            assert record is not None
+            raw, recipient = record.raw, record.recipient
+        try:
+            transport.send(raw, sender, [recipient])
+        except OutboxError as exc:
+            with Session(engine) as session:
+                record = session.get(OutboxRecord, row_id)
+                assert record is not None
+                record.attempts += 1
+                record.last_error = str(exc)[:500]
+                if record.attempts >= max_attempts:
+                    record.state = OutboxState.FAILED
+                    failed += 1
+                else:
+                    record.state = OutboxState.PENDING
+                    record.next_attempt_at = now + retry_delay(record.attempts)
+                    retried += 1
+                session.add(record)
+                session.commit()
+            log.warning("outbox %d: send failed (attempt %d): %s", row_id, record.attempts, exc)
+            continue
+        if callable(failpoint):
+            failpoint("after-send")
+        with Session(engine) as session:
+            session.execute(update(OutboxRecord).where(col(OutboxRecord.id) == row_id)
+                            .values(state=OutboxState.SENT, sent_at=now))
+            session.commit()
+        sent += 1
+    return Delivery(sent, retried, failed)

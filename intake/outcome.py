@@ -1,0 +1,125 @@
+"""Decides what one incoming message is and what it gets back: pure, given its parsed form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from intake.config import Programme
+from intake.formats import Limits
+from intake.latvian import fold
+from intake.messages import Attachment, IncomingMessage, subject_topic
+from intake.model import Decision
+from intake.registry import InstitutionIndex
+from intake.rules import Circumstances, decide, person_keys
+from intake.store import MessageState
+from intake.workbook import read_participant_list
+
+# Words of a subject that say what the mail is, not who sends it.
+_SUBJECT_NOISE = re.compile(
+    r"\b(pieteikums|pieteikumi|pieteikšanās|pieteiksanas|piesakām|piesakam|supervīzij\w*|supervizij\w*|"
+    r"dalībnieku|dalibnieku|saraksts|saraksti|sarakstu|grupu|grupas|programm\w*|pumpurs|"
+    r"application|participants?|list|supervision)\b", re.IGNORECASE)
+_INSTITUTION_LINE = re.compile(
+    r"^\s*(izglītības iestāde|izglitibas iestade|iestāde|iestade|skola)\s*[:\-–]\s*(.+)$",
+    re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class ListOutcome:
+    attachment: Attachment
+    decision: Decision
+    registration_keys: tuple[str, ...]  # for R5, when accepted
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    state: MessageState
+    reason: str
+    programme: Programme
+    lists: tuple[ListOutcome, ...] = ()
+
+
+# Looks up which of the given person keys are registered already: key -> application number.
+RegisteredLookup = Callable[[str, Sequence[str]], Mapping[str, str]]
+
+
+def classify_message(message: IncomingMessage, *, our_domain: str) -> tuple[MessageState, str]:
+    """The state a message ends in before any list is read."""
+    if message.auto_reason:
+        return MessageState.AUTO, message.auto_reason
+    if not message.sender:
+        return MessageState.AUTO, "no-sender"
+    if message.attachments:
+        return MessageState.APPLICATION, f"{len(message.attachments)} attachment(s)"
+    if message.refers_to(our_domain):
+        return MessageState.CORRESPONDENCE, "reply-without-list"
+    return MessageState.NO_LIST, "no-attachment"
+
+
+def choose_programme(message: IncomingMessage, programmes: Mapping[str, Programme],
+                     default: str) -> Programme:
+    """A school that names a programme in the subject gets it; otherwise the default."""
+    text = fold(message.subject)
+    for name, programme in programmes.items():
+        if name != default and (name in text.split() or fold(programme.title) in text):
+            return programme
+    return programmes[default]
+
+
+def institution_hint(message: IncomingMessage, registry: InstitutionIndex | None) -> str | None:
+    """The institution named in the subject or the body, for a sheet that names none (R10)."""
+    topic = subject_topic(message.subject)
+    candidates = [topic]
+    candidates += [m.group(2) for m in _INSTITUTION_LINE.finditer(message.body_text)]
+    if registry is not None:
+        candidates += [line for line in message.body_text.splitlines()[:40] if line.strip()]
+        for candidate in candidates:
+            found = registry.match(candidate) or registry.match(_SUBJECT_NOISE.sub(" ", candidate))
+            if found:
+                return found.name
+    for candidate in candidates:
+        cleaned = " ".join(_SUBJECT_NOISE.sub(" ", candidate).strip(" :-–,.").split())
+        if len(cleaned) >= 3 and any(ch.isalpha() for ch in cleaned):
+            return cleaned
+    return None
+
+
+def decide_lists(message: IncomingMessage, *, programme: Programme, today: date, limits: Limits,
+                 registry: InstitutionIndex | None, registered: RegisteredLookup) -> tuple[ListOutcome, ...]:
+    """Each attached list read and decided; R5 across applications through `registered`."""
+    hint = institution_hint(message, registry)
+    outcomes = []
+    for attachment in message.attachments:
+        plist = read_participant_list(attachment.content, attachment.filename, limits=limits)
+        circumstances = Circumstances(programme, today, registry=registry, institution_hint=hint,
+                                      require_institution=True)
+        decision = decide(plist, circumstances)
+        keys = _keys(decision)
+        if programme.one_supervision_per_educator and keys:
+            known = registered(programme.name, keys)
+            if known:
+                decision = decide(plist, Circumstances(
+                    programme, today, registered=known, registry=registry, institution_hint=hint,
+                    require_institution=True))
+        outcomes.append(ListOutcome(attachment, decision, _keys(decision) if decision.accepted else ()))
+    return tuple(_without_repeats_across_lists(outcomes))
+
+
+def _keys(decision: Decision) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(
+        key for group in decision.groups for p in group.participants
+        for key in person_keys(p.first_name, p.last_name, p.email, decision.institution)))
+
+
+def _without_repeats_across_lists(outcomes: list[ListOutcome]) -> list[ListOutcome]:
+    """Two lists in one mail must not register one person twice: the second keeps no keys."""
+    seen: set[str] = set()
+    kept = []
+    for outcome in outcomes:
+        keys = tuple(k for k in outcome.registration_keys if k not in seen)
+        seen.update(keys)
+        kept.append(ListOutcome(outcome.attachment, outcome.decision, keys))
+    return kept

@@ -1,0 +1,105 @@
+"""Wires configuration to the pipeline: engine, templates, registry, mailbox and SMTP connections."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from intake.config import Settings
+from intake.errors import StoreError
+from intake.mailbox import MailSource, open_source, with_retries
+from intake.outbox import Transport, open_transport
+from intake.pipeline import Context, PollSummary, poll
+from intake.replies import make_environment
+from intake.schema import is_current, upgrade
+from intake.store import (
+    MessageRecord,
+    MessageState,
+    OutboxRecord,
+    ServiceRecord,
+    load_institution_index,
+    open_engine,
+)
+
+log = logging.getLogger(__name__)
+
+
+def prepare_engine(settings: Settings) -> Engine:
+    engine = open_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def make_context(settings: Settings, engine: Engine, **overrides: object) -> Context:
+    def failpoint(name: str) -> None:
+        if settings.failpoint == name:
+            log.warning("failpoint %s: killing the process", name)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return Context(settings=settings, engine=engine,
+                   environment=make_environment(settings.templates_dir),
+                   registry=load_institution_index(engine), failpoint=failpoint,
+                   **overrides)  # type: ignore[arg-type]
+
+
+def open_mailbox(settings: Settings) -> MailSource:
+    mail = settings.mail
+    return with_retries(lambda: open_source(mail.mailbox_url, password=mail.mailbox_password,
+                                            ca_file=mail.tls_ca_file, timeout=mail.timeout_seconds))
+
+
+def open_smtp(settings: Settings) -> Transport:
+    mail = settings.mail
+    return open_transport(mail.smtp_url, password=mail.smtp_password, ca_file=mail.tls_ca_file,
+                          timeout=mail.timeout_seconds)
+
+
+def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSummary:
+    context = make_context(settings, engine, **overrides)
+    source = open_mailbox(settings)
+    transport = open_smtp(settings)
+    try:
+        return poll(context, source, transport)
+    finally:
+        transport.close()
+        source.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    messages: dict[str, int]
+    outbox: dict[str, int]
+    last_good_poll: str | None
+    applications: dict[str, int]
+
+    @property
+    def quarantined(self) -> int:
+        return self.messages.get(MessageState.QUARANTINED, 0)
+
+    def as_json(self) -> dict[str, object]:
+        return {"messages": self.messages, "outbox": self.outbox,
+                "applications": self.applications, "quarantined": self.quarantined,
+                "last_good_poll": self.last_good_poll}
+
+
+def read_status(engine: Engine) -> Status:
+    from intake.store import ApplicationRecord
+
+    if not is_current(engine):
+        raise StoreError("the database schema is not current: run `intake db upgrade`")
+    with Session(engine) as session:
+        messages = Counter(dict(session.exec(
+            select(MessageRecord.state, func.count()).group_by(col(MessageRecord.state))).all()))
+        outbox = Counter(dict(session.exec(
+            select(OutboxRecord.state, func.count()).group_by(col(OutboxRecord.state))).all()))
+        applications = Counter(dict(session.exec(
+            select(ApplicationRecord.verdict, func.count())
+            .group_by(col(ApplicationRecord.verdict))).all()))
+        last = session.get(ServiceRecord, "last_good_poll")
+    return Status(dict(messages), dict(outbox), last.value if last else None, dict(applications))
