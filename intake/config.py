@@ -73,6 +73,7 @@ class MailSettings:
     max_attempts: int = 3  # then quarantined
     replies_per_recipient_per_day: int = 5
     send_retries: int = 5
+    send_retry_seconds: int = 60  # the first retry's delay; each next one doubles, up to an hour
 
     @property
     def domain(self) -> str:

@@ -66,9 +66,7 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
     """Parse with policy.default (decodes RFC 2047 and RFC 2231 file names); never raises on input."""
     # Some exporters prepend a byte-order mark, which would turn every header into body text.
     message = BytesParser(policy=policy.default).parsebytes(raw.removeprefix(b"\xef\xbb\xbf"))
-    headers: dict[str, list[str]] = {}
-    for name, value in message.raw_items():
-        headers.setdefault(name.lower(), []).append(_text(value))
+    headers = _decoded_headers(message)
     sender_name, sender = _sender(message)
     parts = list(_walk(message))
     content_types = [p.get_content_type() for p in parts]
@@ -85,6 +83,18 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
         recipients_count=len(getaddresses([_header(message, h) for h in ("to", "cc")])),
         defects=tuple(sorted({type(d).__name__ for p in parts for d in getattr(p, "defects", ())})),
     )
+
+
+def _decoded_headers(message: Message) -> dict[str, list[str]]:
+    """Every header by lower-case name, RFC 2047 decoded; one the parser cannot read is skipped."""
+    headers: dict[str, list[str]] = {}
+    for name in dict.fromkeys(k.lower() for k in message.keys()):
+        try:
+            values = message.get_all(name) or []
+        except Exception:  # noqa: BLE001 - a header the parser chokes on is absent to us
+            continue
+        headers[name] = [_text(v) for v in values]
+    return headers
 
 
 def subject_topic(subject: str) -> str:

@@ -117,13 +117,14 @@ class Delivery:
     failed: int = 0
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes, at most an hour."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+def retry_delay(attempts: int, base_seconds: int = 60) -> timedelta:
+    """base, 2 × base, 4 × base … after each failed attempt; at most an hour."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 3600))
 
 
 def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: datetime,
-                    max_attempts: int, failpoint: object = None) -> Delivery:
+                    max_attempts: int, retry_seconds: int = 60,
+                    failpoint: object = None) -> Delivery:
     """Send every reply that is due. Each is claimed (committed as SENDING) before it is handed to
     the server and marked SENT after: a crash in between leaves it SENDING, never sent again."""
     with Session(engine) as session:
@@ -160,11 +161,12 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
                     failed += 1
                 else:
                     record.state = OutboxState.PENDING
-                    record.next_attempt_at = now + retry_delay(record.attempts)
+                    record.next_attempt_at = now + retry_delay(record.attempts, retry_seconds)
                     retried += 1
+                attempts = record.attempts
                 session.add(record)
                 session.commit()
-            log.warning("outbox %d: send failed (attempt %d): %s", row_id, record.attempts, exc)
+            log.warning("outbox %d: send failed (attempt %d): %s", row_id, attempts, exc)
             continue
         if callable(failpoint):
             failpoint("after-send")

@@ -124,7 +124,8 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                 done.setdefault(folder, []).append(ref)
     summary.delivery = deliver_pending(
         context.engine, transport, sender=mail.address, now=context.now(),
-        max_attempts=mail.send_retries, failpoint=context.failpoint)
+        max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
+        failpoint=context.failpoint)
     context.failpoint("before-move")
     for folder, moved in done.items():
         source.move(moved, folder)

@@ -84,3 +84,76 @@ def shared_dir() -> Path:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+# --- real servers -----------------------------------------------------------------------------
+
+def _service_missing(message: str) -> None:
+    """A missing service fails in CI and skips, saying why, on a developer's machine."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    from tests.support.dovecot import start_dovecot
+
+    try:
+        server = start_dovecot()
+    except (RuntimeError, OSError) as exc:
+        _service_missing(f"Dovecot cannot start here: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox_server(dovecot):
+    """Dovecot with the intake's and the school's mailboxes emptied."""
+    dovecot.reset("intake")
+    dovecot.reset("school")
+    return dovecot
+
+
+@pytest.fixture(scope="session")
+def smtp_server(dovecot):
+    from tests.support.smtp import start_smtp
+
+    server = start_smtp(dovecot.ca_file, dovecot.root / "key.pem")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    smtp_server.inbox.clear()
+    smtp_server.inbox.refuse = False
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    from tests.support import postgres
+
+    try:
+        name = postgres.create_database()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "missing"
+        _service_missing(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc}")
+    yield postgres.url(name)
+    postgres.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Every store test runs on both databases; PostgreSQL gets a fresh schema per test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+    url = request.getfixturevalue("postgres_database")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url

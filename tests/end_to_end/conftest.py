@@ -1,0 +1,60 @@
+"""Runs `intake` as an operator would, against the real Dovecot, aiosmtpd and a database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+OUR_ADDRESS = "supervizija@ikvd.example.lv"
+
+
+@dataclass
+class Intake:
+    env: dict[str, str]
+    cwd: Path
+    database_url: str
+
+    def __call__(self, *args: str, extra_env: dict[str, str] | None = None,
+                 check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "intake", *args], capture_output=True,
+                                text=True, env={**self.env, **(extra_env or {})}, cwd=self.cwd,
+                                timeout=300)
+        if check and result.returncode != 0:
+            raise AssertionError(f"intake {' '.join(args)} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def status(self) -> dict[str, object]:
+        return json.loads(self("status", "--json").stdout)
+
+    def rows(self, query: str) -> list[tuple[object, ...]]:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(query))]
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def intake(mailbox_server, smtp, tmp_path) -> Intake:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    database_url = f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+    env.update({
+        "INTAKE_STATE_DIR": str(tmp_path / "state"),
+        "INTAKE_DATABASE_URL": database_url,
+        "INTAKE_MAILBOX_URL": mailbox_server.url("intake"),
+        "INTAKE_MAILBOX_PASSWORD": mailbox_server.users["intake"],
+        "INTAKE_SMTP_URL": smtp.url,
+        "INTAKE_TLS_CA_FILE": str(mailbox_server.ca_file),
+        "INTAKE_FROM": OUR_ADDRESS,
+        "INTAKE_STAFF": "koordinators@ikvd.example.lv",
+    })
+    return Intake(env, tmp_path, database_url)

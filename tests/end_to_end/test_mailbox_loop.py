@@ -1,0 +1,229 @@
+"""The daemon's job end to end: mail in Dovecot, `intake poll`, replies at SMTP, rows stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.samples import make_faulty_list, make_good_list
+from tests.conftest import HEADER, make_workbook
+from tests.end_to_end.conftest import OUR_ADDRESS
+from tests.support.mail import make_email
+
+STYLES = ["outlook", "gmail", "thunderbird"]
+
+
+def application(style: str, number: int, content: bytes, *, sender: str = "", subject: str = "",
+                name: str = "dalībnieku saraksts.xlsx", extra_headers: str = "") -> bytes:
+    return make_email(style=style, sender=sender or f"Sekretāre <sekretare{number}@skola.example.lv>",
+                      to=OUR_ADDRESS, subject=subject or f"Pieteikums supervīzijai {number}",
+                      body="Labdien! Pielikumā dalībnieku saraksts.", number=number,
+                      attachment=(name, content), extra_headers=extra_headers)
+
+
+def school_list(number: int, size: int = 3) -> bytes:
+    """A list of its own people for each school, so R5 finds no one twice across tests."""
+    rows = [(i, "Anna", f"Bērziņa{chr(97 + number % 20)}{chr(97 + i)}", "skolotāja",
+             f"s{number}p{i}@skola.example.lv") for i in range(1, size + 1)]
+    return make_workbook([(f"Izglītības iestāde: Skola {number}",), HEADER, *rows])
+
+
+def test_answers_outlook_gmail_and_thunderbird_applications_once(intake, mailbox_server, smtp):
+    for number, style in enumerate(STYLES, start=1):
+        mailbox_server.append(application(style, number, school_list(number)))
+
+    first = intake("poll")
+
+    replies = smtp.inbox.wait_for(3)
+    assert "application=3" in first.stdout
+    by_recipient = {r.recipients[0]: r.message for r in replies}
+    assert set(by_recipient) == {f"sekretare{n}@skola.example.lv" for n in (1, 2, 3)}
+    for number, style in enumerate(STYLES, start=1):
+        reply = by_recipient[f"sekretare{number}@skola.example.lv"]
+        assert reply["Subject"] == f"Re: Pieteikums supervīzijai {number}"
+        assert reply["In-Reply-To"] == f"<{style}-{number}@skola.example.lv>"
+        assert reply["Auto-Submitted"] == "auto-replied"
+        assert reply["Message-ID"].endswith("@ikvd.example.lv>")
+        body = reply.get_body(("plain",)).get_content()
+        assert "ir pārbaudīts un pieņemts" in body and "Pieteikuma numurs: SUP-" in body
+    assert intake.rows("select count(*) from applications where verdict='accepted'") == [(3,)]
+    assert intake.rows("select count(*) from participants") == [(9,)]
+    counts = mailbox_server.folder_counts()
+    assert counts["INBOX"] == 0 and counts["Intake.Applications"] == 3
+
+    second = intake("poll")
+
+    assert "seen=0" in second.stdout
+    assert len(smtp.inbox.messages) == 3
+    assert intake.status()["applications"] == {"accepted": 3}
+
+
+def test_rejection_carries_the_annotated_workbook_and_the_blank_list(intake, mailbox_server, smtp):
+    mailbox_server.append(application("outlook", 7, make_faulty_list(), name="saraksts.xlsx"))
+
+    intake("poll")
+
+    reply = smtp.inbox.wait_for(1)[0].message
+    assert reply["Subject"] == "Re: Pieteikums supervīzijai 7"
+    names = [part.get_filename() for part in reply.iter_attachments()]
+    assert names == ["saraksts-piezimes.xlsx", "dalibnieku-saraksts.xlsx"]
+    text = reply.get_body(("plain",)).get_content()
+    assert "lapa «Saraksts», rinda 6, kolonna F (E-pasts)" in text
+    assert intake.rows("select verdict, errors from applications") == [("rejected", 4)]
+    assert intake.rows("select count(*) from participants") == [(0,)]  # rejected: nobody kept
+
+
+def test_person_already_registered_is_a_duplicate_naming_the_application(intake, mailbox_server,
+                                                                          smtp):
+    mailbox_server.append(application("gmail", 11, make_good_list()))
+    intake("poll")
+    first = smtp.inbox.wait_for(1)[0].message.get_body(("plain",)).get_content()
+    number = first.split("Pieteikuma numurs: ")[1].split(".")[0]
+    mailbox_server.append(application("outlook", 12, make_good_list(),
+                                      sender="Cita <cita@skola.example.lv>"))
+
+    intake("poll")
+
+    second = smtp.inbox.wait_for(2)[1].message.get_body(("plain",)).get_content()
+    assert f"jau ir pieteikts pieteikumā {number}" in second
+    assert intake.rows("select verdict from applications order by id") == [
+        ("accepted",), ("rejected",)]
+
+
+@pytest.mark.parametrize(("headers", "subject"), [
+    ("Auto-Submitted: auto-replied\r\n", "Automātiskā atbilde: Pieteikums"),
+    ("", "Prombūtnē: Pieteikums"),
+    ("", "Out of Office: Pieteikums"),
+    ("", "Автоматический ответ: Pieteikums"),
+    ("", "Abwesenheitsnotiz: Pieteikums"),
+    ("Precedence: bulk\r\n", "Jaunumi"),
+    ("List-Id: <skolotaji.lists.example.lv>\r\n", "Vēstkopa"),
+    ("X-Autoreply: yes\r\n", "Re: Pieteikums"),
+    ("X-Intake-Loop: supervision-intake\r\n", "Re: Pieteikums"),
+])
+def test_no_reply_to_automatic_mail(intake, mailbox_server, smtp, headers, subject):
+    raw = make_email(style="outlook", sender="Jānis <janis@skola.example.lv>", to=OUR_ADDRESS,
+                     subject=subject, body="Esmu prombūtnē līdz 1. decembrim.", number=21,
+                     extra_headers=headers)
+    mailbox_server.append(raw)
+
+    intake("poll")
+
+    assert intake.rows("select state from messages") == [("auto",)]
+    assert intake.rows("select count(*) from outbox") == [(0,)]
+    assert mailbox_server.folder_counts()["Intake.Automatic"] == 1
+    assert smtp.inbox.messages == []
+
+
+def test_no_reply_to_a_mailer_daemon_bounce_of_our_own_reply(intake, mailbox_server, smtp):
+    raw = make_email(style="gmail", sender="Mail Delivery Subsystem <mailer-daemon@example.lv>",
+                     to=OUR_ADDRESS, subject="Delivery Status Notification (Failure)",
+                     body="Your message was not delivered.", number=22)
+    mailbox_server.append(raw)
+    intake("poll")
+    assert intake.rows("select state, reason from messages") == [("auto", "sender")]
+    assert smtp.inbox.messages == []
+
+
+def test_a_reply_to_us_without_a_list_is_correspondence_for_staff(intake, mailbox_server, smtp):
+    raw = make_email(style="thunderbird", sender="Anna <anna@skola.example.lv>", to=OUR_ADDRESS,
+                     subject="Re: Pieteikums supervīzijai", body="Paldies!", number=23,
+                     extra_headers="In-Reply-To: <abc@ikvd.example.lv>\r\n")
+    mailbox_server.append(raw)
+    intake("poll")
+    assert intake.rows("select state from messages") == [("correspondence",)]
+    assert smtp.inbox.messages == []
+    assert mailbox_server.folder_counts()["Intake.Correspondence"] == 1
+
+
+def test_a_new_mail_without_a_list_gets_one_polite_reply_with_the_blank_list(intake, mailbox_server,
+                                                                               smtp):
+    raw = make_email(style="gmail", sender="Anna <anna@skola.example.lv>", to=OUR_ADDRESS,
+                     subject="Kā pieteikties?", body="Labdien, kā pieteikties?", number=24)
+    mailbox_server.append(raw)
+    intake("poll")
+    reply = smtp.inbox.wait_for(1)[0].message
+    assert reply["Subject"] == "Re: Kā pieteikties?"
+    assert [p.get_filename() for p in reply.iter_attachments()] == ["dalibnieku-saraksts.xlsx"]
+    intake("poll")
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_the_same_mail_delivered_twice_is_processed_once(intake, mailbox_server, smtp):
+    raw = application("outlook", 31, school_list(31))
+    mailbox_server.append(raw)
+    mailbox_server.append(raw)
+
+    summary = intake("poll").stdout
+
+    assert "application=1" in summary and "already-done=1" in summary
+    assert len(smtp.inbox.wait_for(1)) == 1
+    assert intake.rows("select count(*) from applications") == [(1,)]
+    assert mailbox_server.folder_counts()["INBOX"] == 0
+
+
+def test_replies_beyond_the_daily_limit_are_held_for_staff(intake, mailbox_server, smtp):
+    for number in range(41, 44):
+        raw = make_email(style="gmail", sender="Anna <anna@skola.example.lv>", to=OUR_ADDRESS,
+                         subject=f"Jautājums {number}", body="?", number=number)
+        mailbox_server.append(raw)
+
+    intake("poll", extra_env={"INTAKE_CONFIG": str(_config(intake, "replies_per_recipient_per_day = 2"))})
+
+    assert len(smtp.inbox.wait_for(2)) == 2
+    assert intake.status()["outbox"] == {"sent": 2, "held": 1}
+
+
+def test_our_own_error_is_retried_then_quarantined_without_blocking_others(intake, mailbox_server,
+                                                                          smtp, tmp_path):
+    broken = tmp_path / "broken-templates"
+    broken.mkdir()  # no templates at all: rendering any reply fails, which is our error
+    config = _config(intake, "max_attempts = 2", templates=str(broken))
+    mailbox_server.append(application("outlook", 51, school_list(51)))
+    mailbox_server.append(make_email(style="gmail", sender="a@skola.example.lv", to=OUR_ADDRESS,
+                                     subject="Out of Office", body="x", number=52))
+
+    intake("poll", extra_env={"INTAKE_CONFIG": str(config)})
+    assert sorted(intake.rows("select state, attempts from messages")) == [
+        ("auto", 0), ("failed", 1)]
+    assert mailbox_server.folder_counts()["INBOX"] == 1  # left for the next poll
+
+    intake("poll", extra_env={"INTAKE_CONFIG": str(config)})
+
+    state, attempts, error, raw = intake.rows(
+        "select state, attempts, error, raw is not null from messages where state != 'auto'")[0]
+    assert (state, attempts, raw) == ("quarantined", 2, 1)
+    assert "TemplateNotFound" in error
+    assert mailbox_server.folder_counts()["Intake.Quarantine"] == 1
+    assert intake.status()["quarantined"] == 1
+    assert smtp.inbox.messages == []
+
+
+def test_an_smtp_outage_delays_the_reply_and_sends_it_once(intake, mailbox_server, smtp):
+    config = str(_config(intake, "send_retry_seconds = 0"))
+    smtp.inbox.refuse = True
+    mailbox_server.append(application("outlook", 61, school_list(61)))
+    intake("poll", extra_env={"INTAKE_CONFIG": config})
+    assert intake.status()["outbox"] == {"pending": 1}
+    assert intake.rows("select attempts from outbox") == [(1,)]
+    assert mailbox_server.folder_counts()["Intake.Applications"] == 1  # decided and stored
+
+    smtp.inbox.refuse = False
+    intake("poll", extra_env={"INTAKE_CONFIG": config})
+    intake("poll", extra_env={"INTAKE_CONFIG": config})
+
+    assert intake.status()["outbox"] == {"sent": 1}
+    assert len(smtp.inbox.wait_for(1)) == 1
+
+
+def _config(intake, mail_lines: str, templates: str | None = None):
+    """A config file like the bundled one, with extra [mail] lines."""
+    from intake.config import resource_dir
+
+    bundled = resource_dir("config")
+    path = intake.cwd / "intake.toml"
+    lines = [f'programmes_dir = "{bundled / "programmes"}"']
+    if templates:
+        lines.append(f'templates_dir = "{templates}"')
+    lines += ["[mail]", mail_lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

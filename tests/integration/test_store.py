@@ -1,0 +1,107 @@
+"""The store on SQLite and PostgreSQL: migrations, and constraints that forbid double processing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from intake.schema import current_revision, head_revision, upgrade
+from intake.store import (
+    ApplicationRecord,
+    MessageRecord,
+    MessageState,
+    OutboxRecord,
+    OutboxState,
+    RegistrationRecord,
+    open_engine,
+)
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def message(**overrides: object) -> MessageRecord:
+    values: dict[str, object] = {"mailbox": "imap://x/INBOX", "location": "1:1", "sha256": "a" * 64,
+                                 "state": MessageState.APPLICATION, "received_at": NOW}
+    values.update(overrides)
+    return MessageRecord(**values)
+
+
+def test_upgrade_from_an_empty_database_reaches_head_and_is_repeatable(database_url):
+    engine = open_engine(database_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {"messages", "applications", "groups", "participants", "registrations", "outbox",
+            "institutions", "watermarks", "service"} <= tables
+    engine.dispose()
+
+
+def test_participants_table_has_no_place_for_personal_codes(engine):
+    columns = {c["name"] for c in inspect(engine).get_columns("participants")}
+    assert not any("code" in c or "kods" in c for c in columns)
+
+
+@pytest.mark.parametrize("clash", [
+    {"location": "1:2"},  # the same bytes again (a copy in another folder, a resend): same SHA-256
+    {"sha256": "b" * 64},  # the same place in the same mailbox
+])
+def test_the_same_message_cannot_be_recorded_twice(engine, clash):
+    with Session(engine) as session:
+        session.add(message())
+        session.commit()
+    with Session(engine) as session:
+        session.add(message(**clash))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_a_message_has_at_most_one_reply(engine):
+    with Session(engine) as session:
+        record = message()
+        session.add(record)
+        session.commit()
+        row = record.id
+    for attempt in range(2):
+        with Session(engine) as session:
+            session.add(OutboxRecord(message_row=row, recipient="a@b.lv", subject="Re", raw=b"x",
+                                     state=OutboxState.PENDING, next_attempt_at=NOW, created_at=NOW))
+            if attempt == 0:
+                session.commit()
+            else:
+                with pytest.raises(IntegrityError):
+                    session.commit()
+
+
+def test_a_person_is_registered_once_per_programme(engine):
+    with Session(engine) as session:
+        record = message()
+        session.add(record)
+        session.flush()
+        application = ApplicationRecord(number="SUP-2026-00001", message_row=record.id,
+                                        attachment="a.xlsx", programme="national",
+                                        verdict="accepted", created_at=NOW)
+        session.add(application)
+        session.flush()
+        session.add(RegistrationRecord(programme="national", key="email:a@b.lv",
+                                       application_id=application.id))
+        session.add(RegistrationRecord(programme="pumpurs", key="email:a@b.lv",
+                                       application_id=application.id))
+        session.commit()
+        session.add(RegistrationRecord(programme="national", key="email:a@b.lv",
+                                       application_id=application.id))
+        with pytest.raises(IntegrityError):
+            session.commit()

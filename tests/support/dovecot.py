@@ -1,0 +1,190 @@
+"""A private Dovecot on loopback: generated config, own ports, passwd-file users, Maildir storage."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import imapclient
+
+TEST_USER = "intake-test"  # Dovecot refuses mail access as root: mail is owned by this user
+
+
+@dataclass
+class Dovecot:
+    root: Path
+    imap_port: int
+    imaps_port: int
+    ca_file: Path
+    users: dict[str, str]
+
+    def client(self, user: str = "school") -> imapclient.IMAPClient:
+        client = imapclient.IMAPClient("127.0.0.1", port=self.imap_port, ssl=False, timeout=10)
+        client.login(user, self.users[user])
+        return client
+
+    def url(self, user: str = "intake", folder: str = "INBOX", *, tls: bool = False) -> str:
+        if tls:
+            return f"imaps://{user}@localhost:{self.imaps_port}/{folder}"
+        return f"imap://{user}@127.0.0.1:{self.imap_port}/{folder}"
+
+    def append(self, raw: bytes, user: str = "intake", folder: str = "INBOX") -> None:
+        client = self.client(user)
+        try:
+            client.append(folder, raw)
+        finally:
+            client.logout()
+
+    def folder_counts(self, user: str = "intake") -> dict[str, int]:
+        client = self.client(user)
+        try:
+            counts = {}
+            for flags, _sep, name in client.list_folders():
+                if b"\\Noselect" in flags or b"\\NonExistent" in flags:
+                    continue  # "Intake" above "Intake.Applications" holds no mail
+                status = client.folder_status(name, ["MESSAGES"])
+                counts[name] = int(status[b"MESSAGES"])
+            return counts
+        finally:
+            client.logout()
+
+    def reset(self, user: str = "intake") -> None:
+        """Empty every folder of `user`, so each test starts from an empty mailbox."""
+        client = self.client(user)
+        try:
+            names = [name for flags, _sep, name in client.list_folders()
+                     if name != "INBOX" and b"\\Noselect" not in flags]
+            for name in sorted(names, key=len, reverse=True):  # children before parents
+                client.delete_folder(name)
+            client.select_folder("INBOX")
+            uids = client.search(["ALL"])
+            if uids:
+                client.delete_messages(uids)
+                client.expunge()
+        finally:
+            client.logout()
+
+    def stop(self) -> None:
+        subprocess.run(["doveadm", "-c", str(self.root / "dovecot.conf"), "stop"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1: the tests' own CA."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def _mail_owner() -> tuple[int, int]:
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    try:
+        entry = pwd.getpwnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        TEST_USER], check=True, capture_output=True)
+        entry = pwd.getpwnam(TEST_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def start_dovecot() -> Dovecot:
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if not Path(binary).exists():
+        raise RuntimeError("Dovecot is not installed: `apt-get install dovecot-imapd` (.ci/run does)")
+    # Socket paths under base_dir have a length limit: keep the folder short.
+    root = Path(tempfile.mkdtemp(prefix="dv", dir="/tmp"))
+    uid, gid = _mail_owner()
+    root.chmod(0o755)  # the unprivileged mail user must reach its home below
+    cert, key = make_certificate(root)
+    users = {"intake": "intake-secret", "school": "school-secret"}
+    (root / "passwd").write_text("".join(
+        f"{name}:{{PLAIN}}{password}:{uid}:{gid}::{root}/home/{name}::\n"
+        for name, password in users.items()))
+    for name in users:
+        home = root / "home" / name
+        home.mkdir(parents=True)
+        os.chown(home, uid, gid)
+    imap_port, imaps_port = free_port(), free_port()
+    # As root, Dovecot's login and internal processes must run as an unprivileged user.
+    service_user = TEST_USER if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+    (root / "dovecot.conf").write_text(f"""
+base_dir = {root}/run
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+state_dir = {root}/state
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+first_valid_uid = 0
+default_internal_user = {service_user}
+default_login_user = {service_user}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {root}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+namespace inbox {{
+  inbox = yes
+  separator = .
+}}
+""")
+    (root / "run").mkdir()
+    (root / "state").mkdir()
+    # Dovecot's master daemonises and keeps inherited descriptors: no pipes, or run() never returns.
+    subprocess.run([binary, "-c", str(root / "dovecot.conf")], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Dovecot(root, imap_port, imaps_port, cert, users)
+    deadline = time.monotonic() + 10
+    while True:  # wait until it answers a login, not for a fixed time
+        try:
+            server.client("intake").logout()
+            return server
+        except (OSError, imapclient.exceptions.IMAPClientError):
+            if time.monotonic() > deadline:
+                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
+                server.stop()
+                raise RuntimeError(f"Dovecot did not start:\n{log}") from None
+            time.sleep(0.05)
