@@ -88,10 +88,10 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
 def _decoded_headers(message: Message) -> dict[str, list[str]]:
     """Every header by lower-case name, RFC 2047 decoded; one the parser cannot read is skipped."""
     headers: dict[str, list[str]] = {}
-    for name in dict.fromkeys(k.lower() for k in message.keys()):
+    for name in dict.fromkeys(k.lower() for k in message):
         try:
             values = message.get_all(name) or []
-        except Exception:  # noqa: BLE001 - a header the parser chokes on is absent to us
+        except Exception:  # noqa: BLE001, S112 - a header the parser chokes on is absent to us
             continue
         headers[name] = [_text(v) for v in values]
     return headers
