@@ -158,7 +158,8 @@ def _handle(context: Context, mailbox: str, ref: MessageRef, raw: bytes,
         if isinstance(exc, IntegrityError):
             summary.already_done += 1  # another poller committed it first
             return None
-        raise StoreError(f"cannot store message {ref.location}: {type(exc).__name__}") from exc
+        raise StoreError(f"cannot store message {ref.location}: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
     except Exception as exc:
         state = _record_failure(context, mailbox, ref, raw, digest, existing, attempts + 1, exc)
         summary.states[state] += 1
@@ -239,7 +240,7 @@ def _store_list(session: Session, message_row: int, outcome: MessageOutcome, ite
                 now: datetime) -> ReplyItem:
     decision = item.decision
     application = ApplicationRecord(
-        number=f"pending-{uuid.uuid4().hex}", message_row=message_row,
+        number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
         attachment=item.attachment.filename[:300], programme=outcome.programme.name,
         institution=decision.institution, verdict="accepted" if decision.accepted else "rejected",
         errors=len(decision.errors), warnings=len(decision.warnings), created_at=now)

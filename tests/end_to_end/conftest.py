@@ -44,9 +44,9 @@ class Intake:
 
 
 @pytest.fixture
-def intake(mailbox_server, smtp, tmp_path) -> Intake:
+def intake(mailbox_server, smtp, tmp_path, database_url) -> Intake:
+    """Parametrised over SQLite and PostgreSQL through `database_url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
-    database_url = f"sqlite:///{tmp_path / 'intake.sqlite3'}"
     env.update({
         "INTAKE_STATE_DIR": str(tmp_path / "state"),
         "INTAKE_DATABASE_URL": database_url,

@@ -155,8 +155,13 @@ def test_configuration_error_names_the_problem(run, tmp_path):
     assert "unknown programme 'nope'" in result.stderr
 
 
-def test_demo_runs_without_any_server(run, tmp_path):
+def test_demo_runs_the_pipeline_without_any_server(run, tmp_path):
     result = run("demo")
     assert result.returncode == 0, result.stderr
-    assert "pieņemts" in result.stdout and "noraidīts" in result.stdout
-    assert (tmp_path / "state" / "demo" / "ogres-tehnikums-piezimes.xlsx").is_file()
+    assert "application=2 auto=1 no_list=1" in result.stdout
+    assert "replies sent=3" in result.stdout
+    sent = list((tmp_path / "state" / "demo" / "sent" / "new").iterdir())
+    assert len(sent) == 3
+    assert "Ogres tehnikums – saraksts-piezimes.xlsx" in result.stdout
+    again = run("demo")
+    assert "application=2 auto=1 no_list=1" in again.stdout  # each demo starts afresh
