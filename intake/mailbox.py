@@ -103,14 +103,21 @@ def connect_imap(url: str, *, password: str | None, ca_file: Path | None,
     try:
         client = imapclient.IMAPClient(host, port=port, ssl=implicit_tls, ssl_context=context,
                                        timeout=timeout)
+    except (IMAPClientError, OSError, ssl.SSLError) as exc:
+        raise MailboxError(f"cannot connect to {host}:{port}: {type(exc).__name__}: {exc}") from exc
+    try:
         if not implicit_tls:
             if b"STARTTLS" in client.capabilities():
                 client.starttls(context)
             elif not is_loopback(host):
                 raise ConfigError(f"{host} offers no STARTTLS; plain IMAP is allowed on loopback only")
         client.login(user, password)
-    except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as exc:
-        raise MailboxError(f"cannot open {host}:{port}: {type(exc).__name__}: {exc}") from exc
+    except (ConfigError, IMAPClientError, OSError, ssl.SSLError) as exc:
+        with contextlib.suppress(OSError):
+            client.shutdown()  # a failed login must not leave its socket open
+        if isinstance(exc, ConfigError):
+            raise
+        raise MailboxError(f"cannot log in to {host}:{port}: {type(exc).__name__}: {exc}") from exc
     return ImapSource(client, f"imap://{user}@{host}:{port}/{folder}", folder)
 
 
