@@ -1,0 +1,57 @@
+"""`intake run` and `intake check` as an operator starts them."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from tests.end_to_end.test_mailbox_loop import application, school_list
+
+
+def test_sigterm_mid_poll_finishes_the_message_in_hand_and_exits_cleanly(intake, mailbox_server,
+                                                                         smtp):
+    count = 60
+    for number in range(100, 100 + count):
+        mailbox_server.append(application("gmail", number, school_list(number, size=2)))
+    intake("db", "upgrade")  # as ExecStartPre does, so the test can watch the tables
+    daemon = subprocess.Popen([sys.executable, "-m", "intake", "run"], env=intake.env,
+                              cwd=intake.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not intake.rows("select count(*) from messages")[0][0]:  # wait for the first commit
+            assert daemon.poll() is None, daemon.communicate()
+            assert time.monotonic() < deadline, "the daemon committed nothing"
+            time.sleep(0.02)
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    assert "received SIGTERM" in err and "stopped" in err
+    assert "Traceback" not in err
+
+    intake("poll")
+
+    assert intake.rows("select count(*) from applications") == [(count,)]
+    assert len(smtp.inbox.wait_for(count)) == count
+    assert len({r.recipients[0] for r in smtp.inbox.messages}) == count  # one reply each
+    assert mailbox_server.folder_counts()["INBOX"] == 0
+
+
+def test_check_reaches_the_database_mailbox_and_smtp(intake, mailbox_server):
+    mailbox_server.append(application("outlook", 90, school_list(90)))
+    result = intake("check")
+    assert "database: ok" in result.stdout
+    assert "mailbox: ok (1 message(s) waiting)" in result.stdout
+    assert "smtp: ok" in result.stdout
+
+
+def test_check_fails_with_a_wrong_mailbox_password(intake):
+    result = intake("check", extra_env={"INTAKE_MAILBOX_PASSWORD": "wrong"}, check=False)
+    assert result.returncode == 3
+    assert "MailboxError" in result.stderr
+    assert "wrong" not in result.stderr  # secrets never reach the log
