@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
-from intake.automail import Ours, auto_reason
+from intake.automail import CLASSIFIER_HEADERS, Ours, auto_reason
 from intake.latvian import normalise
 
 SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")
@@ -66,34 +66,69 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
     """Parse with policy.default (decodes RFC 2047 and RFC 2231 file names); never raises on input."""
     # Some exporters prepend a byte-order mark, which would turn every header into body text.
     message = BytesParser(policy=policy.default).parsebytes(raw.removeprefix(b"\xef\xbb\xbf"))
-    headers = _decoded_headers(message)
+    headers = _raw_headers(message, CLASSIFIER_HEADERS | {ours.loop_header.lower()})
+    subject = normalise(_header(message, "subject"))  # the one header that needs RFC 2047 here
+    headers["subject"] = [subject]
     sender_name, sender = _sender(message)
-    parts = list(_walk(message))
-    content_types = [p.get_content_type() for p in parts]
+    parts = [_describe(p) for p in _walk(message)]
     return IncomingMessage(
         sender=sender,
         sender_name=sender_name,
-        subject=normalise(_header(message, "subject")),
-        message_id=_header(message, "message-id").strip(),
+        subject=subject,
+        message_id=(headers.get("message-id") or [""])[0],
         in_reply_to=tuple(re.findall(r"<[^<>\s]+>", " ".join(
             headers.get("in-reply-to", []) + headers.get("references", [])))),
-        auto_reason=auto_reason(headers, content_types, sender, ours),
+        auto_reason=auto_reason(headers, [p.content_type for p in parts], sender, ours),
         attachments=tuple(_attachments(parts)),
-        body_text=_body_text(message),
-        recipients_count=len(getaddresses([_header(message, h) for h in ("to", "cc")])),
-        defects=tuple(sorted({type(d).__name__ for p in parts for d in getattr(p, "defects", ())})),
+        body_text=_body_text(parts),
+        recipients_count=_count_recipients(_raw_headers(message, _RECIPIENTS)),
+        defects=tuple(sorted({type(d).__name__ for p in parts for d in p.part.defects})),
     )
 
 
-def _decoded_headers(message: Message) -> dict[str, list[str]]:
-    """Every header by lower-case name, RFC 2047 decoded; one the parser cannot read is skipped."""
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A MIME part with its headers parsed once (policy.default parses on every access)."""
+
+    part: Message
+    content_type: str
+    disposition: str
+    filename: str
+
+
+def _describe(part: Message) -> _Part:
+    try:
+        content_type = part.get_content_type()
+        if part.is_multipart():  # a container has neither a file name nor a disposition
+            return _Part(part, content_type, "", "")
+        disposition = (part.get_content_disposition() or "").lower()
+    except Exception:  # noqa: BLE001 - a broken Content-Type is plain text, as RFC 2045 says
+        content_type, disposition = "text/plain", ""
+    return _Part(part, content_type, disposition, _filename(part))
+
+
+_RECIPIENTS = frozenset({"to", "cc"})
+
+
+def _count_recipients(headers: dict[str, list[str]]) -> int:
+    values = headers.get("to", []) + headers.get("cc", [])
+    try:
+        return len(getaddresses(values))
+    except (RecursionError, ValueError, IndexError):
+        # The stdlib's address parser recurses on some hostile headers: count the commas instead.
+        return sum(v.count(",") + 1 for v in values)
+
+
+def _raw_headers(message: Message, wanted: frozenset[str]) -> dict[str, list[str]]:
+    """The headers the classifier reads, undecoded and unfolded, by lower-case name.
+
+    Raw on purpose: policy.default parses a header on every access, and these are ASCII tokens
+    and message ids; only the subject needs decoding."""
     headers: dict[str, list[str]] = {}
-    for name in dict.fromkeys(k.lower() for k in message):
-        try:
-            values = message.get_all(name) or []
-        except Exception:  # noqa: BLE001, S112 - a header the parser chokes on is absent to us
-            continue
-        headers[name] = [_text(v) for v in values]
+    for name, value in message.raw_items():
+        key = name.lower()
+        if key in wanted:
+            headers.setdefault(key, []).append(" ".join(str(value).split()))
     return headers
 
 
@@ -146,17 +181,17 @@ def _sender(message: Message) -> tuple[str, str]:
     return normalise(name), f"{local}@{domain.lower()}"
 
 
-def _attachments(parts: list[Message]) -> Iterator[Attachment]:
-    for part in parts:
+def _attachments(parts: list[_Part]) -> Iterator[Attachment]:
+    for described in parts:
+        part = described.part
         if part.is_multipart():
             continue
-        content_type = part.get_content_type()
-        filename = _filename(part)
-        if content_type in TNEF_TYPES or filename.lower() == "winmail.dat":
+        if described.content_type in TNEF_TYPES or described.filename.lower() == "winmail.dat":
             yield from _tnef_attachments(_payload(part))
             continue
-        if _is_candidate(part, filename, content_type):
-            yield Attachment(filename or _default_name(content_type), _payload(part))
+        if _is_candidate(described):
+            yield Attachment(described.filename or _default_name(described.content_type),
+                             _payload(part))
 
 
 def _filename(part: Message) -> str:
@@ -169,7 +204,8 @@ def _filename(part: Message) -> str:
     return name[:200]
 
 
-def _is_candidate(part: Message, filename: str, content_type: str) -> bool:
+def _is_candidate(described: _Part) -> bool:
+    filename, content_type = described.filename, described.content_type
     lower = filename.lower()
     if lower.endswith(SPREADSHEET_EXTENSIONS) or content_type in SPREADSHEET_TYPES:
         return True
@@ -178,8 +214,7 @@ def _is_candidate(part: Message, filename: str, content_type: str) -> bool:
     if lower.endswith(DOCUMENT_EXTENSIONS[:-1]):
         return True
     # A photographed list is an attachment; a signature logo is an inline image.
-    disposition = (part.get_content_disposition() or "").lower()
-    return (lower.endswith(IMAGE_EXTENSIONS) and disposition == "attachment"
+    return (lower.endswith(IMAGE_EXTENSIONS) and described.disposition == "attachment"
             and not _SIGNATURE_IMAGE.match(filename))
 
 
@@ -209,13 +244,16 @@ def _tnef_attachments(data: bytes) -> Iterator[Attachment]:
         return
 
 
-def _body_text(message: Message) -> str:
-    try:
-        body = message.get_body(preferencelist=("plain", "html")) if isinstance(
-            message, EmailMessage) else None
-        text = body.get_content() if body is not None else ""
-    except Exception:  # noqa: BLE001 - undecodable body: no hint from it
-        text = ""
-    if not isinstance(text, str):
-        return ""
-    return re.sub(r"<[^>]+>", " ", text)[:20_000]
+def _body_text(parts: list[_Part]) -> str:
+    """The first plain-text part that is not an attachment (else HTML without tags)."""
+    for wanted in ("text/plain", "text/html"):
+        for described in parts:
+            if described.content_type != wanted or described.disposition == "attachment":
+                continue
+            try:
+                text = described.part.get_content()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001, S112 - undecodable body: no hint from it
+                continue
+            if isinstance(text, str):
+                return re.sub(r"<[^>]+>", " ", text)[:20_000]
+    return ""

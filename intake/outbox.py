@@ -135,44 +135,36 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
             .order_by(col(OutboxRecord.id))
         ).all()
     sent = retried = failed = 0
+    table = OutboxRecord.__table__  # type: ignore[attr-defined]
     for row_id in due:
-        with Session(engine) as session:
-            claimed = session.execute(
-                update(OutboxRecord)
-                .where(col(OutboxRecord.id) == row_id, col(OutboxRecord.state) == OutboxState.PENDING)
+        with engine.begin() as connection:  # claim: committed before the server sees anything
+            claimed = connection.execute(
+                update(table).where(table.c.id == row_id, table.c.state == OutboxState.PENDING)
                 .values(state=OutboxState.SENDING)
-            )
-            session.commit()
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue  # another sender took it
-            record = session.get(OutboxRecord, row_id)
-            assert record is not None
-            raw, recipient = record.raw, record.recipient
+                .returning(table.c.raw, table.c.recipient, table.c.attempts)).first()
+        if claimed is None:
+            continue  # another sender took it
+        raw, recipient, attempts = claimed
         try:
             transport.send(raw, sender, [recipient])
         except OutboxError as exc:
-            with Session(engine) as session:
-                record = session.get(OutboxRecord, row_id)
-                assert record is not None
-                record.attempts += 1
-                record.last_error = str(exc)[:500]
-                if record.attempts >= max_attempts:
-                    record.state = OutboxState.FAILED
-                    failed += 1
-                else:
-                    record.state = OutboxState.PENDING
-                    record.next_attempt_at = now + retry_delay(record.attempts, retry_seconds)
-                    retried += 1
-                attempts = record.attempts
-                session.add(record)
-                session.commit()
+            attempts += 1
+            values: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:500]}
+            if attempts >= max_attempts:
+                values["state"] = OutboxState.FAILED
+                failed += 1
+            else:
+                values["state"] = OutboxState.PENDING
+                values["next_attempt_at"] = now + retry_delay(attempts, retry_seconds)
+                retried += 1
+            with engine.begin() as connection:
+                connection.execute(update(table).where(table.c.id == row_id).values(**values))
             log.warning("outbox %d: send failed (attempt %d): %s", row_id, attempts, exc)
             continue
         if callable(failpoint):
             failpoint("after-send")
-        with Session(engine) as session:
-            session.execute(update(OutboxRecord).where(col(OutboxRecord.id) == row_id)
-                            .values(state=OutboxState.SENT, sent_at=now))
-            session.commit()
+        with engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == row_id)
+                               .values(state=OutboxState.SENT, sent_at=now))
         sent += 1
     return Delivery(sent, retried, failed)

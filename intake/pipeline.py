@@ -11,12 +11,12 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import jinja2
-from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Engine, func, insert, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from intake.annotation import annotate_workbook
@@ -115,13 +115,12 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                     done.setdefault(folder, []).append(ref)
         if context.should_stop():
             break
+        fetched = []
         for ref, raw in source.fetch(small):
-            if context.should_stop():
-                break
             context.failpoint("after-fetch")
-            folder = _handle(context, source.name, ref, raw, summary)
-            if folder:
-                done.setdefault(folder, []).append(ref)
+            fetched.append((ref, raw))
+        for ref, folder in _process_batch(context, source.name, fetched, summary):
+            done.setdefault(folder, []).append(ref)
     summary.delivery = deliver_pending(
         context.engine, transport, sender=mail.address, now=context.now(),
         max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
@@ -142,50 +141,85 @@ def _folder(context: Context, state: str) -> str | None:
     }.get(MessageState(state))
 
 
-def _handle(context: Context, mailbox: str, ref: MessageRef, raw: bytes,
-            summary: PollSummary) -> str | None:
-    """Process one message; returns the folder it goes to once everything is committed."""
-    digest = hashlib.sha256(raw).hexdigest()
-    existing = _existing(context.engine, mailbox, ref, digest)
-    if existing is not None and existing.state in FINAL_STATES:
-        summary.already_done += 1  # processed before: a copy, a resend, or an unfinished move
-        return _folder(context, existing.state)
-    attempts = existing.attempts if existing is not None else 0
+def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],
+                   summary: PollSummary) -> list[tuple[MessageRef, str]]:
+    """Decide and store a batch in one transaction, each message in its own savepoint; returns
+    where each message goes once that transaction is committed."""
+    digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
+    moves: list[tuple[MessageRef, str]] = []
+    counted: Counter[str] = Counter()
+    lists = [0, 0]
     try:
-        outcome, message = _decide(context, raw)
-        _commit(context, mailbox, ref, raw, digest, message, outcome, existing)
-    except (StoreError, SQLAlchemyError) as exc:
-        if isinstance(exc, IntegrityError):
-            summary.already_done += 1  # another poller committed it first
-            return None
-        raise StoreError(f"cannot store message {ref.location}: {type(exc).__name__}: "
+        with Session(context.engine) as session:
+            known = _known(session, mailbox, digests)
+            for ref, raw in fetched:
+                if context.should_stop():
+                    break  # SIGTERM: what is decided so far is committed below; the rest waits
+                digest = digests[ref.location]
+                existing = known.get(digest) or known.get(ref.location)
+                if existing is not None and existing.state in FINAL_STATES:
+                    summary.already_done += 1  # a copy, a resend, or an unfinished move
+                    moves.append((ref, _folder(context, existing.state) or ""))
+                    continue
+                state, record = _handle(context, session, mailbox, ref, raw, digest, existing, lists)
+                counted[state] += 1
+                known[digest] = known[ref.location] = record  # the same bytes again in this batch
+                folder = _folder(context, state)
+                if folder:
+                    moves.append((ref, folder))
+            session.commit()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot store a batch of messages: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:300]}") from exc
-    except Exception as exc:
-        state = _record_failure(context, mailbox, ref, raw, digest, existing, attempts + 1, exc)
-        summary.states[state] += 1
-        log.exception("message %s: %s (attempt %d)", ref.location, type(exc).__name__, attempts + 1)
-        return _folder(context, state)
     context.failpoint("after-commit")
-    summary.states[outcome.state] += 1
+    summary.states.update(counted)
+    summary.accepted_lists += lists[0]
+    summary.rejected_lists += lists[1]
+    return [(ref, folder) for ref, folder in moves if folder]
+
+
+def _known(session: Session, mailbox: str, digests: dict[str, str]) -> dict[str, MessageRecord]:
+    """Messages of this batch seen before, by SHA-256 and by their place in this mailbox."""
+    rows = session.exec(select(MessageRecord).where(
+        col(MessageRecord.sha256).in_(list(digests.values()))
+        | ((col(MessageRecord.mailbox) == mailbox)
+           & col(MessageRecord.location).in_(list(digests))))).all()
+    known: dict[str, MessageRecord] = {}
+    for row in rows:
+        known[row.sha256] = row
+        if row.mailbox == mailbox:
+            known[row.location] = row
+    return known
+
+
+def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
+            digest: str, existing: MessageRecord | None,
+            lists: list[int]) -> tuple[str, MessageRecord]:
+    """Decide one message and write its rows and reply in a savepoint; returns its record."""
+    attempts = existing.attempts if existing is not None else 0
+    savepoint = session.begin_nested()
+    try:
+        outcome, message = _decide(context, raw, session)
+        record = _write(context, session, mailbox, ref, raw, digest, message, outcome, existing)
+        savepoint.commit()
+    except SQLAlchemyError:
+        savepoint.rollback()
+        raise  # the database itself: not this message's fault
+    except Exception as exc:
+        savepoint.rollback()
+        record = _write_failure(context, session, mailbox, ref, raw, digest, existing,
+                                attempts + 1, exc)
+        log.exception("message %s: %s (attempt %d)", ref.location, type(exc).__name__, attempts + 1)
+        return record.state, record
     for item in outcome.lists:
-        if item.decision.accepted:
-            summary.accepted_lists += 1
-        else:
-            summary.rejected_lists += 1
+        lists[0 if item.decision.accepted else 1] += 1
     log.info("message %s: %s (%s), %d list(s)", ref.location, outcome.state, outcome.reason,
              len(outcome.lists))
-    return _folder(context, outcome.state)
+    return outcome.state, record
 
 
-def _existing(engine: Engine, mailbox: str, ref: MessageRef, digest: str) -> MessageRecord | None:
-    with Session(engine) as session:
-        return session.exec(select(MessageRecord).where(
-            (col(MessageRecord.sha256) == digest)
-            | ((col(MessageRecord.mailbox) == mailbox) & (col(MessageRecord.location) == ref.location))
-        )).first()
-
-
-def _decide(context: Context, raw: bytes) -> tuple[MessageOutcome, IncomingMessage]:
+def _decide(context: Context, raw: bytes,
+            session: Session) -> tuple[MessageOutcome, IncomingMessage]:
     settings = context.settings
     message = parse_message(raw, context.ours)
     state, reason = classify_message(message, our_domain=settings.mail.domain)
@@ -194,77 +228,81 @@ def _decide(context: Context, raw: bytes) -> tuple[MessageOutcome, IncomingMessa
     if state is MessageState.APPLICATION:
         lists = decide_lists(message, programme=programme, today=context.now().date(),
                              limits=settings.limits, registry=context.registry,
-                             registered=lambda name, keys: _registered(context.engine, name, keys))
+                             registered=lambda name, keys: _registered(session, name, keys))
     return MessageOutcome(state, reason, programme, lists), message
 
 
-def _registered(engine: Engine, programme: str, keys: Sequence[str]) -> Mapping[str, str]:
-    with Session(engine) as session:
-        rows = session.exec(
-            select(RegistrationRecord.key, ApplicationRecord.number)
-            .join(ApplicationRecord, col(ApplicationRecord.id) == col(RegistrationRecord.application_id))
-            .where(RegistrationRecord.programme == programme)
-            .where(col(RegistrationRecord.key).in_(list(keys)))
-        ).all()
+def _registered(session: Session, programme: str, keys: Sequence[str]) -> Mapping[str, str]:
+    """R5: which of these people an earlier application registered (this batch's included)."""
+    rows = session.exec(
+        select(RegistrationRecord.key, ApplicationRecord.number)
+        .join(ApplicationRecord, col(ApplicationRecord.id) == col(RegistrationRecord.application_id))
+        .where(RegistrationRecord.programme == programme)
+        .where(col(RegistrationRecord.key).in_(list(keys)))
+    ).all()
     return dict(rows)
 
 
-def _commit(context: Context, mailbox: str, ref: MessageRef, raw: bytes, digest: str,
-            message: IncomingMessage, outcome: MessageOutcome, existing: MessageRecord | None) -> None:
-    """The decision, the application rows and the reply: one transaction."""
+def _write(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
+           digest: str, message: IncomingMessage, outcome: MessageOutcome,
+           existing: MessageRecord | None) -> MessageRecord:
+    """The decision, the application rows and the reply, together."""
     now = context.now()
-    with Session(context.engine) as session:
-        record = session.get(MessageRecord, existing.id) if existing is not None else None
-        if record is None:
-            record = MessageRecord(mailbox=mailbox, location=ref.location, sha256=digest,
-                                   received_at=now, state=outcome.state)
-        record.message_id = message.message_id[:998]
-        record.sender = message.sender
-        record.subject = message.subject[:998]
-        record.state = outcome.state
-        record.reason = outcome.reason[:200]
-        record.processed_at = now
-        record.raw = raw
-        record.error = ""
-        session.add(record)
-        session.flush()
-        assert record.id is not None
-        items = [_store_list(session, record.id, outcome, item, now) for item in outcome.lists]
-        reply = _reply(context, message, outcome, items)
-        if reply is not None:
-            session.add(_outbox_row(session, context, record.id, message.sender, reply, now))
-        session.commit()
+    record = existing if existing is not None else MessageRecord(
+        mailbox=mailbox, location=ref.location, sha256=digest, received_at=now,
+        state=outcome.state)
+    record.message_id = message.message_id[:998]
+    record.sender = message.sender
+    record.subject = message.subject[:998]
+    record.state = outcome.state
+    record.reason = outcome.reason[:200]
+    record.processed_at = now
+    record.raw = raw
+    record.error = ""
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    items = [_store_list(session, record.id, outcome, item, now) for item in outcome.lists]
+    reply = _reply(context, message, outcome, items)
+    if reply is not None:
+        session.add(_outbox_row(session, context, record.id, message.sender, reply, now))
+    session.flush()
+    return record
 
 
 def _store_list(session: Session, message_row: int, outcome: MessageOutcome, item: ListOutcome,
                 now: datetime) -> ReplyItem:
+    """One list's application, and for an accepted list its groups, people and R5 keys.
+
+    Plain INSERTs (no ORM objects): a poll writes thousands of rows."""
     decision = item.decision
-    application = ApplicationRecord(
+    applications = ApplicationRecord.__table__  # type: ignore[attr-defined]
+    application_id = session.execute(insert(applications).values(
         number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
         attachment=item.attachment.filename[:300], programme=outcome.programme.name,
         institution=decision.institution, verdict="accepted" if decision.accepted else "rejected",
-        errors=len(decision.errors), warnings=len(decision.warnings), created_at=now)
-    session.add(application)
-    session.flush()
-    assert application.id is not None
-    application.number = f"SUP-{now.year}-{application.id:05d}"
-    session.add(application)
-    if decision.accepted:
-        # Only accepted lists keep their people: that is all R5 and the staff need.
-        for position, group in enumerate(decision.groups, start=1):
-            group_row = GroupRecord(application_id=application.id, position=position,
-                                    kind=group.kind.value, label=group.label)
-            session.add(group_row)
-            session.flush()
-            assert group_row.id is not None
-            session.add_all(ParticipantRecord(
-                group_id=group_row.id, row=p.row, first_name=p.first_name, last_name=p.last_name,
-                position=p.position[:300], email=p.email, role=p.role.value)
-                for p in group.participants)
-        session.add_all(RegistrationRecord(programme=outcome.programme.name, key=key,
-                                           application_id=application.id)
-                        for key in item.registration_keys)
-    number = application.number if decision.accepted else None
+        errors=len(decision.errors), warnings=len(decision.warnings), created_at=now,
+    ).returning(applications.c.id)).scalar_one()
+    number = f"SUP-{now.year}-{application_id:05d}"
+    session.execute(update(applications).where(applications.c.id == application_id)
+                    .values(number=number))
+    if not decision.accepted:
+        return ReplyItem(decision)
+    # Only accepted lists keep their people: that is all R5 and the staff need.
+    groups = GroupRecord.__table__  # type: ignore[attr-defined]
+    for position, group in enumerate(decision.groups, start=1):
+        group_id = session.execute(insert(groups).values(
+            application_id=application_id, position=position, kind=group.kind.value,
+            label=group.label).returning(groups.c.id)).scalar_one()
+        session.execute(insert(ParticipantRecord), [
+            {"group_id": group_id, "row": p.row, "first_name": p.first_name,
+             "last_name": p.last_name, "position": p.position[:300], "email": p.email,
+             "role": p.role.value}
+            for p in group.participants])
+    if item.registration_keys:
+        session.execute(insert(RegistrationRecord), [
+            {"programme": outcome.programme.name, "key": key, "application_id": application_id}
+            for key in item.registration_keys])
     return ReplyItem(decision, number=number)
 
 
@@ -306,9 +344,8 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
         message_id=f"<{uuid.uuid4().hex}@{settings.mail.domain}>", date=context.now(),
         in_reply_to=message.message_id if message.message_id.startswith("<") else "",
         references=message.in_reply_to)
-    email = compose_email(rendered.__class__(subject, rendered.text, rendered.html), envelope,
-                          attachments)
-    return _Reply(subject, email.as_bytes())
+    raw = compose_email(replace(rendered, subject=subject), envelope, attachments)
+    return _Reply(subject, raw)
 
 
 def _annotated_name(filename: str) -> str:
@@ -332,32 +369,31 @@ def _outbox_row(session: Session, context: Context, message_row: int, recipient:
                         raw=reply.raw, state=state, next_attempt_at=now, created_at=now)
 
 
-def _record_failure(context: Context, mailbox: str, ref: MessageRef, raw: bytes, digest: str,
-                    existing: MessageRecord | None, attempts: int, exc: Exception) -> str:
+def _write_failure(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
+                   digest: str, existing: MessageRecord | None, attempts: int,
+                   exc: Exception) -> MessageRecord:
     state = (MessageState.QUARANTINED if attempts >= context.settings.mail.max_attempts
              else MessageState.FAILED)
     now = context.now()
-    with Session(context.engine) as session:
-        record = session.get(MessageRecord, existing.id) if existing is not None else None
-        if record is None:
-            record = MessageRecord(mailbox=mailbox, location=ref.location, sha256=digest,
-                                   received_at=now, raw=raw, state=state)
-        record.state = state
-        record.attempts = attempts
-        record.error = f"{type(exc).__name__}: {exc}"[:2000]
-        record.reason = "our-error"
-        record.processed_at = now
-        session.add(record)
-        session.commit()
-    return state
+    record = existing if existing is not None else MessageRecord(
+        mailbox=mailbox, location=ref.location, sha256=digest, received_at=now, raw=raw,
+        state=state)
+    record.state = state
+    record.attempts = attempts
+    record.error = f"{type(exc).__name__}: {exc}"[:2000]
+    record.reason = "our-error"
+    record.processed_at = now
+    session.add(record)
+    session.flush()
+    return record
 
 
 def _handle_oversized(context: Context, source: MailSource, ref: MessageRef,
                       summary: PollSummary) -> str | None:
     """Too large to download: decided from its header alone (issue 5 refines the reply)."""
     header = source.fetch_header(ref)
-    raw = header + b"\r\n\r\n"
-    return _handle(context, source.name, ref, raw, summary)
+    moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary)
+    return moves[0][1] if moves else None
 
 
 def _set_service(engine: Engine, key: str, value: str) -> None:

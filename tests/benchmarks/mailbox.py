@@ -1,0 +1,137 @@
+"""Benchmark: `intake poll` end to end over N applications in Dovecot, against the floor.
+
+The floor is what any intake must do: batched FETCH BODY.PEEK[] + MIME parse (policy.default) +
+openpyxl read of each attachment, nothing else. Run:
+    .venv/bin/python -m tests.benchmarks.mailbox [N]
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+
+from tests.support.dovecot import start_dovecot
+from tests.support.mail import make_email
+from tests.support.smtp import start_smtp
+
+OUR_ADDRESS = "supervizija@ikvd.example.lv"
+
+
+def ten_row_list(number: int) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Saraksts"
+    sheet.append([f"Izglītības iestāde: Skola {number}"])
+    sheet.append(["Nr.", "Vārds", "Uzvārds", "Amats", "E-pasts"])
+    for i in range(1, 11):
+        role = "direktore" if i == 1 else "skolotāja"
+        sheet.append([i, "Anna", f"Bērziņa{chr(97 + i)}", role, f"s{number}p{i}@skola.example.lv"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def fill(server, count: int) -> None:
+    client = server.client("intake")
+    try:
+        batch = []
+        for number in range(count):
+            batch.append(make_email(
+                style=("outlook", "gmail", "thunderbird")[number % 3],
+                sender=f"Sekretāre <s{number}@skola.example.lv>", to=OUR_ADDRESS,
+                subject=f"Pieteikums {number}", body="Labdien! Pielikumā saraksts.", number=number,
+                attachment=("dalībnieku saraksts.xlsx", ten_row_list(number))))
+            if len(batch) == 100:
+                client.multiappend("INBOX", batch)
+                batch = []
+        if batch:
+            client.multiappend("INBOX", batch)
+    finally:
+        client.logout()
+
+
+def floor(server) -> float:
+    started = time.perf_counter()
+    client = server.client("intake")
+    client.select_folder("INBOX", readonly=True)
+    uids = client.search(["ALL"])
+    for start in range(0, len(uids), 100):
+        for data in client.fetch(uids[start:start + 100], ["BODY.PEEK[]"]).values():
+            message = email.message_from_bytes(data[b"BODY[]"], policy=email.policy.default)
+            for part in message.iter_attachments():
+                if (part.get_filename() or "").endswith(".xlsx"):
+                    book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
+                    for sheet in book.worksheets:
+                        for _row in sheet.iter_rows(values_only=True):
+                            pass
+    client.logout()
+    return time.perf_counter() - started
+
+
+POLL = """
+import json, time
+from pathlib import Path
+from intake.config import load_settings
+from intake.service import poll_once, prepare_engine
+
+def high_water_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+settings = load_settings()
+engine = prepare_engine(settings)
+started = time.perf_counter()
+summary = poll_once(settings, engine)
+print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water_mb(),
+                  "line": summary.line()}))
+"""
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    server = start_dovecot()
+    smtp = start_smtp(server.ca_file, server.root / "key.pem")
+    try:
+        fill(server, count)
+        floor_seconds = floor(server)
+        with tempfile.TemporaryDirectory() as folder:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+            env.update({
+                "INTAKE_STATE_DIR": folder, "INTAKE_MAILBOX_URL": server.url("intake"),
+                "INTAKE_MAILBOX_PASSWORD": server.users["intake"], "INTAKE_SMTP_URL": smtp.url,
+                "INTAKE_TLS_CA_FILE": str(server.ca_file), "INTAKE_FROM": OUR_ADDRESS,
+                "INTAKE_DATABASE_URL": os.environ.get(
+                    "BENCH_DATABASE_URL", f"sqlite:///{Path(folder) / 'bench.sqlite3'}"),
+            })
+            result = subprocess.run([sys.executable, "-c", POLL], env=env, capture_output=True,
+                                    text=True, check=True)
+            figures = json.loads(result.stdout)
+        smtp.inbox.wait_for(count, timeout=60)
+        poll_seconds = figures["seconds"]
+        print(f"N = {count} applications (10-row xlsx each), Dovecot on loopback")
+        print(f"floor (FETCH batches of 100 + MIME parse + openpyxl read): {floor_seconds:.2f} s "
+              f"= {count / floor_seconds:,.0f} msg/s")
+        print(f"intake poll end to end (decide, store, reply over SMTP, move): {poll_seconds:.2f} s "
+              f"= {count / poll_seconds:,.0f} msg/s")
+        print(f"ratio floor / poll: {floor_seconds / poll_seconds:.2f}")
+        print(f"peak RSS of the poll process: {figures['rss_mb']:.0f} MB")
+        print(figures["line"])
+    finally:
+        smtp.stop()
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
