@@ -54,11 +54,13 @@ from intake.store import (
     ParticipantRecord,
     RegistrationRecord,
     ServiceRecord,
+    WatermarkRecord,
 )
 
 log = logging.getLogger(__name__)
 
 BLANK_LIST_NAME = "dalibnieku-saraksts.xlsx"
+TOO_LARGE = "too-large"
 FINAL_STATES = frozenset({MessageState.APPLICATION, MessageState.AUTO, MessageState.CORRESPONDENCE,
                           MessageState.NO_LIST, MessageState.QUARANTINED})
 Failpoint = Callable[[str], None]
@@ -142,7 +144,7 @@ def _folder(context: Context, state: str) -> str | None:
 
 
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],
-                   summary: PollSummary) -> list[tuple[MessageRef, str]]:
+                   summary: PollSummary, *, oversized: bool = False) -> list[tuple[MessageRef, str]]:
     """Decide and store a batch in one transaction, each message in its own savepoint; returns
     where each message goes once that transaction is committed."""
     digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
@@ -161,12 +163,14 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
                     summary.already_done += 1  # a copy, a resend, or an unfinished move
                     moves.append((ref, _folder(context, existing.state) or ""))
                     continue
-                state, record = _handle(context, session, mailbox, ref, raw, digest, existing, lists)
+                state, record = _handle(context, session, mailbox, ref, raw, digest, existing, lists,
+                                        ref.size if oversized else None)
                 counted[state] += 1
                 known[digest] = known[ref.location] = record  # the same bytes again in this batch
                 folder = _folder(context, state)
                 if folder:
                     moves.append((ref, folder))
+            _advance_watermark(session, mailbox, [ref for ref, _raw in fetched])
             session.commit()
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store a batch of messages: {type(exc).__name__}: "
@@ -193,13 +197,13 @@ def _known(session: Session, mailbox: str, digests: dict[str, str]) -> dict[str,
 
 
 def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
-            digest: str, existing: MessageRecord | None,
-            lists: list[int]) -> tuple[str, MessageRecord]:
+            digest: str, existing: MessageRecord | None, lists: list[int],
+            oversized: int | None) -> tuple[str, MessageRecord]:
     """Decide one message and write its rows and reply in a savepoint; returns its record."""
     attempts = existing.attempts if existing is not None else 0
     savepoint = session.begin_nested()
     try:
-        outcome, message = _decide(context, raw, session)
+        outcome, message = _decide(context, raw, session, oversized)
         record = _write(context, session, mailbox, ref, raw, digest, message, outcome, existing)
         savepoint.commit()
     except SQLAlchemyError:
@@ -218,11 +222,14 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     return outcome.state, record
 
 
-def _decide(context: Context, raw: bytes,
-            session: Session) -> tuple[MessageOutcome, IncomingMessage]:
+def _decide(context: Context, raw: bytes, session: Session,
+            oversized: int | None = None) -> tuple[MessageOutcome, IncomingMessage]:
     settings = context.settings
     message = parse_message(raw, context.ours)
     state, reason = classify_message(message, our_domain=settings.mail.domain)
+    if oversized is not None and state is not MessageState.AUTO:
+        # Only the header was fetched: whatever it carries, it is too large to read.
+        state, reason = MessageState.APPLICATION, TOO_LARGE
     programme = choose_programme(message, settings.programmes, settings.default_programme)
     lists: tuple[ListOutcome, ...] = ()
     if state is MessageState.APPLICATION:
@@ -318,9 +325,9 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
         return None
     settings, programme = context.settings, outcome.programme
     attachments: list[FileAttachment] = []
-    if outcome.state is MessageState.NO_LIST:
+    if outcome.state is MessageState.NO_LIST or outcome.reason == TOO_LARGE:
         rendered = render_no_list(context.environment, programme=programme,
-                                  blank_name=BLANK_LIST_NAME)
+                                  blank_name=BLANK_LIST_NAME, too_large_bytes=_too_large(context, outcome))
         attachments.append(FileAttachment(BLANK_LIST_NAME, make_blank_list(programme)))
     else:
         annotated_items = []
@@ -390,10 +397,33 @@ def _write_failure(context: Context, session: Session, mailbox: str, ref: Messag
 
 def _handle_oversized(context: Context, source: MailSource, ref: MessageRef,
                       summary: PollSummary) -> str | None:
-    """Too large to download: decided from its header alone (issue 5 refines the reply)."""
+    """Too large to download: decided from its header alone, and told so."""
     header = source.fetch_header(ref)
-    moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary)
+    moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary,
+                           oversized=True)
     return moves[0][1] if moves else None
+
+
+def _too_large(context: Context, outcome: MessageOutcome) -> int | None:
+    return context.settings.mail.max_message_bytes if outcome.reason == TOO_LARGE else None
+
+
+def _advance_watermark(session: Session, mailbox: str, refs: list[MessageRef]) -> None:
+    """Bookkeeping of the highest IMAP UID handled under the current UIDVALIDITY."""
+    places = [ref.location.partition(":") for ref in refs]
+    uids = [(int(v), int(u)) for v, sep, u in places if sep and v.isdigit() and u.isdigit()]
+    if not uids:
+        return  # a Maildir: file names, no UIDs
+    uidvalidity = uids[0][0]
+    highest = max(uid for _v, uid in uids)
+    mark = session.get(WatermarkRecord, mailbox)
+    if mark is None or mark.uidvalidity != uidvalidity:
+        if mark is not None:
+            log.warning("%s: UIDVALIDITY changed (%d -> %d); SHA-256 keeps old mail from being "
+                        "processed again", mailbox, mark.uidvalidity, uidvalidity)
+        mark = WatermarkRecord(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=highest)
+    mark.last_uid = max(mark.last_uid, highest)
+    session.add(mark)
 
 
 def _set_service(engine: Engine, key: str, value: str) -> None:

@@ -39,6 +39,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters["plural"] = plural
+    environment.filters["filesize"] = filesize
     environment.filters["where"] = describe_location
     environment.filters["what"] = describe_problem
     environment.globals["GroupKind"] = GroupKind
@@ -48,6 +49,13 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
 def plural(count: int, one: str, many: str) -> str:
     """Latvian number agreement: 1, 21, 31 … take the singular; 11 and the rest the plural."""
     return one if count % 10 == 1 and count % 100 != 11 else many
+
+
+def filesize(size: int) -> str:
+    """`25 MB`, `20 kB`: a size as a secretary reads it."""
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.0f} MB"
+    return f"{max(size // 1024, 1)} kB"
 
 
 def describe_location(finding: Finding) -> str:
@@ -90,10 +98,12 @@ def render_reply(items: Sequence[ReplyItem], environment: jinja2.Environment, *,
                    blank_attached=blank_attached)
 
 
-def render_no_list(environment: jinja2.Environment, *, programme: Programme,
-                   blank_name: str) -> Rendered:
-    """The answer to a new mail without a list: how to apply, with the blank list attached."""
-    return _render("no_list", environment, programme=programme, blank_name=blank_name)
+def render_no_list(environment: jinja2.Environment, *, programme: Programme, blank_name: str,
+                   too_large_bytes: int | None = None) -> Rendered:
+    """The answer to a mail without a list we could read: how to apply, with the blank list
+    attached; `too_large_bytes` when the mail was refused for its size before it was downloaded."""
+    return _render("no_list", environment, programme=programme, blank_name=blank_name,
+                   too_large_bytes=too_large_bytes)
 
 
 def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:

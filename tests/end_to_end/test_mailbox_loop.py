@@ -215,6 +215,32 @@ def test_an_smtp_outage_delays_the_reply_and_sends_it_once(intake, mailbox_serve
     assert len(smtp.inbox.wait_for(1)) == 1
 
 
+def test_a_mail_over_the_size_limit_is_answered_from_its_header_alone(intake, mailbox_server,
+                                                                     smtp):
+    config = str(_config(intake, "max_message_bytes = 20000"))
+    big = application("outlook", 81, school_list(81) + b"\0" * 40_000, name="liels.xlsx")
+    mailbox_server.append(big)
+
+    intake("poll", extra_env={"INTAKE_CONFIG": config})
+
+    reply = smtp.inbox.wait_for(1)[0].message
+    text = reply.get_body(("plain",)).get_content()
+    assert "Diemžēl tā ir lielāka par 19 kB, tāpēc to neatvērām" in text
+    assert intake.rows("select state, reason, length(raw) < 20000 from messages") == [
+        ("application", "too-large", 1)]
+    assert intake.rows("select count(*) from applications") == [(0,)]
+
+
+def test_the_uid_watermark_follows_what_was_handled(intake, mailbox_server, smtp):
+    for number in (91, 92):
+        mailbox_server.append(application("gmail", number, school_list(number)))
+    intake("poll")
+    (uidvalidity, last_uid), = intake.rows("select uidvalidity, last_uid from watermarks")
+    locations = intake.rows("select location from messages")
+    assert sorted(int(loc.split(":")[1]) for (loc,) in locations)[-1] == last_uid
+    assert all(loc.startswith(f"{uidvalidity}:") for (loc,) in locations)
+
+
 def _config(intake, mail_lines: str, templates: str | None = None):
     """A config file like the bundled one, with extra [mail] lines."""
     from intake.config import resource_dir
