@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from intake.cli import build_parser
-from intake.config import Programme
+from intake.config import MailSettings, Programme
 from intake.formats import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def test_every_limit_is_documented_and_in_the_example_config(name):
 
 
 def test_every_top_level_setting_in_the_example_config_is_documented():
-    text = (ROOT / "config" / "intake.toml").read_text(encoding="utf-8")
+    text = (ROOT / "config" / "intake.toml").read_text(encoding="utf-8").split("\n[", 1)[0]
     keys = [line.lstrip("# ").split(" =")[0] for line in text.splitlines()
             if " = " in line and not line.startswith(("[", " "))]
     keys = [k for k in keys if k.isidentifier()]
@@ -58,3 +58,20 @@ def test_shipped_programmes_parse_and_are_always_open(path):
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert "open_from" not in raw and "open_until" not in raw
     assert raw["max_group_size"] == 10
+
+
+@pytest.mark.parametrize("name", [f.name for f in fields(MailSettings)
+                                  if f.name not in ("mailbox_password", "smtp_password", "folders")])
+def test_every_mail_setting_is_documented_and_in_the_example_config(name):
+    assert f"`[mail] {name}`" in README
+    example = tomllib.loads((ROOT / "config" / "intake.toml").read_text(encoding="utf-8"))
+    assert name in example["mail"] or f"# {name} =" in (ROOT / "config" / "intake.toml").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize("variable", [
+    "INTAKE_CONFIG", "INTAKE_MAILBOX_URL", "INTAKE_MAILBOX_PASSWORD", "INTAKE_SMTP_URL",
+    "INTAKE_SMTP_PASSWORD", "INTAKE_DATABASE_URL", "INTAKE_FROM", "INTAKE_STAFF",
+    "INTAKE_TLS_CA_FILE", "INTAKE_STATE_DIR"])
+def test_every_environment_variable_is_documented(variable):
+    assert f"`{variable}`" in README
