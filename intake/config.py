@@ -68,6 +68,7 @@ class MailSettings:
     folders: Folders = field(default_factory=Folders)
     poll_interval_seconds: int = 60
     batch_size: int = 50
+    parallel_from: int = 100  # a poll with this many messages decides them in worker processes
     timeout_seconds: float = 30.0
     max_message_bytes: int = 25 * 1024 * 1024
     max_attempts: int = 3  # then quarantined

@@ -201,6 +201,11 @@ def _filename(part: Message) -> str:
         name = ""
     # A name carrying CR/LF or path separators must not travel into replies or the file system.
     name = re.sub(r"[\r\n\t/\\\x00]+", " ", normalise(name)).strip()
+    if len(name) <= 200:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if dot and 0 < len(extension) <= 10:
+        return f"{stem[:199 - len(extension)]}.{extension}"  # the extension says the format
     return name[:200]
 
 

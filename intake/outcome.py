@@ -7,10 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from intake.automail import Ours
 from intake.config import Programme
 from intake.formats import Limits
 from intake.latvian import fold
-from intake.messages import Attachment, IncomingMessage, subject_topic
+from intake.messages import Attachment, IncomingMessage, parse_message, subject_topic
 from intake.model import Decision
 from intake.registry import InstitutionIndex
 from intake.rules import Circumstances, decide, person_keys
@@ -44,6 +45,51 @@ class MessageOutcome:
 
 # Looks up which of the given person keys are registered already: key -> application number.
 RegisteredLookup = Callable[[str, Sequence[str]], Mapping[str, str]]
+TOO_LARGE = "too-large"
+
+
+@dataclass(frozen=True, slots=True)
+class Preparation:
+    """What deciding a message needs besides the database; plain values, so a worker process can
+    be handed them once."""
+
+    ours: Ours
+    programmes: Mapping[str, Programme]
+    default_programme: str
+    limits: Limits
+    registry: InstitutionIndex | None
+    today: date
+
+
+def prepare_message(raw: bytes, preparation: Preparation, *,
+                    oversized: bool = False) -> tuple[MessageOutcome, IncomingMessage]:
+    """Parse, classify and decide a message without the database: R5 across applications is
+    checked afterwards by `recheck_registered`, where the registrations are."""
+    message = parse_message(raw, preparation.ours)
+    state, reason = classify_message(message, our_domain=preparation.ours.message_id_domain)
+    if oversized and state is not MessageState.AUTO:
+        # Only the header was fetched: whatever it carries, it is too large to read.
+        state, reason = MessageState.APPLICATION, TOO_LARGE
+    programme = choose_programme(message, preparation.programmes, preparation.default_programme)
+    lists: tuple[ListOutcome, ...] = ()
+    if state is MessageState.APPLICATION and reason != TOO_LARGE:
+        lists = decide_lists(message, programme=programme, today=preparation.today,
+                             limits=preparation.limits, registry=preparation.registry,
+                             registered=lambda _name, _keys: {})
+    return MessageOutcome(state, reason, programme, lists), message
+
+
+def recheck_registered(outcome: MessageOutcome, message: IncomingMessage,
+                       preparation: Preparation, registered: RegisteredLookup) -> MessageOutcome:
+    """R5 across applications: decide the lists again only if someone in them is registered."""
+    programme = outcome.programme
+    keys = tuple(dict.fromkeys(k for item in outcome.lists for k in _keys(item.decision)))
+    if not programme.one_supervision_per_educator or not keys or not registered(programme.name, keys):
+        return outcome
+    lists = decide_lists(message, programme=programme, today=preparation.today,
+                         limits=preparation.limits, registry=preparation.registry,
+                         registered=registered)
+    return MessageOutcome(outcome.state, outcome.reason, programme, lists)
 
 
 def classify_message(message: IncomingMessage, *, our_domain: str) -> tuple[MessageState, str]:
@@ -72,15 +118,16 @@ def choose_programme(message: IncomingMessage, programmes: Mapping[str, Programm
 def institution_hint(message: IncomingMessage, registry: InstitutionIndex | None) -> str | None:
     """The institution named in the subject or the body, for a sheet that names none (R10)."""
     topic = subject_topic(message.subject)
-    candidates = [topic]
-    candidates += [m.group(2) for m in _INSTITUTION_LINE.finditer(message.body_text)]
+    named = [topic, *(m.group(2) for m in _INSTITUTION_LINE.finditer(message.body_text))]
     if registry is not None:
-        candidates += [line for line in message.body_text.splitlines()[:40] if line.strip()]
-        for candidate in candidates:
+        # Any line of the body may name a registered institution; only the subject and an
+        # explicit "Iestāde: …" line may name one the registry does not know.
+        lines = [line for line in message.body_text.splitlines()[:40] if line.strip()]
+        for candidate in (*named, *lines):
             found = registry.match(candidate) or registry.match(_SUBJECT_NOISE.sub(" ", candidate))
             if found:
                 return found.name
-    for candidate in candidates:
+    for candidate in named:
         cleaned = " ".join(_SUBJECT_NOISE.sub(" ", candidate).strip(" :-–,.").split())
         if len(cleaned) >= 3 and any(ch.isalpha() for ch in cleaned):
             return cleaned

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
 
 import jinja2
 from sqlalchemy import Engine, func, insert, update
@@ -25,14 +30,15 @@ from intake.blank_list import make_blank_list
 from intake.config import Settings
 from intake.errors import StoreError
 from intake.mailbox import MailSource, MessageRef
-from intake.messages import IncomingMessage, parse_message
+from intake.messages import IncomingMessage
 from intake.outbox import Delivery, Transport, deliver_pending
 from intake.outcome import (
+    TOO_LARGE,
     ListOutcome,
     MessageOutcome,
-    choose_programme,
-    classify_message,
-    decide_lists,
+    Preparation,
+    prepare_message,
+    recheck_registered,
 )
 from intake.registry import InstitutionIndex
 from intake.replies import (
@@ -60,7 +66,12 @@ from intake.store import (
 log = logging.getLogger(__name__)
 
 BLANK_LIST_NAME = "dalibnieku-saraksts.xlsx"
-TOO_LARGE = "too-large"
+# A message prepared (parsed and decided without the database), or the error that stopped it.
+Prepared = tuple[MessageOutcome, IncomingMessage] | str
+
+
+class PreparationError(Exception):
+    """Deciding a message failed in a worker process; the message is recorded as failed."""
 FINAL_STATES = frozenset({MessageState.APPLICATION, MessageState.AUTO, MessageState.CORRESPONDENCE,
                           MessageState.NO_LIST, MessageState.QUARANTINED})
 Failpoint = Callable[[str], None]
@@ -107,22 +118,23 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     refs = source.list_new()
     summary.seen = len(refs)
     done: dict[str, list[MessageRef]] = {}
-    for start in range(0, len(refs), mail.batch_size):
-        batch = refs[start:start + mail.batch_size]
-        small = [r for r in batch if r.size <= mail.max_message_bytes]
-        for ref in batch:
-            if ref.size > mail.max_message_bytes:
-                folder = _handle_oversized(context, source, ref, summary)
-                if folder:
-                    done.setdefault(folder, []).append(ref)
-        if context.should_stop():
-            break
-        fetched = []
-        for ref, raw in source.fetch(small):
-            context.failpoint("after-fetch")
-            fetched.append((ref, raw))
-        for ref, folder in _process_batch(context, source.name, fetched, summary):
-            done.setdefault(folder, []).append(ref)
+    with _workers_for(len(refs), mail.parallel_from, _preparation(context)) as workers:
+        for start in range(0, len(refs), mail.batch_size):
+            if context.should_stop():
+                break
+            batch = refs[start:start + mail.batch_size]
+            for ref in batch:
+                if ref.size > mail.max_message_bytes:
+                    folder = _handle_oversized(context, source, ref, summary)
+                    if folder:
+                        done.setdefault(folder, []).append(ref)
+            fetched = []
+            for ref, raw in source.fetch([r for r in batch if r.size <= mail.max_message_bytes]):
+                context.failpoint("after-fetch")
+                fetched.append((ref, raw))
+            for ref, folder in _process_batch(context, source.name, fetched, summary,
+                                              workers=workers):
+                done.setdefault(folder, []).append(ref)
     summary.delivery = deliver_pending(
         context.engine, transport, sender=mail.address, now=context.now(),
         max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
@@ -132,6 +144,36 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
         source.move(moved, folder)
     _set_service(context.engine, "last_good_poll", context.now().isoformat())
     return summary
+
+
+@contextmanager
+def _workers_for(count: int, parallel_from: int,
+                 preparation: Preparation) -> Iterator[Executor | None]:
+    """Worker processes for a large poll (a backlog after downtime): parsing and deciding are
+    CPU-bound, and the database and SMTP work stays here. Spawned, not forked: a fork would share
+    this process's database and mailbox connections."""
+    processes = min(os.cpu_count() or 1, 4)
+    if count < parallel_from or processes < 2:
+        yield None
+        return
+    log.info("%d messages: deciding them in %d worker processes", count, processes)
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
+                             initializer=_start_worker, initargs=(preparation,)) as pool:
+        yield pool
+
+
+_worker_preparation: Preparation | None = None
+
+
+def _start_worker(preparation: Preparation) -> None:
+    """In a worker process: keep what every message needs (the registry is sent once, here)."""
+    global _worker_preparation
+    _worker_preparation = preparation
+
+
+def _prepare_job(job: tuple[bytes, bool]) -> Prepared:
+    assert _worker_preparation is not None
+    return _prepare_in_worker(job, _worker_preparation)
 
 
 def _folder(context: Context, state: str) -> str | None:
@@ -144,7 +186,8 @@ def _folder(context: Context, state: str) -> str | None:
 
 
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],
-                   summary: PollSummary, *, oversized: bool = False) -> list[tuple[MessageRef, str]]:
+                   summary: PollSummary, *, oversized: bool = False,
+                   workers: Executor | None = None) -> list[tuple[MessageRef, str]]:
     """Decide and store a batch in one transaction, each message in its own savepoint; returns
     where each message goes once that transaction is committed."""
     digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
@@ -154,17 +197,27 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     try:
         with Session(context.engine) as session:
             known = _known(session, mailbox, digests)
+            todo = []
             for ref, raw in fetched:
+                existing = known.get(digests[ref.location]) or known.get(ref.location)
+                if existing is not None and existing.state in FINAL_STATES:
+                    summary.already_done += 1  # a copy, a resend, or an unfinished move
+                    moves.append((ref, _folder(context, existing.state) or ""))
+                else:
+                    todo.append((ref, raw))
+            preparation = _preparation(context)
+            for (ref, raw), prepared in zip(todo, _prepare_all(workers, preparation, todo, oversized),
+                                            strict=False):
                 if context.should_stop():
                     break  # SIGTERM: what is decided so far is committed below; the rest waits
                 digest = digests[ref.location]
                 existing = known.get(digest) or known.get(ref.location)
                 if existing is not None and existing.state in FINAL_STATES:
-                    summary.already_done += 1  # a copy, a resend, or an unfinished move
+                    summary.already_done += 1  # the same bytes twice in this batch
                     moves.append((ref, _folder(context, existing.state) or ""))
                     continue
                 state, record = _handle(context, session, mailbox, ref, raw, digest, existing, lists,
-                                        ref.size if oversized else None)
+                                        prepared)
                 counted[state] += 1
                 known[digest] = known[ref.location] = record  # the same bytes again in this batch
                 folder = _folder(context, state)
@@ -198,12 +251,12 @@ def _known(session: Session, mailbox: str, digests: dict[str, str]) -> dict[str,
 
 def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
             digest: str, existing: MessageRecord | None, lists: list[int],
-            oversized: int | None) -> tuple[str, MessageRecord]:
+            prepared: Prepared) -> tuple[str, MessageRecord]:
     """Decide one message and write its rows and reply in a savepoint; returns its record."""
     attempts = existing.attempts if existing is not None else 0
     savepoint = session.begin_nested()
     try:
-        outcome, message = _decide(context, raw, session, oversized)
+        outcome, message = _finish(context, prepared, session)
         record = _write(context, session, mailbox, ref, raw, digest, message, outcome, existing)
         savepoint.commit()
     except SQLAlchemyError:
@@ -222,21 +275,48 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     return outcome.state, record
 
 
-def _decide(context: Context, raw: bytes, session: Session,
-            oversized: int | None = None) -> tuple[MessageOutcome, IncomingMessage]:
+def _preparation(context: Context) -> Preparation:
     settings = context.settings
-    message = parse_message(raw, context.ours)
-    state, reason = classify_message(message, our_domain=settings.mail.domain)
-    if oversized is not None and state is not MessageState.AUTO:
-        # Only the header was fetched: whatever it carries, it is too large to read.
-        state, reason = MessageState.APPLICATION, TOO_LARGE
-    programme = choose_programme(message, settings.programmes, settings.default_programme)
-    lists: tuple[ListOutcome, ...] = ()
-    if state is MessageState.APPLICATION:
-        lists = decide_lists(message, programme=programme, today=context.now().date(),
-                             limits=settings.limits, registry=context.registry,
-                             registered=lambda name, keys: _registered(session, name, keys))
-    return MessageOutcome(state, reason, programme, lists), message
+    return Preparation(context.ours, settings.programmes, settings.default_programme,
+                       settings.limits, context.registry, context.now().date())
+
+
+def _finish(context: Context, prepared: Prepared, session: Session
+            ) -> tuple[MessageOutcome, IncomingMessage]:
+    """A prepared decision, completed with R5 against the registrations (this batch's too)."""
+    if isinstance(prepared, str):
+        raise PreparationError(prepared)
+    outcome, message = prepared
+    outcome = recheck_registered(outcome, message, _preparation(context),
+                                 lambda name, keys: _registered(session, name, keys))
+    return outcome, message
+
+
+def _prepare_all(workers: Executor | None, preparation: Preparation,
+                 todo: list[tuple[MessageRef, bytes]], oversized: bool) -> Iterator[Prepared]:
+    """Prepared messages in order: from the worker processes when there are any (they run ahead
+    while this process writes), else one by one here. A broken pool falls back to this process."""
+    done = 0
+    if workers is not None and len(todo) > 1:
+        try:
+            jobs = [(raw, oversized) for _ref, raw in todo]
+            for prepared in workers.map(_prepare_job, jobs, chunksize=4):
+                done += 1
+                yield prepared
+            return
+        except BrokenExecutor:
+            log.error("worker processes died; deciding the rest of the batch in this process")
+    for _ref, raw in todo[done:]:
+        yield _prepare_in_worker((raw, oversized), preparation)
+
+
+def _prepare_in_worker(job: tuple[bytes, bool], preparation: Preparation) -> Prepared:
+    """Runs in a worker (or here): an exception becomes a string, recorded as our error."""
+    raw, oversized = job
+    try:
+        return prepare_message(raw, preparation, oversized=oversized)
+    except Exception as exc:  # noqa: BLE001 - the per-message boundary, on the worker's side
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _registered(session: Session, programme: str, keys: Sequence[str]) -> Mapping[str, str]:

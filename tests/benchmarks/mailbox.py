@@ -80,7 +80,7 @@ def floor(server) -> float:
 
 
 POLL = """
-import json, time
+import json, resource, time
 from pathlib import Path
 from intake.config import load_settings
 from intake.service import poll_once, prepare_engine
@@ -95,6 +95,7 @@ engine = prepare_engine(settings)
 started = time.perf_counter()
 summary = poll_once(settings, engine)
 print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water_mb(),
+                  "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "line": summary.line()}))
 """
 
@@ -126,7 +127,8 @@ def main() -> None:
         print(f"intake poll end to end (decide, store, reply over SMTP, move): {poll_seconds:.2f} s "
               f"= {count / poll_seconds:,.0f} msg/s")
         print(f"ratio floor / poll: {floor_seconds / poll_seconds:.2f}")
-        print(f"peak RSS of the poll process: {figures['rss_mb']:.0f} MB")
+        print(f"peak RSS of the poll process: {figures['rss_mb']:.0f} MB; of its largest worker "
+              f"process: {figures['workers_rss_mb']:.0f} MB")
         print(figures["line"])
     finally:
         smtp.stop()

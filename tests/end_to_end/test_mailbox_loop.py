@@ -215,6 +215,29 @@ def test_an_smtp_outage_delays_the_reply_and_sends_it_once(intake, mailbox_serve
     assert len(smtp.inbox.wait_for(1)) == 1
 
 
+def test_worker_processes_decide_a_backlog_exactly_as_this_process_does(intake, mailbox_server,
+                                                                         smtp):
+    config = str(_config(intake, "parallel_from = 2\nbatch_size = 6"))
+    for number in range(301, 305):
+        mailbox_server.append(application("outlook", number, school_list(number)))
+    # The same people again, from another school's address, in the same batch: R5 must see the
+    # earlier message's registrations although a worker decided both without the database.
+    mailbox_server.append(application("gmail", 305, school_list(301),
+                                      sender="Cita <cita@skola.example.lv>"))
+    mailbox_server.append(make_email(style="thunderbird", sender="a@skola.example.lv",
+                                     to=OUR_ADDRESS, subject="Out of Office", body="x", number=306))
+
+    result = intake("poll", extra_env={"INTAKE_CONFIG": config})
+
+    assert "6 messages: deciding them in" in result.stderr
+    assert sorted(intake.rows("select state from messages")) == [("application",)] * 5 + [("auto",)]
+    assert sorted(intake.rows("select verdict from applications")) == [("accepted",)] * 4 + [
+        ("rejected",)]
+    replies = {r.recipients[0]: r.message for r in smtp.inbox.wait_for(5)}
+    duplicate = replies["cita@skola.example.lv"].get_body(("plain",)).get_content()
+    assert "jau ir pieteikts pieteikumā SUP-" in duplicate
+
+
 def test_a_mail_over_the_size_limit_is_answered_from_its_header_alone(intake, mailbox_server,
                                                                      smtp):
     config = str(_config(intake, "max_message_bytes = 20000"))
