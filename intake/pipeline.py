@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -191,15 +192,16 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     """Decide and store a batch in one transaction, each message in its own savepoint; returns
     where each message goes once that transaction is committed."""
     digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
+    contents = {ref.location: content_key(raw) for ref, raw in fetched}
     moves: list[tuple[MessageRef, str]] = []
     counted: Counter[str] = Counter()
     lists = [0, 0]
     try:
         with Session(context.engine) as session:
-            known = _known(session, mailbox, digests)
+            known = _known(session, mailbox, digests, contents)
             todo = []
             for ref, raw in fetched:
-                existing = known.get(digests[ref.location]) or known.get(ref.location)
+                existing = _find(known, ref, digests, contents)
                 if existing is not None and existing.state in FINAL_STATES:
                     summary.already_done += 1  # a copy, a resend, or an unfinished move
                     moves.append((ref, _folder(context, existing.state) or ""))
@@ -211,15 +213,19 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
                 if context.should_stop():
                     break  # SIGTERM: what is decided so far is committed below; the rest waits
                 digest = digests[ref.location]
-                existing = known.get(digest) or known.get(ref.location)
+                existing = _find(known, ref, digests, contents)
                 if existing is not None and existing.state in FINAL_STATES:
-                    summary.already_done += 1  # the same bytes twice in this batch
+                    summary.already_done += 1  # the same mail twice in this batch
                     moves.append((ref, _folder(context, existing.state) or ""))
                     continue
                 state, record = _handle(context, session, mailbox, ref, raw, digest, existing, lists,
                                         prepared)
+                record.content_key = contents[ref.location]
+                session.add(record)
                 counted[state] += 1
-                known[digest] = known[ref.location] = record  # the same bytes again in this batch
+                known[digest] = known[ref.location] = record  # the same mail again in this batch
+                if key := contents[ref.location]:
+                    known[key] = record
                 folder = _folder(context, state)
                 if folder:
                     moves.append((ref, folder))
@@ -235,18 +241,47 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     return [(ref, folder) for ref, folder in moves if folder]
 
 
-def _known(session: Session, mailbox: str, digests: dict[str, str]) -> dict[str, MessageRecord]:
-    """Messages of this batch seen before, by SHA-256 and by their place in this mailbox."""
+def content_key(raw: bytes) -> str | None:
+    """Message-ID + body: equal for the same mail delivered again with other Received headers.
+
+    None without a Message-ID: several clients' mails share none, and a body alone is no identity."""
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    if not separator:
+        head, _separator, body = raw.partition(b"\n\n")
+    found = _MESSAGE_ID.search(head)
+    if not found:
+        return None
+    return hashlib.sha256(found.group(1).strip() + b"\0" + body.replace(b"\r\n", b"\n")).hexdigest()
+
+
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]{1,900}>)", re.IGNORECASE | re.MULTILINE)
+
+
+def _known(session: Session, mailbox: str, digests: dict[str, str],
+           contents: dict[str, str | None]) -> dict[str, MessageRecord]:
+    """Messages of this batch seen before: by SHA-256, by content key, by place in this mailbox."""
+    keys = [k for k in contents.values() if k]
     rows = session.exec(select(MessageRecord).where(
         col(MessageRecord.sha256).in_(list(digests.values()))
+        | col(MessageRecord.content_key).in_(keys)
         | ((col(MessageRecord.mailbox) == mailbox)
            & col(MessageRecord.location).in_(list(digests))))).all()
     known: dict[str, MessageRecord] = {}
     for row in rows:
         known[row.sha256] = row
+        if row.content_key:
+            known[row.content_key] = row
         if row.mailbox == mailbox:
             known[row.location] = row
     return known
+
+
+def _find(known: dict[str, MessageRecord], ref: MessageRef, digests: dict[str, str],
+          contents: dict[str, str | None]) -> MessageRecord | None:
+    for key in (digests[ref.location], contents[ref.location], ref.location):
+        if key and key in known:
+            return known[key]
+    return None
 
 
 def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,

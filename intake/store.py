@@ -48,12 +48,15 @@ class InstitutionRecord(SQLModel, table=True):
 
 class MessageRecord(SQLModel, table=True):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("mailbox", "location", name="uq_messages_place"),)
+    __table_args__ = (UniqueConstraint("mailbox", "location", name="uq_messages_place"),
+                      UniqueConstraint("content_key", name="uq_messages_content_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox: str = Field(max_length=300)
     location: str = Field(max_length=300)  # "UIDVALIDITY:UID" on IMAP, the file's key in a Maildir
     sha256: str = Field(max_length=64, unique=True)
+    # The same mail delivered again differs in its transport headers only: Message-ID + body.
+    content_key: str | None = Field(default=None, max_length=64)
     message_id: str = Field(default="", max_length=998, index=True)
     sender: str = Field(default="", max_length=320, index=True)
     subject: str = Field(default="", max_length=998)

@@ -161,6 +161,21 @@ def test_the_same_mail_delivered_twice_is_processed_once(intake, mailbox_server,
     assert mailbox_server.folder_counts()["INBOX"] == 0
 
 
+def test_the_same_mail_delivered_again_with_other_transport_headers_is_processed_once(
+        intake, mailbox_server, smtp):
+    raw = application("thunderbird", 32, school_list(32))
+    mailbox_server.append(raw)
+    intake("poll")
+    mailbox_server.append(b"Received: from relay.example.lv by mx.ikvd.example.lv; "
+                          b"Wed, 25 Nov 2026 10:00:00 +0200\r\n" + raw)
+
+    summary = intake("poll").stdout
+
+    assert "already-done=1" in summary
+    assert len(smtp.inbox.wait_for(1)) == 1
+    assert intake.rows("select count(*) from messages") == [(1,)]
+
+
 def test_replies_beyond_the_daily_limit_are_held_for_staff(intake, mailbox_server, smtp):
     for number in range(41, 44):
         raw = make_email(style="gmail", sender="Anna <anna@skola.example.lv>", to=OUR_ADDRESS,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
@@ -105,3 +105,18 @@ def test_a_person_is_registered_once_per_programme(engine):
                                        application_id=application.id))
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_upgrade_from_the_first_schema_keeps_the_messages(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(MessageRecord.__table__.insert().values(  # as the first schema had it
+            mailbox="m", location="1:1", sha256="c" * 64, message_id="", sender="", subject="",
+            state="auto", reason="", attempts=0, error="", received_at=NOW))
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with Session(engine) as session:
+        (record,) = session.exec(select(MessageRecord)).all()
+        assert (record.sha256, record.content_key) == ("c" * 64, None)
+    engine.dispose()
