@@ -6,11 +6,13 @@ import io
 import warnings
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from intake.formats import Format, Limits, sniff
+from intake.latvian import PERSONAL_CODE, is_personal_code
 from intake.model import Decision, Finding, Severity
 from intake.sheets import open_sheets
 
@@ -37,6 +39,7 @@ def annotate_workbook(content: bytes, decision: Decision, *, limits: Limits) -> 
             book = _copy_of_sheet(content, sniffed.format, decision.sheet, limits)
     sheet = book[decision.sheet] if decision.sheet in book.sheetnames else None
     if sheet is not None:
+        _mask_personal_codes(sheet, limits)
         for finding in decision.findings:
             _mark(sheet, finding)
     _add_summary(book, decision)
@@ -63,6 +66,11 @@ def _mark(sheet: Worksheet, finding: Finding) -> None:
     if finding.row is None:
         return
     cell = sheet.cell(finding.row, finding.column or 1)
+    if isinstance(cell, MergedCell):  # a merged cell takes no comment: its range's first cell does
+        for merged in sheet.merged_cells.ranges:
+            if cell.coordinate in merged:
+                cell = sheet.cell(merged.min_row, merged.min_col)
+                break
     note = f"{_SEVERITY_WORDS[finding.severity]}: {finding.message}"
     if finding.hint:
         note += f"\n\n{finding.hint}"
@@ -71,6 +79,16 @@ def _mark(sheet: Worksheet, finding: Finding) -> None:
     if cell.fill != _FILLS[Severity.ERROR]:
         cell.fill = _FILLS[finding.severity]
     cell.comment = Comment(note, _AUTHOR, width=360, height=160)
+
+
+def _mask_personal_codes(sheet: Worksheet, limits: Limits) -> None:
+    """R11: the copy we send back (and keep until it is sent) carries no personal codes."""
+    for row in sheet.iter_rows(max_row=limits.max_rows, max_col=limits.max_columns):
+        for cell in row:
+            if isinstance(cell.value, str) and is_personal_code(cell.value):
+                cell.value = PERSONAL_CODE.sub("******-*****", cell.value)
+            elif isinstance(cell.value, int) and is_personal_code(str(cell.value)):
+                cell.value = "******-*****"
 
 
 def _add_summary(book: openpyxl.Workbook, decision: Decision) -> None:

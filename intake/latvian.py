@@ -60,6 +60,7 @@ def foreign_letters(text: str) -> str:
 # Old format DDMMYY-CNNNZ (C: century 0=1800s, 1=1900s, 2=2000s); new format since 1 July 2017:
 # "32" to "39" followed by nine digits, no date in it.
 _PERSONAL_CODE = re.compile(r"(?<!\d)(\d{6})\s*-?\s*(\d{5})(?!\d)")
+PERSONAL_CODE = _PERSONAL_CODE  # for masking: what `is_personal_code` looks for
 _WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 

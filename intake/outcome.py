@@ -139,6 +139,13 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
     """Each attached list read and decided; R5 across applications through `registered`."""
     hint = institution_hint(message, registry)
     outcomes = []
+    earlier: dict[str, str] = {}  # R5 within one mail: people of the lists attached before
+
+    def lookup(name: str, keys: Sequence[str]) -> Mapping[str, str]:
+        found = dict(registered(name, keys))
+        found.update({k: earlier[k] for k in keys if k in earlier and k not in found})
+        return found
+
     for attachment in message.attachments:
         plist = read_participant_list(attachment.content, attachment.filename, limits=limits)
         circumstances = Circumstances(programme, today, registry=registry, institution_hint=hint,
@@ -146,12 +153,15 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
         decision = decide(plist, circumstances)
         keys = _keys(decision)
         if programme.one_supervision_per_educator and keys:
-            known = registered(programme.name, keys)
+            known = lookup(programme.name, keys)
             if known:
                 decision = decide(plist, Circumstances(
                     programme, today, registered=known, registry=registry, institution_hint=hint,
                     require_institution=True))
-        outcomes.append(ListOutcome(attachment, decision, _keys(decision) if decision.accepted else ()))
+        keep = decision.accepted and programme.one_supervision_per_educator
+        if keep:
+            earlier.update(dict.fromkeys(_keys(decision), f"«{attachment.filename}»"))
+        outcomes.append(ListOutcome(attachment, decision, _keys(decision) if keep else ()))
     return tuple(_without_repeats_across_lists(outcomes))
 
 

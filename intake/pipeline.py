@@ -22,7 +22,13 @@ from multiprocessing import get_context
 
 import jinja2
 from sqlalchemy import Engine, func, insert, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session, col, select
 
 from intake.annotation import annotate_workbook
@@ -30,8 +36,10 @@ from intake.automail import Ours
 from intake.blank_list import make_blank_list
 from intake.config import Settings
 from intake.errors import StoreError
+from intake.formats import Limits
 from intake.mailbox import MailSource, MessageRef
 from intake.messages import IncomingMessage
+from intake.model import Decision
 from intake.outbox import Delivery, Transport, deliver_pending
 from intake.outcome import (
     TOO_LARGE,
@@ -241,6 +249,11 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     return [(ref, folder) for ref, folder in moves if folder]
 
 
+def clip(text: str, length: int) -> str:
+    """A school's text as a column takes it: no NUL (PostgreSQL refuses it), at most `length`."""
+    return text.replace("\x00", "")[:length]
+
+
 def content_key(raw: bytes) -> str | None:
     """Message-ID + body: equal for the same mail delivered again with other Received headers.
 
@@ -294,9 +307,16 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
         outcome, message = _finish(context, prepared, session)
         record = _write(context, session, mailbox, ref, raw, digest, message, outcome, existing)
         savepoint.commit()
-    except SQLAlchemyError:
+    except (OperationalError, InterfaceError):
         savepoint.rollback()
-        raise  # the database itself: not this message's fault
+        raise  # the database itself is unreachable: not this message's fault
+    except (IntegrityError, DataError) as exc:
+        # A value this message carries that the schema refuses: its failure, not the batch's.
+        savepoint.rollback()
+        record = _write_failure(context, session, mailbox, ref, raw, digest, existing,
+                                attempts + 1, exc)
+        log.error("message %s: %s (attempt %d)", ref.location, type(exc).__name__, attempts + 1)
+        return record.state, record
     except Exception as exc:
         savepoint.rollback()
         record = _write_failure(context, session, mailbox, ref, raw, digest, existing,
@@ -373,9 +393,9 @@ def _write(context: Context, session: Session, mailbox: str, ref: MessageRef, ra
     record = existing if existing is not None else MessageRecord(
         mailbox=mailbox, location=ref.location, sha256=digest, received_at=now,
         state=outcome.state)
-    record.message_id = message.message_id[:998]
-    record.sender = message.sender
-    record.subject = message.subject[:998]
+    record.message_id = clip(message.message_id, 998)
+    record.sender = clip(message.sender, 320)
+    record.subject = clip(message.subject, 998)
     record.state = outcome.state
     record.reason = outcome.reason[:200]
     record.processed_at = now
@@ -401,8 +421,9 @@ def _store_list(session: Session, message_row: int, outcome: MessageOutcome, ite
     applications = ApplicationRecord.__table__  # type: ignore[attr-defined]
     application_id = session.execute(insert(applications).values(
         number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
-        attachment=item.attachment.filename[:300], programme=outcome.programme.name,
-        institution=decision.institution, verdict="accepted" if decision.accepted else "rejected",
+        attachment=clip(item.attachment.filename, 300), programme=outcome.programme.name,
+        institution=clip(decision.institution, 300) if decision.institution else None,
+        verdict="accepted" if decision.accepted else "rejected",
         errors=len(decision.errors), warnings=len(decision.warnings), created_at=now,
     ).returning(applications.c.id)).scalar_one()
     number = f"SUP-{now.year}-{application_id:05d}"
@@ -415,15 +436,16 @@ def _store_list(session: Session, message_row: int, outcome: MessageOutcome, ite
     for position, group in enumerate(decision.groups, start=1):
         group_id = session.execute(insert(groups).values(
             application_id=application_id, position=position, kind=group.kind.value,
-            label=group.label).returning(groups.c.id)).scalar_one()
+            label=clip(group.label, 100) if group.label else None).returning(groups.c.id)).scalar_one()
         session.execute(insert(ParticipantRecord), [
-            {"group_id": group_id, "row": p.row, "first_name": p.first_name,
-             "last_name": p.last_name, "position": p.position[:300], "email": p.email,
-             "role": p.role.value}
+            {"group_id": group_id, "row": p.row, "first_name": clip(p.first_name, 200),
+             "last_name": clip(p.last_name, 200), "position": clip(p.position, 300),
+             "email": clip(p.email, 320), "role": p.role.value}
             for p in group.participants])
     if item.registration_keys:
         session.execute(insert(RegistrationRecord), [
-            {"programme": outcome.programme.name, "key": key, "application_id": application_id}
+            {"programme": outcome.programme.name, "key": clip(key, 700),
+             "application_id": application_id}
             for key in item.registration_keys])
     return ReplyItem(decision, number=number)
 
@@ -449,8 +471,7 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
         for item, listed in zip(items, outcome.lists, strict=True):
             name = None
             if not item.decision.accepted and item.decision.findings:
-                copy = annotate_workbook(listed.attachment.content, item.decision,
-                                         limits=settings.limits)
+                copy = _annotated_copy(listed.attachment.content, item.decision, settings.limits)
                 if copy is not None:
                     name = _annotated_name(listed.attachment.filename)
                     attachments.append(FileAttachment(name, copy))
@@ -470,6 +491,15 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
     return _Reply(subject, raw)
 
 
+def _annotated_copy(content: bytes, decision: Decision, limits: Limits) -> bytes | None:
+    """The annotated workbook, or None: a copy we cannot make must not cost the school its reply."""
+    try:
+        return annotate_workbook(content, decision, limits=limits)
+    except Exception as exc:  # noqa: BLE001 - the reply goes out without the copy
+        log.warning("annotated copy failed: %s", type(exc).__name__)
+        return None
+
+
 def _annotated_name(filename: str) -> str:
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     return f"{stem}-piezimes.xlsx"
@@ -487,7 +517,8 @@ def _outbox_row(session: Session, context: Context, message_row: int, recipient:
     if sent_today >= context.settings.mail.replies_per_recipient_per_day:
         state = OutboxState.HELD
         log.warning("message row %d: reply held, recipient over the daily limit", message_row)
-    return OutboxRecord(message_row=message_row, recipient=recipient, subject=reply.subject[:998],
+    return OutboxRecord(message_row=message_row, recipient=clip(recipient, 320),
+                        subject=clip(reply.subject, 998),
                         raw=reply.raw, state=state, next_attempt_at=now, created_at=now)
 
 
@@ -502,7 +533,7 @@ def _write_failure(context: Context, session: Session, mailbox: str, ref: Messag
         state=state)
     record.state = state
     record.attempts = attempts
-    record.error = f"{type(exc).__name__}: {exc}"[:2000]
+    record.error = clip(f"{type(exc).__name__}: {exc}", 2000)
     record.reason = "our-error"
     record.processed_at = now
     session.add(record)

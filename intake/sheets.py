@@ -48,7 +48,7 @@ class UnreadableWorkbook(Exception):
 _READ_ERRORS = (
     zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError, OSError,
     EOFError, ParseError, NotImplementedError, UnicodeDecodeError, python_calamine.CalamineError,
-    AssertionError, RecursionError, OverflowError,
+    AssertionError, RecursionError, OverflowError, csv.Error,
 )
 
 
@@ -62,7 +62,7 @@ def open_sheets(content: bytes, fmt: Format, *, has_formulas: bool, limits: Limi
         # openpyxl warns about extensions and validations it does not keep: not our concern.
         warnings.simplefilter("ignore")
         if fmt is Format.CSV:
-            return [Sheet("CSV", False, _csv_rows(content, limits))]
+            return [Sheet("CSV", False, guarded(_csv_rows(content, limits)))]
         if fmt is Format.XLSX and has_formulas:
             return _openpyxl_sheets(content, has_formulas=True, limits=limits)
     try:

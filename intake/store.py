@@ -161,7 +161,8 @@ def open_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        # hide_parameters: a failing statement's values (educators' names) never reach a log.
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use database URL ({exc.__class__.__name__})") from exc
     if engine.dialect.name == "sqlite":

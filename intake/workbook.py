@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 from intake.columns import header_score, recognise_columns
 from intake.formats import Limits, sniff
-from intake.latvian import fold, is_personal_code, normalise
+from intake.latvian import PERSONAL_CODE, fold, is_personal_code, normalise
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
 from intake.sheets import MissingFormulaValue, Row, Sheet, UnreadableWorkbook, open_sheets
 
@@ -20,9 +20,10 @@ _INSTITUTION_LABEL = re.compile(
 _FOOTER = re.compile(
     r"^(sagatavoja|sagatavotajs|paraksts|datums|direktor|vaditaj|apstiprin|z v|zv|iestades "
     r"vaditaj|kontaktpersona|talrunis|prepared by|signature|date)\b")
+_SECTION = re.compile(
+    r"^(pedagogi|skolotaji|vaditaji|vadiba|administracija|atbalsta personals|\d+ grupa|grupa \d+)$")
 _DATE_ONLY = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?( g\.?)?$")
 _NUMBERING = re.compile(r"^\d{1,4}\.?$")
-_CODE_MASK = re.compile(r"\d{6}\s*-?\s*\d{5}")
 
 
 def read_participant_list(content: bytes, file: str, *, limits: Limits) -> ParticipantList:
@@ -98,7 +99,7 @@ def _read_rows(sheet: Sheet, columns: tuple[Column, ...], institution: CellText 
         for column, cell in cells.items():
             if is_personal_code(cell.text):
                 code_columns[column] = code_columns.get(column, 0) + 1
-                cells[column] = CellText(_CODE_MASK.sub("******-*****", cell.text), number, column)
+                cells[column] = CellText(PERSONAL_CODE.sub("******-*****", cell.text), number, column)
         if _is_footer(cells):
             break
         listed = {i: by_index[i] for i in (*cells, *uncomputed) if i in by_index
@@ -115,14 +116,16 @@ def _read_rows(sheet: Sheet, columns: tuple[Column, ...], institution: CellText 
                     file=file, sheet=sheet.name, row=number, column=index, value=formula,
                     column_title=listed[index].title))
         values_found = {listed[i].field: c for i, c in cells.items() if i in listed}
+        if len(values_found) == 1 and _SECTION.match(fold(next(iter(values_found.values())).text)):
+            continue  # a subheading such as "Pedagogi" or "2. grupa" across the table
         if values_found:
             list_rows.append(ListRow(number, values_found))
     for column, count in sorted(code_columns.items()):
         title = by_index[column].title if column in by_index else None
         findings.append(Finding(
             Severity.WARNING, "personal-code.present",
-            f"Kolonnā ir personas kodi ({count}). Supervīzijai tie nav vajadzīgi: mēs tos "
-            "nesaglabājām.",
+            f"Kolonnā ir personas kodi ({count}). Supervīzijai tie nav vajadzīgi, tāpēc tos "
+            "neizmantojam un dalībnieku datos neglabājam.",
             "Turpmāk personas kodus, lūdzu, nesūtiet; izdzēsiet šo kolonnu no saraksta.",
             file=file, sheet=sheet.name, column=column, column_title=title))
     return ParticipantList(file, sheet.name, institution, columns, tuple(list_rows),

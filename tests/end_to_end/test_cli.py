@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from intake.samples import make_faulty_list, make_good_list
-from tests.conftest import HEADER, make_workbook, person
+from tests.conftest import HEADER, make_workbook, person, personal_code
 
 
 @pytest.fixture
@@ -88,6 +89,32 @@ def test_annotated_copy_keeps_formula_looking_text_as_text(run, tmp_path):
     formula_like = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
     assert formula_like, "the finding's value should be listed"
     assert all(c.data_type == "s" for c in formula_like)
+
+
+def test_annotated_copy_of_a_merged_layout_masks_personal_codes(run, tmp_path):
+    code = personal_code(date(1985, 4, 12))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Saraksts"
+    sheet.append([*HEADER, "Personas kods"])
+    sheet.append([None, "Pedagogi"])
+    sheet.merge_cells("B2:F2")
+    sheet.append([1, "Anna", "Bērziņa", "skolotāja", "anna@@skola.example.lv", code])
+    sheet["D4"] = "skolotāja"
+    sheet.merge_cells("D4:E4")  # E4, where "no e-mail" points, is merged away
+
+    sheet.append([2, "Jānis", "Ozols", "skolotājs", "janis@skola.example.lv"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path = write(tmp_path, "apvienots.xlsx", buffer.getvalue())
+
+    result = run("validate", "--annotate", str(tmp_path / "out"), str(path))
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    copy = openpyxl.load_workbook(tmp_path / "out" / "apvienots-piezimes.xlsx")["Saraksts"]
+    assert copy["F3"].value == "******-*****"
+    assert copy["E3"].comment is not None
+    assert "E-pasts" in copy["D4"].comment.text
 
 
 def test_blank_template_has_dropdowns_instructions_and_passes_when_filled(run, tmp_path):

@@ -254,3 +254,15 @@ def test_xml_entity_declarations_are_refused_unparsed(doctype):
                 data = declaration + b"?>" + doctype.encode() + rest
             target.writestr(item, data)
     assert codes(read(buffer.getvalue())) == ["file.xml-entities"]
+
+
+def test_a_csv_field_longer_than_the_csv_module_allows_is_a_finding():
+    text = "Vārds;Uzvārds;Amats;E-pasts\r\nAnna;" + "x" * 200_000 + ";skolotāja;a@b.lv\r\n"
+    assert codes(read(text.encode(), "saraksts.csv")) == ["file.corrupt"]
+
+
+def test_a_subheading_across_the_table_is_not_a_participant():
+    plist = read(make_workbook([HEADER, (None, "Vadītāji"), person(1, "direktore"),
+                                (None, "Pedagogi"), person(2)]))
+    assert [r.row for r in plist.rows] == [3, 5]
+    assert plist.findings == ()
