@@ -202,7 +202,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         source.close()
     transport = open_smtp(settings)
-    transport.close()
+    transport.check()
     print("smtp: ok")
     return EXIT_OK
 

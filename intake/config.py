@@ -10,6 +10,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from intake.errors import ConfigError
 from intake.formats import Limits
@@ -68,6 +69,7 @@ class MailSettings:
     folders: Folders = field(default_factory=Folders)
     poll_interval_seconds: int = 60
     batch_size: int = 50
+    batch_bytes: int = 64 * 1024 * 1024  # a batch holds about this much mail at most
     parallel_from: int = 100  # a poll with this many messages decides them in worker processes
     timeout_seconds: float = 30.0
     max_message_bytes: int = 25 * 1024 * 1024
@@ -209,6 +211,10 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
         )
     except TypeError as exc:
         raise ConfigError(f"{path}: [mail]: {exc}") from None
+    for url in (mail.mailbox_url, mail.smtp_url):
+        if urlsplit(url).password:
+            raise ConfigError("a password in a mailbox or SMTP URL is refused: give it as "
+                              "INTAKE_MAILBOX_PASSWORD / INTAKE_SMTP_PASSWORD")
     if "@" not in mail.address:
         raise ConfigError(f"{path}: [mail] address must be an e-mail address (INTAKE_FROM)")
     if mail.tls_ca_file is not None and not mail.tls_ca_file.is_file():

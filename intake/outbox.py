@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import mailbox
+import os
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -25,10 +26,16 @@ from intake.store import OutboxRecord, OutboxState
 log = logging.getLogger(__name__)
 
 
+class Unreachable(OutboxError):
+    """The server could not be reached or refused our login: no reply can go out this poll."""
+
+
 class Transport(Protocol):
     """Hands one message to the next mail server (or a local folder)."""
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None: ...
+
+    def check(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -50,7 +57,14 @@ class MaildirSink:
         self.folder = mailbox.Maildir(root, create=True)
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
-        self.folder.add(raw)
+        try:
+            self.folder.add(raw)
+        except OSError as exc:
+            raise Unreachable(f"cannot write to the reply folder: {exc.strerror}") from exc
+
+    def check(self) -> None:
+        if not os.access(self.folder._path, os.W_OK):
+            raise Unreachable("the reply folder is not writable")
 
     def close(self) -> None:
         self.folder.close()
@@ -97,10 +111,24 @@ class SmtpTransport:
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
         try:
-            self._connect().sendmail(sender, list(recipients), raw)
-        except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            client = self._connect()
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            self.close()
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            client.sendmail(sender, list(recipients), raw)
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             self.close()
             raise OutboxError(f"{type(exc).__name__}: {exc}") from exc
+
+    def check(self) -> None:
+        """Connect, greet and log in, as a send would; for `intake check`."""
+        try:
+            self._connect().noop()
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self.close()
 
     def close(self) -> None:
         if self._client is not None:
@@ -147,7 +175,15 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
         raw, recipient, attempts = claimed
         try:
             transport.send(raw, sender, [recipient])
-        except OutboxError as exc:
+        except Unreachable as exc:
+            # Nothing reached the server: not an attempt of this reply. Try again next poll.
+            with engine.begin() as connection:
+                connection.execute(update(table).where(table.c.id == row_id)
+                                   .values(state=OutboxState.PENDING, last_error=str(exc)[:500]))
+            log.warning("outbox: server unreachable, %d replies wait for the next poll: %s",
+                        len(due) - sent - retried - failed, exc)
+            break
+        except Exception as exc:  # noqa: BLE001 - whatever the server said, the reply waits
             attempts += 1
             values: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:500]}
             if attempts >= max_attempts:

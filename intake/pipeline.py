@@ -127,23 +127,26 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     refs = source.list_new()
     summary.seen = len(refs)
     done: dict[str, list[MessageRef]] = {}
-    with _workers_for(len(refs), mail.parallel_from, _preparation(context)) as workers:
-        for start in range(0, len(refs), mail.batch_size):
-            if context.should_stop():
-                break
-            batch = refs[start:start + mail.batch_size]
-            for ref in batch:
-                if ref.size > mail.max_message_bytes:
-                    folder = _handle_oversized(context, source, ref, summary)
-                    if folder:
-                        done.setdefault(folder, []).append(ref)
-            fetched = []
-            for ref, raw in source.fetch([r for r in batch if r.size <= mail.max_message_bytes]):
-                context.failpoint("after-fetch")
-                fetched.append((ref, raw))
-            for ref, folder in _process_batch(context, source.name, fetched, summary,
-                                              workers=workers):
-                done.setdefault(folder, []).append(ref)
+    failure: StoreError | None = None
+    try:
+        with _workers_for(len(refs), mail.parallel_from, _preparation(context)) as workers:
+            for batch in _batches(refs, mail.batch_size, mail.batch_bytes):
+                if context.should_stop():
+                    break
+                for ref in batch:
+                    if ref.size > mail.max_message_bytes:
+                        folder = _handle_oversized(context, source, ref, summary)
+                        if folder:
+                            done.setdefault(folder, []).append(ref)
+                fetched = []
+                for ref, raw in source.fetch([r for r in batch if r.size <= mail.max_message_bytes]):
+                    context.failpoint("after-fetch")
+                    fetched.append((ref, raw))
+                for ref, folder in _process_batch(context, source.name, fetched, summary,
+                                                  workers=workers):
+                    done.setdefault(folder, []).append(ref)
+    except StoreError as exc:
+        failure = exc  # what earlier batches committed is still answered and moved below
     summary.delivery = deliver_pending(
         context.engine, transport, sender=mail.address, now=context.now(),
         max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
@@ -151,8 +154,24 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     context.failpoint("before-move")
     for folder, moved in done.items():
         source.move(moved, folder)
+    if failure is not None:
+        raise failure
     _set_service(context.engine, "last_good_poll", context.now().isoformat())
     return summary
+
+
+def _batches(refs: list[MessageRef], count: int, size: int) -> Iterator[list[MessageRef]]:
+    """At most `count` messages and about `size` bytes at a time: memory stays bounded."""
+    batch: list[MessageRef] = []
+    total = 0
+    for ref in refs:
+        if batch and (len(batch) >= count or total + ref.size > size):
+            yield batch
+            batch, total = [], 0
+        batch.append(ref)
+        total += ref.size
+    if batch:
+        yield batch
 
 
 @contextmanager

@@ -55,3 +55,19 @@ def test_check_fails_with_a_wrong_mailbox_password(intake):
     assert result.returncode == 3
     assert "MailboxError" in result.stderr
     assert "wrong" not in result.stderr  # secrets never reach the log
+
+
+def test_check_fails_when_smtp_cannot_be_reached(intake):
+    from tests.support.dovecot import free_port
+
+    result = intake("check", extra_env={"INTAKE_SMTP_URL": f"smtps://localhost:{free_port()}"},
+                    check=False)
+    assert result.returncode == 3
+    assert "Unreachable" in result.stderr
+
+
+def test_a_password_written_into_a_url_is_refused(intake):
+    result = intake("check", extra_env={"INTAKE_SMTP_URL": "smtps://user:secret@localhost"},
+                    check=False)
+    assert result.returncode == 2
+    assert "secret" not in result.stderr

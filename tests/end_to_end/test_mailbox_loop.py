@@ -279,6 +279,22 @@ def test_the_uid_watermark_follows_what_was_handled(intake, mailbox_server, smtp
     assert all(loc.startswith(f"{uidvalidity}:") for (loc,) in locations)
 
 
+def test_an_unreachable_smtp_server_costs_no_attempt_and_the_reply_waits(intake, mailbox_server,
+                                                                         smtp):
+    from tests.support.dovecot import free_port
+
+    closed = {"INTAKE_SMTP_URL": f"smtp+starttls://localhost:{free_port()}"}
+    for number in (401, 402):
+        mailbox_server.append(application("outlook", number, school_list(number)))
+    intake("poll", extra_env=closed)
+    assert intake.rows("select state, attempts from outbox") == [("pending", 0), ("pending", 0)]
+
+    intake("poll")
+
+    assert intake.status()["outbox"] == {"sent": 2}
+    assert len(smtp.inbox.wait_for(2)) == 2
+
+
 def _config(intake, mail_lines: str, templates: str | None = None):
     """A config file like the bundled one, with extra [mail] lines."""
     from intake.config import resource_dir
