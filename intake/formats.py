@@ -64,8 +64,8 @@ def sniff(content: bytes, file: str, limits: Limits) -> Sniffed:
     if len(content) > limits.max_file_bytes:
         return _refuse(
             file, "file.too-large",
-            f"Fails ir {len(content) / 1_048_576:.1f} MB liels; dalībnieku sarakstam pietiek ar "
-            f"{limits.max_file_bytes // 1_048_576} MB.",
+            f"Fails ir {len(content) / 1_048_576:.1f} MB liels".replace(".", ",", 1)
+            + f"; pieņemam failus līdz {limits.max_file_bytes // 1_048_576} MB.",
             "Lūdzu, nosūtiet tikai dalībnieku sarakstu bez attēliem un citām lapām.")
     head = content[:8]
     if head.startswith(ZIP_MAGIC):
@@ -141,7 +141,7 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
                            "Lūdzu, programmā Numbers izvēlieties Fails → Eksportēt uz → Excel un "
                            "nosūtiet iegūto .xlsx failu.")
     return _refuse(file, "file.unknown-format",
-                   "Fails ir ZIP arhīvs, bet ne Excel darbgrāmata.")
+                   "Fails ir ZIP arhīvs, nevis Excel darbgrāmata.")
 
 
 def _check_bomb(members: list[zipfile.ZipInfo], file: str, limits: Limits) -> Sniffed | None:

@@ -21,6 +21,11 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """Number agreement: 1, 21, 31 … take the singular; 11 and the rest the plural."""
+    return one if count % 10 == 1 and count % 100 != 11 else many
+
+
 def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

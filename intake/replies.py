@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from intake.config import Programme
+from intake.latvian import plural
 from intake.model import Decision, Finding, GroupKind
 
 _WIRE = compat32.clone(linesep="\r\n", max_line_length=78)
@@ -44,11 +45,6 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     environment.filters["what"] = describe_problem
     environment.globals["GroupKind"] = GroupKind
     return environment
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """Latvian number agreement: 1, 21, 31 … take the singular; 11 and the rest the plural."""
-    return one if count % 10 == 1 and count % 100 != 11 else many
 
 
 def filesize(size: int) -> str:
@@ -156,7 +152,7 @@ def compose_email(rendered: Rendered, envelope: Envelope,
             message.attach(part)
     message["From"] = envelope.sender
     message["To"] = envelope.recipient
-    message["Subject"] = Header(_one_line(rendered.subject), "utf-8").encode()
+    message["Subject"] = Header(_one_line(rendered.subject), "utf-8")  # type: ignore[assignment]
     message["Date"] = format_datetime(envelope.date)
     message["Message-ID"] = envelope.message_id
     if envelope.in_reply_to:

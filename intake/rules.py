@@ -11,7 +11,7 @@ from math import ceil
 from email_validator import EmailNotValidError, validate_email
 
 from intake.config import Programme, SplitPolicy
-from intake.latvian import fold, fold_key, foreign_letters, tidy_name
+from intake.latvian import fold, fold_key, foreign_letters, plural, tidy_name
 from intake.model import (
     CellText,
     Decision,
@@ -104,7 +104,8 @@ def _closed_message(programme: Programme) -> str:
     start = programme.open_from.strftime("%d.%m.%Y.") if programme.open_from else None
     end = programme.open_until.strftime("%d.%m.%Y.") if programme.open_until else None
     period = " ".join(p for p in (f"no {start}" if start else "", f"līdz {end}" if end else "") if p)
-    return f"Pieteikumus programmai «{programme.title}» pieņem {period}; šobrīd pieteikšanās nenotiek."
+    return (f"Pieteikšanās programmā «{programme.title}» notiek {period} Šobrīd pieteikumi netiek "
+            "pieņemti.")
 
 
 def _check_institution(plist: ParticipantList, circumstances: Circumstances,
@@ -152,7 +153,7 @@ def _participant(row: ListRow, plist: ParticipantList, notes: _Notes) -> Partici
     for field, cell in ((Field.POSITION, position), (Field.EMAIL, values.get(Field.EMAIL))):
         if cell is None and plist.column_for(field):
             notes.add(Severity.ERROR, "field.missing",
-                      f"Nav aizpildīta kolonna «{_LABELS[field]}».",
+                      f"Nav aizpildīta šūna kolonnā «{_LABELS[field]}».",
                       _MISSING_HINTS[field], field=field, row=row.row)
     role = _role(position, values.get(Field.CATEGORY), notes)
     if first is None or last is None:
@@ -191,7 +192,8 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
         return " ".join(words[:-1]), words[-1]
     full = plist.column_for(Field.FULL_NAME) or plist.column_for(Field.FULL_NAME_REVERSED)
     if full and values.get(Field.FIRST_NAME) is None and values.get(Field.LAST_NAME) is None:
-        notes.add(Severity.ERROR, "field.missing", f"Nav aizpildīta kolonna «{_LABELS[full.field]}».",
+        notes.add(Severity.ERROR, "field.missing",
+                  f"Nav aizpildīta šūna kolonnā «{_LABELS[full.field]}».",
                   "Lūdzu, ierakstiet dalībnieka vārdu un uzvārdu.", field=full.field, row=row.row)
         return None, None
     names: list[str | None] = []
@@ -200,7 +202,7 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
         if cell is None:
             if plist.column_for(field):
                 notes.add(Severity.ERROR, "field.missing",
-                          f"Nav aizpildīta kolonna «{_LABELS[field]}».", _MISSING_HINTS[field],
+                          f"Nav aizpildīta šūna kolonnā «{_LABELS[field]}».", _MISSING_HINTS[field],
                           field=field, row=row.row)
             names.append(None)
         else:
@@ -298,7 +300,8 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
         name = f"{person.first_name} {person.last_name}"
         if earlier:
             notes.add(Severity.ERROR, "duplicate.in-list",
-                      f"Dalībnieks «{name}» sarakstā ir vēlreiz (pirmo reizi rindā {earlier.row}).",
+                      f"Dalībnieks «{name}» sarakstā norādīts atkārtoti "
+                      f"(pirmo reizi – {earlier.row}. rindā).",
                       "Lūdzu, izdzēsiet lieko rindu; ja tie ir divi dažādi cilvēki, pārbaudiet "
                       "vārdus un e-pasta adreses.", row=person.row, value=name,
                       field=_name_field(notes.plist))
@@ -307,11 +310,15 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
             if application:
                 notes.add(Severity.ERROR, "duplicate.registered",
                           f"Dalībnieks «{name}» jau ir pieteikts pieteikumā {application}; "
-                          "programmā katrs pedagogs var piedalīties vienā supervīzijā.",
+                          "programmā katrs pedagogs var piedalīties tikai vienā supervīzijā.",
                           "Lūdzu, izņemiet dalībnieku no saraksta.", row=person.row, value=name,
                           field=_name_field(notes.plist))
         for key in keys:
             seen.setdefault(key, person)
+
+
+def _people(count: int) -> str:
+    return f"{count} {plural(count, 'dalībnieks', 'dalībnieki')}"
 
 
 def _name_field(plist: ParticipantList) -> Field | None:
@@ -339,8 +346,9 @@ def _form_groups(participants: Sequence[Participant], plist: ParticipantList,
     for number, group in enumerate(groups, start=1):
         if len(group.participants) < programme.min_group_size:
             notes.add(Severity.WARNING, "group.too-small",
-                      f"{number}. grupā ir {len(group.participants)} dalībnieki, bet programmā "
-                      f"grupā paredzēti vismaz {programme.min_group_size}.",
+                      f"{number}. grupā ir {_people(len(group.participants))}, bet programma "
+                      f"paredz vismaz {programme.min_group_size} "
+                      f"{plural(programme.min_group_size, 'dalībnieku', 'dalībniekus')} grupā.",
                       "Programmas darbinieki sazināsies par grupas apvienošanu.",
                       row=group.participants[0].row)
     return groups
@@ -359,7 +367,8 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
             notes.add(Severity.ERROR, "group.missing",
                       "Dalībniekam nav norādīta grupa, lai gan citiem dalībniekiem tā ir norādīta.",
                       "Lūdzu, ierakstiet grupas numuru katram dalībniekam vai izdzēsiet visus "
-                      "grupu numurus, lai grupas sadalām mēs.", field=Field.GROUP, row=person.row)
+                      "grupu numurus, lai grupas izveido programmas darbinieki.", field=Field.GROUP,
+                      row=person.row)
             continue
         by_label.setdefault(_group_key(person.group_label), []).append(person)
     groups = []
@@ -367,12 +376,12 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
         label = members[0].group_label
         if len(members) > programme.max_group_size:
             notes.add(Severity.ERROR, "group.too-large",
-                      f"Grupā «{label}» ir {len(members)} dalībnieki, bet grupā drīkst būt ne "
+                      f"Grupā «{label}» ir {_people(len(members))}, bet grupā drīkst būt ne "
                       f"vairāk kā {programme.max_group_size}.",
                       "Lūdzu, sadaliet dalībniekus vairākās grupās (katrā ne vairāk kā "
                       f"{programme.max_group_size}) vai izdzēsiet grupu numurus, lai grupas "
-                      "sadalām mēs.", field=Field.GROUP, row=members[programme.max_group_size].row,
-                      value=label)
+                      "izveido programmas darbinieki.", field=Field.GROUP,
+                      row=members[programme.max_group_size].row, value=label)
         leaders = [p for p in members if p.role is Role.LEADER]
         if programme.leaders_apart and leaders and len(leaders) < len(members):
             first_leader = leaders[0]

@@ -88,8 +88,8 @@ def _read_rows(sheet: Sheet, columns: tuple[Column, ...], institution: CellText 
         if number > limits.max_rows:
             findings.append(Finding(
                 Severity.ERROR, "list.too-many-rows",
-                f"Lapā «{sheet.name}» ir vairāk nekā {limits.max_rows} rindu; tik garš dalībnieku "
-                "saraksts nevar būt, tāpēc to nepārbaudījām.",
+                f"Lapā «{sheet.name}» ir vairāk nekā {limits.max_rows} rindu; dalībnieku saraksts "
+                "parasti ir daudz īsāks, tāpēc lapu nepārbaudījām.",
                 "Lūdzu, nosūtiet tikai dalībnieku sarakstu (katrā rindā viens dalībnieks).",
                 file=file, sheet=sheet.name))
             break

@@ -105,7 +105,7 @@ def test_confirmation_lists_every_group_and_participant(environment: jinja2.Envi
         assert "iestādes vadītāji, 3 dalībnieki" in body
         assert "pedagogi, 6 dalībnieki" in body
         assert "pedagogi, 5 dalībnieki" in body
-        assert "Iestādes vadītāji ir atsevišķā grupā" in body
+        assert "Iestādes vadība iekļauta atsevišķā grupā" in body
         for first, last, _email, position in GOOD_ROWS:
             assert f"{first} {last}, {position}" in body
 
@@ -135,9 +135,9 @@ def test_confirmation_tells_the_practicalities(environment: jinja2.Environment, 
 def test_confirmation_of_one_participant_uses_the_singular(environment: jinja2.Environment) -> None:
     reply = render(decide_rows(GOOD_ROWS[3:4]), environment)
 
-    assert "Dalībnieki sadalīti 1 grupā (kopā 1 dalībnieks)" in reply.text
+    assert "Izveidota 1 grupa (kopā 1 dalībnieks)" in reply.text
     assert "pedagogi, 1 dalībnieks" in reply.text
-    assert "Iestādes vadītāji ir atsevišķā grupā" not in reply.text
+    assert "Iestādes vadība iekļauta atsevišķā grupā" not in reply.text
     assert reply.subject == "Pieteikums supervīzijai pieņemts"
 
 
@@ -146,7 +146,7 @@ def test_confirmation_passes_on_warnings(environment: jinja2.Environment) -> Non
 
     reply = render(decide_rows(rows), environment)
 
-    assert "saraksts ir pieņemts, bet šo ir vērts pārbaudīt" in reply.text
+    assert "Saraksts ir pieņemts, tomēr lūdzam pārbaudīt" in reply.text
     assert "lapa «Saraksts», rinda 7, kolonna E (Amats): Pēc amata «bibliotekārs»" in reply.text
     assert "lapa «Saraksts», rinda 7, kolonna E (Amats)" in reply.html
 
@@ -197,8 +197,8 @@ def test_rejection_mentions_the_annotated_copy_only_when_attached(
 
     reply = render(decision, environment, annotated=annotated)
 
-    assert ("Pielikumā ir jūsu fails" in reply.text) is annotated
-    assert ("Pielikumā ir jūsu fails" in reply.html) is annotated
+    assert ("Pielikumā ir Jūsu fails" in reply.text) is annotated
+    assert ("Pielikumā ir Jūsu fails" in reply.html) is annotated
 
 
 @pytest.mark.parametrize(
@@ -285,7 +285,7 @@ def test_one_reply_answers_several_lists_and_numbers_the_accepted(
     reply = render_reply([ReplyItem(good, number="SUP-2026-00042"), ReplyItem(bad)], environment,
                          programme=PROGRAMME, blank_attached=True)
 
-    assert reply.subject == "Pieteikums supervīzijai: pieņemti 1 no 2 sarakstiem"
+    assert reply.subject == "Pieteikums supervīzijai: pieņemts 1 saraksts no 2"
     assert "1. saraksts" in reply.text and "2. saraksts" in reply.text
     assert "Pieteikuma numurs: SUP-2026-00042." in reply.text
     assert "pievienota arī tukša saraksta veidlapa" in reply.text

@@ -302,7 +302,7 @@ def test_rejects_a_person_twice_in_the_list(first: tuple[str, ...], second: tupl
     finding = only(decision, "duplicate.in-list")
     assert finding.severity is Severity.ERROR
     assert finding.row == HEADER_ROW + 3
-    assert f"rindā {HEADER_ROW + 1}" in finding.message
+    assert f"{HEADER_ROW + 1}. rindā" in finding.message
 
 
 def test_different_people_with_one_first_name_are_not_duplicates() -> None:
