@@ -298,3 +298,19 @@ def test_no_list_reply_explains_how_to_apply(environment: jinja2.Environment) ->
     assert reply.subject == "Pieteikumam supervīzijai vajadzīgs dalībnieku saraksts"
     assert "«dalibnieku-saraksts.xlsx»" in reply.text
     assert "Kā pieteikties" in reply.html
+
+
+def test_a_long_latvian_subject_survives_folding_exactly() -> None:
+    import email
+    import email.policy
+    from datetime import UTC, datetime
+
+    from intake.replies import Envelope, compose_email
+
+    subject = "Re: Pieteikums supervīzijai – Rīgas Valsts 1. ģimnāzija, Kļaviņas iela 12, pedagogu grupa"
+    raw = compose_email(Rendered(subject, "teksts", "<p>teksts</p>"),
+                        Envelope("a@ikvd.example.lv", "b@skola.lv", "<x@ikvd.example.lv>",
+                                 datetime(2026, 11, 25, tzinfo=UTC)))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed["Auto-Submitted"] == "auto-replied"
