@@ -200,7 +200,8 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
         if callable(failpoint):
             failpoint("after-send")
         with engine.begin() as connection:
+            # Sent: the copy (names, the school's annotated file) is no longer needed here.
             connection.execute(update(table).where(table.c.id == row_id)
-                               .values(state=OutboxState.SENT, sent_at=now))
+                               .values(state=OutboxState.SENT, sent_at=now, raw=b""))
         sent += 1
     return Delivery(sent, retried, failed)
