@@ -12,9 +12,10 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
+from intake import daemon
 from intake.annotation import annotate_workbook
 from intake.blank_list import make_blank_list
 from intake.config import Settings, load_settings
@@ -27,11 +28,14 @@ from intake.rules import Circumstances, decide
 from intake.samples import make_sample_emails
 from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
 from intake.store import load_institution_index, open_engine, replace_institutions
+from intake.systemd import notify
 from intake.workbook import read_participant_list
 
 log = logging.getLogger("intake")
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+EXIT_UNHEALTHY = 1  # `intake status`: no good poll lately, or quarantined mail
+EXIT_CONFIG = daemon.EXIT_CONFIG
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except ConfigError as exc:
         log.error("configuration: %s", exc)
-        return EXIT_USAGE
+        # EX_CONFIG for the daemon: systemd's RestartPreventExitStatus keeps it from looping.
+        return EXIT_CONFIG if getattr(args, "run", None) is _run else EXIT_USAGE
     except IntakeError as exc:
         log.error("%s: %s", type(exc).__name__, exc)
         return EXIT_FAILURE
@@ -109,7 +114,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
             log.error("cannot read %s: %s", path, exc.strerror)
             return EXIT_USAGE
         plist = read_participant_list(content, path.name, limits=settings.limits)
-        decision = decide(plist, Circumstances(programme, date.today(), registry=registry))
+        decision = decide(plist, Circumstances(programme, datetime.now(UTC).date(), registry=registry))
         any_rejected |= not decision.accepted
         annotated = None
         if args.annotate and decision.findings:
@@ -188,7 +193,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     def once(should_stop: Callable[[], bool]) -> None:
         log.info("%s", poll_once(settings, engine, should_stop=should_stop).line())
 
-    return run_forever(once, interval_seconds=settings.mail.poll_interval_seconds)
+    return run_forever(once, interval_seconds=settings.mail.poll_interval_seconds,
+                       notify=lambda state: notify(settings.notify_socket, state))
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,9 +214,11 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
+    """Counts for people, and an exit status for monitors: non-zero when something needs a human."""
     status = read_status(open_engine(settings.database_url))
+    problems = status.problems(datetime.now(UTC), settings.mail.poll_interval_seconds)
     if args.json:
-        print(json.dumps(status.as_json(), ensure_ascii=False))
+        print(json.dumps({**status.as_json(), "problems": problems}, ensure_ascii=False))
     else:
         print("messages: " + (", ".join(f"{k} {v}" for k, v in sorted(status.messages.items()))
                               or "none"))
@@ -220,7 +228,9 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
                             or "empty"))
         print(f"quarantined: {status.quarantined}")
         print(f"last good poll: {status.last_good_poll or 'never'}")
-    return EXIT_OK
+        for problem in problems:
+            print(f"ALERT: {problem}")
+    return EXIT_UNHEALTHY if problems else EXIT_OK
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

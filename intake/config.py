@@ -96,6 +96,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     mail: MailSettings = field(default_factory=MailSettings)
     failpoint: str | None = None  # tests only: INTAKE_FAILPOINT kills the process at that step
+    notify_socket: str | None = None  # systemd's NOTIFY_SOCKET, when it runs us as Type=notify
 
     def programme(self, name: str | None) -> Programme:
         wanted = name or self.default_programme
@@ -140,6 +141,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limits=_limits(raw.get("limits", {}), path),
         mail=_mail(raw.get("mail", {}), env, path, state_dir),
         failpoint=env.get("INTAKE_FAILPOINT") or None,
+        notify_socket=env.get("NOTIFY_SOCKET") or None,
     )
     settings.programme(None)  # the default must exist
     return settings
@@ -206,11 +208,13 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
             staff=tuple(values.get("staff", ())),
             tls_ca_file=Path(values["tls_ca_file"]) if values.get("tls_ca_file") else None,
             folders=Folders(**folders),
-            mailbox_password=env.get("INTAKE_MAILBOX_PASSWORD") or None,
-            smtp_password=env.get("INTAKE_SMTP_PASSWORD") or None,
+            mailbox_password=_secret(env, "INTAKE_MAILBOX_PASSWORD", "mailbox-password"),
+            smtp_password=_secret(env, "INTAKE_SMTP_PASSWORD", "smtp-password"),
         )
     except TypeError as exc:
         raise ConfigError(f"{path}: [mail]: {exc}") from None
+    _check_url(mail.mailbox_url, "mailbox", ("imaps", "imap", "maildir"))
+    _check_url(mail.smtp_url, "SMTP", ("smtps", "smtp+starttls", "smtp", "maildir"))
     for url in (mail.mailbox_url, mail.smtp_url):
         if urlsplit(url).password:
             raise ConfigError("a password in a mailbox or SMTP URL is refused: give it as "
@@ -220,6 +224,27 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
     if mail.tls_ca_file is not None and not mail.tls_ca_file.is_file():
         raise ConfigError(f"CA file {mail.tls_ca_file} does not exist")
     return _anchor_maildirs(mail, state_dir)
+
+
+def _check_url(url: str, what: str, schemes: tuple[str, ...]) -> None:
+    scheme = url.partition(":")[0]
+    if scheme not in schemes:
+        raise ConfigError(f"{what} URL must start with {', '.join(s + ':' for s in schemes)} "
+                          f"(got {scheme!r})")
+    if scheme != "maildir" and not urlsplit(url).hostname:
+        raise ConfigError(f"{what} URL has no host")
+
+
+def _secret(env: Mapping[str, str], variable: str, credential: str) -> str | None:
+    """A secret from the environment, or from systemd's LoadCredential= directory."""
+    if env.get(variable):
+        return env[variable]
+    directory = env.get("CREDENTIALS_DIRECTORY")
+    if directory:
+        path = Path(directory) / credential
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip() or None
+    return None
 
 
 def _anchor_maildirs(mail: MailSettings, state_dir: Path) -> MailSettings:

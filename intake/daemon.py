@@ -12,10 +12,15 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from intake.errors import ConfigError
+
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: systemd's RestartPreventExitStatus stops the loop
+
 log = logging.getLogger(__name__)
 
 
-def run_forever(poll_once: Callable[[Callable[[], bool]], None], *, interval_seconds: int) -> int:
+def run_forever(poll_once: Callable[[Callable[[], bool]], None], *, interval_seconds: int,
+                notify: Callable[[str], object] = lambda _state: None) -> int:
     """Poll now and every `interval_seconds` until SIGTERM or SIGINT; returns the exit status.
 
     `poll_once` gets a `should_stop` callable: it checks it between messages, so a stop request
@@ -30,20 +35,31 @@ def run_forever(poll_once: Callable[[Callable[[], bool]], None], *, interval_sec
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
+    status = [0]
+
     def job() -> None:
         if stop.is_set():
             return
         try:
             poll_once(stop.is_set)
-        except Exception:
+        except ConfigError as exc:  # a missing password, say: no later poll would do better
+            log.error("configuration: %s", exc)
+            status[0] = EXIT_CONFIG
+            stop.set()
+            return
+        except Exception:  # a failed poll is logged; the next one tries again
             log.exception("poll failed")
+            return
+        notify("WATCHDOG=1")  # only a healthy poll feeds the watchdog
 
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(job, IntervalTrigger(seconds=interval_seconds), id="poll", max_instances=1,
                       coalesce=True, next_run_time=datetime.now(UTC))
     scheduler.start()
+    notify("READY=1")
     log.info("running: polling every %d s", interval_seconds)
     stop.wait()
+    notify("STOPPING=1")
     scheduler.shutdown(wait=True)  # the poll in hand sees `stop` and returns after its message
     log.info("stopped")
-    return 0
+    return status[0]

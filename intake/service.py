@@ -7,6 +7,7 @@ import os
 import signal
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -81,6 +82,19 @@ class Status:
     @property
     def quarantined(self) -> int:
         return self.messages.get(MessageState.QUARANTINED, 0)
+
+    def problems(self, now: datetime, interval_seconds: int) -> list[str]:
+        """What an operator must look at: a monitor alerts on a non-empty list."""
+        found = []
+        if self.last_good_poll is None:
+            found.append("no poll has succeeded yet")
+        elif now - datetime.fromisoformat(self.last_good_poll) > timedelta(
+                seconds=3 * interval_seconds):
+            found.append(f"the last good poll was at {self.last_good_poll}, more than three "
+                         "intervals ago")
+        if self.quarantined:
+            found.append(f"{self.quarantined} message(s) in quarantine")
+        return found
 
     def as_json(self) -> dict[str, object]:
         return {"messages": self.messages, "outbox": self.outbox,

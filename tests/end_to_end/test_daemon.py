@@ -71,3 +71,50 @@ def test_a_password_written_into_a_url_is_refused(intake):
                     check=False)
     assert result.returncode == 2
     assert "secret" not in result.stderr
+
+
+def test_status_alerts_a_monitor_when_nothing_was_polled_or_mail_is_quarantined(intake, mailbox_server,
+                                                                               smtp):
+    intake("db", "upgrade")
+    before = intake("status", check=False)
+    assert before.returncode == 1 and "no poll has succeeded yet" in before.stdout
+    intake("poll")
+    assert intake("status", check=False).returncode == 0
+    assert intake.status()["problems"] == []
+
+
+def test_run_tells_systemd_it_is_ready_healthy_and_stopping(intake, tmp_path):
+    import socket
+
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(path)
+        server.settimeout(60)
+        intake("db", "upgrade")
+        daemon = subprocess.Popen([sys.executable, "-m", "intake", "run"],
+                                  env={**intake.env, "NOTIFY_SOCKET": path}, cwd=intake.cwd,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            received = [server.recv(100), server.recv(100)]
+            assert sorted(received) == [b"READY=1", b"WATCHDOG=1"]
+            daemon.send_signal(signal.SIGTERM)
+            assert server.recv(100) == b"STOPPING=1"
+            daemon.communicate(timeout=60)
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+    assert daemon.returncode == 0
+
+
+def test_run_exits_78_on_a_configuration_error_so_systemd_does_not_loop(intake):
+    result = intake("run", extra_env={"INTAKE_MAILBOX_URL": "ftp://nowhere"}, check=False)
+    assert result.returncode == 78
+    assert "mailbox URL must start with" in result.stderr
+
+
+def test_run_exits_78_when_a_password_is_missing(intake):
+    env = {k: v for k, v in intake.env.items() if k != "INTAKE_MAILBOX_PASSWORD"}
+    result = subprocess.run([sys.executable, "-m", "intake", "run"], env=env, cwd=intake.cwd,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 78
+    assert "INTAKE_MAILBOX_PASSWORD is not set" in result.stderr

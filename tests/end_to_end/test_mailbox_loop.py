@@ -210,6 +210,7 @@ def test_our_own_error_is_retried_then_quarantined_without_blocking_others(intak
     assert "TemplateNotFound" in error
     assert mailbox_server.folder_counts()["Intake.Quarantine"] == 1
     assert intake.status()["quarantined"] == 1
+    assert intake("status", check=False).returncode == 1  # a monitor sees it
     assert smtp.inbox.messages == []
 
 
