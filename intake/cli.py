@@ -183,7 +183,7 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
 def _poll(args: argparse.Namespace, settings: Settings) -> int:
     engine = prepare_engine(settings)
     summary = poll_once(settings, engine)
-    print(summary.line())
+    print(summary.line() if summary else "poll: skipped, another poller is at work")
     return EXIT_OK
 
 
@@ -191,7 +191,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     engine = prepare_engine(settings)
 
     def once(should_stop: Callable[[], bool]) -> None:
-        log.info("%s", poll_once(settings, engine, should_stop=should_stop).line())
+        summary = poll_once(settings, engine, should_stop=should_stop)
+        if summary is not None:
+            log.info("%s", summary.line())
 
     return run_forever(once, interval_seconds=settings.mail.poll_interval_seconds,
                        notify=lambda state: notify(settings.notify_socket, state))
@@ -254,6 +256,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         incoming.add(raw)
     engine = prepare_engine(demo)
     summary = poll_once(demo, engine)
+    assert summary is not None  # the demo's own database: nobody else polls it
     print(summary.line())
     replies = sorted((sent / "new").iterdir())
     for path in replies:

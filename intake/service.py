@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
+import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from intake import lease
 from intake.config import Settings
 from intake.errors import StoreError
 from intake.mailbox import MailSource, open_source, with_retries
@@ -61,15 +64,25 @@ def open_smtp(settings: Settings) -> Transport:
                           timeout=mail.timeout_seconds)
 
 
-def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSummary:
-    context = make_context(settings, engine, **overrides)
-    source = open_mailbox(settings)
-    transport = open_smtp(settings)
+def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSummary | None:
+    """One poll under the lease; None when another poller holds it (two daemons started by
+    mistake against one database never work the same mailbox at once)."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    ttl = timedelta(seconds=max(600, 3 * settings.mail.poll_interval_seconds))
+    if not lease.acquire(engine, owner, datetime.now(UTC), ttl):
+        log.info("another poller holds the lease; this poll is skipped")
+        return None
     try:
-        return poll(context, source, transport)
+        context = make_context(settings, engine, **overrides)
+        source = open_mailbox(settings)
+        transport = open_smtp(settings)
+        try:
+            return poll(context, source, transport)
+        finally:
+            transport.close()
+            source.close()
     finally:
-        transport.close()
-        source.close()
+        lease.release(engine, owner)
 
 
 @dataclass(frozen=True, slots=True)

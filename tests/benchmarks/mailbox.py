@@ -94,6 +94,7 @@ settings = load_settings()
 engine = prepare_engine(settings)
 started = time.perf_counter()
 summary = poll_once(settings, engine)
+assert summary is not None
 print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water_mb(),
                   "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "line": summary.line()}))

@@ -42,6 +42,7 @@ def test_every_corpus_mail_ends_in_a_state_and_no_automatic_mail_is_answered(
     engine = prepare_engine(settings)
 
     summary = poll_once(settings, engine)
+    assert summary is not None
 
     with Session(engine) as session:
         messages = session.exec(select(MessageRecord)).all()
