@@ -1,43 +1,54 @@
-"""One poller at a time per database: a lease row that expires, so a crashed holder frees it."""
+"""One poller at a time per database, with a lock the operating system or the database server
+frees when its holder dies: a crashed daemon never blocks the one systemd starts after it.
+
+PostgreSQL: a session advisory lock on a connection held for the poll. SQLite: flock() on a file
+beside the database. Other databases: no lock (the unique constraints still forbid a message
+being stored twice)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import contextlib
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, text
 
-from intake.store import ServiceRecord
+log = logging.getLogger(__name__)
 
-_KEY = "poll_lease"
-
-
-def _value(owner: str, until: datetime) -> str:
-    # The expiry first, in one fixed-width UTC format: comparing values compares expiries.
-    return f"{until.strftime('%Y-%m-%dT%H:%M:%S')}|{owner}"[:100]
+_ADVISORY_KEY = 0x5355505F494E54  # "SUP_INT": our lock among the database's advisory locks
 
 
-def acquire(engine: Engine, owner: str, now: datetime, ttl: timedelta) -> bool:
-    """Take the lease (or extend our own); False while another poller holds an unexpired one."""
-    table = ServiceRecord.__table__  # type: ignore[attr-defined]
-    value = _value(owner, now + ttl)
+@contextlib.contextmanager
+def poll_lock(engine: Engine) -> Iterator[bool]:
+    """Yields True while this process holds the lock, False when another poller does."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            held = bool(connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": _ADVISORY_KEY}).scalar())
+            connection.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": _ADVISORY_KEY})
+                    connection.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield True
+        return
+    path = Path(f"{database}.poll-lock")
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        with engine.begin() as connection:
-            connection.execute(insert(table).values(key=_KEY, value=value))
-        return True
-    except IntegrityError:
-        pass  # a lease exists: take it over only if it is ours or has expired
-    expired_before = now.strftime("%Y-%m-%dT%H:%M:%S")
-    with engine.begin() as connection:
-        taken = connection.execute(
-            update(table).where(table.c.key == _KEY)
-            .where((table.c.value < expired_before) | table.c.value.endswith(f"|{owner}"))
-            .values(value=value))
-    return bool(taken.rowcount)
-
-
-def release(engine: Engine, owner: str) -> None:
-    table = ServiceRecord.__table__  # type: ignore[attr-defined]
-    with engine.begin() as connection:
-        connection.execute(delete(table).where(table.c.key == _KEY)
-                           .where(table.c.value.endswith(f"|{owner}")))
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)  # closing releases the lock; so does the process's death

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
-import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -65,14 +63,12 @@ def open_smtp(settings: Settings) -> Transport:
 
 
 def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSummary | None:
-    """One poll under the lease; None when another poller holds it (two daemons started by
+    """One poll under the poll lock; None when another poller holds it (two daemons started by
     mistake against one database never work the same mailbox at once)."""
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    ttl = timedelta(seconds=max(600, 3 * settings.mail.poll_interval_seconds))
-    if not lease.acquire(engine, owner, datetime.now(UTC), ttl):
-        log.info("another poller holds the lease; this poll is skipped")
-        return None
-    try:
+    with lease.poll_lock(engine) as held:
+        if not held:
+            log.info("another poller holds the lock; this poll is skipped")
+            return None
         context = make_context(settings, engine, **overrides)
         source = open_mailbox(settings)
         transport = open_smtp(settings)
@@ -81,8 +77,6 @@ def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSu
         finally:
             transport.close()
             source.close()
-    finally:
-        lease.release(engine, owner)
 
 
 @dataclass(frozen=True, slots=True)

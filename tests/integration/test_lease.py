@@ -1,17 +1,15 @@
-"""The poll lease on SQLite and PostgreSQL: one holder at a time, and an expired one is taken over."""
+"""The poll lock on SQLite and PostgreSQL: one holder at a time, freed when the holder is gone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import subprocess
+import sys
 
 import pytest
 
-from intake.lease import acquire, release
+from intake.lease import poll_lock
 from intake.schema import upgrade
 from intake.store import open_engine
-
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-TTL = timedelta(minutes=10)
 
 
 @pytest.fixture
@@ -22,20 +20,38 @@ def engine(database_url):
     engine.dispose()
 
 
-def test_a_second_poller_waits_while_the_first_holds_the_lease(engine):
-    assert acquire(engine, "a", NOW, TTL)
-    assert not acquire(engine, "b", NOW + timedelta(minutes=1), TTL)
-    assert acquire(engine, "a", NOW + timedelta(minutes=1), TTL)  # the holder renews
+def test_a_second_poller_is_refused_while_the_first_holds_the_lock(engine, database_url):
+    other = open_engine(database_url)
+    try:
+        with poll_lock(engine) as first:
+            assert first
+            with poll_lock(other) as second:
+                assert not second
+        with poll_lock(other) as after:
+            assert after
+    finally:
+        other.dispose()
 
 
-def test_a_released_lease_is_free(engine):
-    assert acquire(engine, "a", NOW, TTL)
-    release(engine, "a")
-    assert acquire(engine, "b", NOW, TTL)
-
-
-def test_a_crashed_holders_lease_expires(engine):
-    assert acquire(engine, "a", NOW, TTL)
-    assert acquire(engine, "b", NOW + TTL + timedelta(seconds=1), TTL)
-    release(engine, "a")  # the old holder cannot release what it no longer holds
-    assert not acquire(engine, "c", NOW + TTL + timedelta(seconds=2), TTL)
+def test_a_killed_holder_frees_the_lock(engine, database_url):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from intake.lease import poll_lock\n"
+         "from intake.store import open_engine\n"
+         f"with poll_lock(open_engine({database_url!r})) as held:\n"
+         "    print(held, flush=True)\n"
+         "    sys.stdin.read()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "True"  # it holds the lock now
+        with poll_lock(engine) as held:
+            assert not held
+        holder.kill()
+        holder.communicate(timeout=30)  # reaps it and closes our ends of its pipes
+        with poll_lock(engine) as held:
+            assert held
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.communicate(timeout=30)
