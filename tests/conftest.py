@@ -157,3 +157,15 @@ def database_url(request, tmp_path):
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def engine(database_url):
+    """A migrated database of either kind, disposed of after the test."""
+    from intake.schema import upgrade
+    from intake.store import open_engine
+
+    engine = open_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -5,19 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 from intake.lease import poll_lock
-from intake.schema import upgrade
 from intake.store import open_engine
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = open_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_a_second_poller_is_refused_while_the_first_holds_the_lock(engine, database_url):

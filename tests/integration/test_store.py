@@ -23,13 +23,6 @@ from intake.store import (
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(database_url):
-    engine = open_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
 
 def message(**overrides: object) -> MessageRecord:
     values: dict[str, object] = {"mailbox": "imap://x/INBOX", "location": "1:1", "sha256": "a" * 64,
