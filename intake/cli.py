@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import getpass
 import json
 import logging
 import mailbox
@@ -12,15 +13,19 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from intake import daemon
+from tqdm import tqdm
+
+from intake import daemon, staff
 from intake.annotation import annotate_workbook
 from intake.blank_list import make_blank_list
 from intake.config import Settings, load_settings
-from intake.daemon import run_forever
+from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError
+from intake.export import write_export
 from intake.model import Decision
 from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
@@ -36,6 +41,7 @@ log = logging.getLogger("intake")
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_UNHEALTHY = 1  # `intake status`: no good poll lately, or quarantined mail
 EXIT_CONFIG = daemon.EXIT_CONFIG
+PURGE_TIME = time(3, 30)  # the daily retention purge, local time: nobody is at work
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,7 +105,128 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the whole pipeline on sample mail, no server needed")
     demo.set_defaults(run=_demo)
+
+    summary = commands.add_parser("summary", help="the staff's daily summary, on demand")
+    summary.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                         help="the day (default: yesterday, in the configured time zone)")
+    output = summary.add_mutually_exclusive_group()
+    output.add_argument("--send", action="store_true", help="mail it to the staff now")
+    output.add_argument("--print", action="store_true", help="print the text (the default)")
+    output.add_argument("--html", type=Path, metavar="FILE", help="write the HTML to FILE")
+    summary.set_defaults(run=_summary)
+
+    export = commands.add_parser("export", help="applications, groups and participants as xlsx")
+    export.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                        help="default: pieteikumi-YYYY-MM-DD.xlsx in the working directory")
+    export.add_argument("--from", dest="first", type=_date, metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="last", type=_date, metavar="YYYY-MM-DD")
+    export.set_defaults(run=_export)
+
+    reprocess = commands.add_parser(
+        "reprocess", help="decide stored mail again with the current rules and registry")
+    which = reprocess.add_mutually_exclusive_group(required=True)
+    which.add_argument("message", nargs="?", metavar="MESSAGE",
+                       help="a message's number (as in the summary) or its Message-ID")
+    which.add_argument("--quarantined", action="store_true",
+                       help="every quarantined (and failed) message")
+    reprocess.add_argument("--reply", action="store_true",
+                           help="reply to the school where the outcome changed")
+    reprocess.set_defaults(run=_reprocess)
+
+    withdraw = commands.add_parser("withdraw", help="withdraw an accepted application (frees R5)")
+    withdraw.add_argument("application", metavar="APPLICATION", help="e.g. SUP-2026-00042")
+    withdraw.add_argument("--reason", required=True, help="why (kept with the application)")
+    withdraw.add_argument("--by", default=None,
+                          help="who decided (default: the user running the command)")
+    withdraw.set_defaults(run=_withdraw)
+
+    resend = commands.add_parser("resend", help="send held, failed or interrupted replies again")
+    resend.add_argument("ids", nargs="+", type=int, metavar="OUTBOX_ID")
+    resend.set_defaults(run=_resend)
+
+    purge = commands.add_parser("purge", help="remove raw mail older than retention_days")
+    purge.set_defaults(run=_purge)
     return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    now = datetime.now(UTC)
+    day = args.date or (now.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1))
+    if args.send:
+        queued = staff.queue_summary(settings, engine, day, now, once=False)
+        delivery = staff.send_outbox(settings, engine, now)
+        print(f"summary for {day}: {queued} mail(s) queued, {delivery.sent} sent")
+        return EXIT_OK if delivery.sent >= queued else EXIT_FAILURE
+    mail = staff.make_summary(settings, engine, day)
+    if args.html:
+        args.html.write_text(mail.html, encoding="utf-8")
+        print(args.html)
+    else:
+        print(f"Temats: {mail.subject}\n")
+        print(mail.text)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    zone = ZoneInfo(settings.timezone)
+    path = args.path or Path(f"pieteikumi-{datetime.now(zone).date().isoformat()}.xlsx")
+    with tqdm(desc="export", unit=" applications", disable=None) as bar:
+        content = write_export(engine, zone, first=args.first, last=args.last, progress=bar.update)
+    path.write_bytes(content)
+    print(path)
+    return EXIT_OK
+
+
+def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    rows = staff.find_messages(engine, args.message, quarantined=args.quarantined)
+    with tqdm(total=len(rows), desc="reprocess", unit=" messages", disable=None) as bar:
+        results = staff.reprocess(settings, engine, rows, reply=args.reply,
+                                  now=lambda: datetime.now(UTC), progress=bar.update)
+    for result in results:
+        change = f"{result.before} -> {result.after}" if result.changed else f"unchanged ({result.after})"
+        extra = "; reply queued" if result.replied else ""
+        print(f"message {result.message_row}: {change}{extra}{'; ' + result.note if result.note else ''}")
+    if any(r.replied for r in results):
+        delivery = staff.send_outbox(settings, engine, datetime.now(UTC))
+        print(f"replies sent: {delivery.sent}")
+    print(f"reprocessed {len(results)}, changed {sum(r.changed for r in results)}")
+    return EXIT_OK
+
+
+def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    by = args.by or getpass.getuser()
+    released = staff.withdraw(engine, args.application, by=by, reason=args.reason,
+                              now=datetime.now(UTC))
+    print(f"{args.application.strip().upper()}: withdrawn by {by}; {released} participant(s) "
+          "free to apply again")
+    return EXIT_OK
+
+
+def _resend(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    count = staff.resend(engine, args.ids, datetime.now(UTC))
+    delivery = staff.send_outbox(settings, engine, datetime.now(UTC)) if count else None
+    print(f"{count} repl(ies) released" + (f", {delivery.sent} sent" if delivery else ""))
+    return EXIT_OK if count == len(set(args.ids)) else EXIT_REJECTED
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    engine = prepare_engine(settings)
+    purged = staff.purge(engine, datetime.now(UTC), settings.retention_days)
+    print(f"purged raw mail of {purged.messages} message(s) and {purged.replies} unsent "
+          f"reply(ies) older than {settings.retention_days} days")
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,8 +322,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if summary is not None:
             log.info("%s", summary.line())
 
+    zone = ZoneInfo(settings.timezone)
+    daily = [DailyJob("daily summary", settings.summary_time, zone,
+                      lambda: staff.send_due_summary(settings, engine, datetime.now(UTC)))]
+    if settings.retention_days:
+        daily.append(DailyJob("retention purge", PURGE_TIME, zone, lambda: staff.purge(
+            engine, datetime.now(UTC), settings.retention_days)))
     return run_forever(once, interval_seconds=settings.mail.poll_interval_seconds,
-                       notify=lambda state: notify(settings.notify_socket, state))
+                       notify=lambda state: notify(settings.notify_socket, state), daily=daily)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,14 +6,16 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
 from intake.formats import Limits
+from intake.oauth import check_settings as check_oauth
 
 
 class SplitPolicy(StrEnum):
@@ -77,6 +79,16 @@ class MailSettings:
     replies_per_recipient_per_day: int = 5
     send_retries: int = 5
     send_retry_seconds: int = 60  # the first retry's delay; each next one doubles, up to an hour
+    # Sign-in: "password", or "xoauth2" (Microsoft 365, Gmail) with a token from intake.oauth.
+    mailbox_auth: str = "password"
+    smtp_auth: str = "password"
+    oauth_token_command: str | None = None  # prints an access token; or the token endpoint below
+    oauth_token_url: str | None = None
+    oauth_grant: str = "refresh_token"  # or "client_credentials" (Microsoft 365 app-only)
+    oauth_client_id: str | None = None
+    oauth_scope: str | None = None
+    oauth_client_secret: str | None = field(default=None, repr=False)
+    oauth_refresh_token: str | None = field(default=None, repr=False)  # the first; rotated ones are saved
 
     @property
     def domain(self) -> str:
@@ -95,6 +107,9 @@ class Settings:
     templates_dir: Path
     limits: Limits = field(default_factory=Limits)
     mail: MailSettings = field(default_factory=MailSettings)
+    timezone: str = "Europe/Riga"  # staff's days: the summary's day, export dates
+    summary_time: time = time(7, 0)  # when the daily summary goes to the staff, local time
+    retention_days: int = 90  # raw mail is purged this many days after it was decided (0: never)
     failpoint: str | None = None  # tests only: INTAKE_FAILPOINT kills the process at that step
     notify_socket: str | None = None  # systemd's NOTIFY_SOCKET, when it runs us as Type=notify
 
@@ -140,11 +155,34 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         templates_dir=(base / str(templates)) if templates else resource_dir("templates"),
         limits=_limits(raw.get("limits", {}), path),
         mail=_mail(raw.get("mail", {}), env, path, state_dir),
+        **_staff(raw, path),
         failpoint=env.get("INTAKE_FAILPOINT") or None,
         notify_socket=env.get("NOTIFY_SOCKET") or None,
     )
     settings.programme(None)  # the default must exist
     return settings
+
+
+def _staff(raw: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The staff's time zone, the summary's time and how long raw mail is kept."""
+    values: dict[str, Any] = {}
+    if "timezone" in raw:
+        try:
+            ZoneInfo(str(raw["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{path}: unknown timezone {raw['timezone']!r}") from None
+        values["timezone"] = str(raw["timezone"])
+    if "summary_time" in raw:
+        try:
+            values["summary_time"] = time.fromisoformat(str(raw["summary_time"]))
+        except ValueError:
+            raise ConfigError(f"{path}: summary_time must be a time such as \"07:00\"") from None
+    if "retention_days" in raw:
+        days = raw["retention_days"]
+        if not isinstance(days, int) or days < 0:
+            raise ConfigError(f"{path}: retention_days must be a whole number of days (0: keep)")
+        values["retention_days"] = days
+    return values
 
 
 def load_programmes(directory: Path) -> dict[str, Programme]:
@@ -181,7 +219,9 @@ def parse_programme(raw: Mapping[str, Any], path: Path) -> Programme:
     return programme
 
 
-_SECRET_KEYS = {"password", "mailbox_password", "smtp_password", "token", "secret"}
+_SECRET_KEYS = {"password", "mailbox_password", "smtp_password", "token", "secret", "client_secret",
+                "refresh_token", "access_token", "oauth_client_secret", "oauth_refresh_token",
+                "oauth_access_token"}
 
 
 def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> MailSettings:
@@ -190,7 +230,8 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
     secrets = _SECRET_KEYS & set(raw)
     if secrets:
         raise ConfigError(f"{path}: [mail] must not hold secrets ({', '.join(sorted(secrets))}); "
-                          "give them as INTAKE_MAILBOX_PASSWORD / INTAKE_SMTP_PASSWORD")
+                          "give them as INTAKE_MAILBOX_PASSWORD / INTAKE_SMTP_PASSWORD, "
+                          "INTAKE_OAUTH_CLIENT_SECRET / INTAKE_OAUTH_REFRESH_TOKEN")
     values = dict(raw)
     folders = values.pop("folders", {})
     if not isinstance(folders, dict):
@@ -210,6 +251,8 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
             folders=Folders(**folders),
             mailbox_password=_secret(env, "INTAKE_MAILBOX_PASSWORD", "mailbox-password"),
             smtp_password=_secret(env, "INTAKE_SMTP_PASSWORD", "smtp-password"),
+            oauth_client_secret=_secret(env, "INTAKE_OAUTH_CLIENT_SECRET", "oauth-client-secret"),
+            oauth_refresh_token=_secret(env, "INTAKE_OAUTH_REFRESH_TOKEN", "oauth-refresh-token"),
         )
     except TypeError as exc:
         raise ConfigError(f"{path}: [mail]: {exc}") from None
@@ -223,6 +266,7 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
         raise ConfigError(f"{path}: [mail] address must be an e-mail address (INTAKE_FROM)")
     if mail.tls_ca_file is not None and not mail.tls_ca_file.is_file():
         raise ConfigError(f"CA file {mail.tls_ca_file} does not exist")
+    check_oauth(mail, path)
     return _anchor_maildirs(mail, state_dir)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,6 +18,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# What zipfile raises on a damaged archive or member, whichever compression method it names.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, ValueError, EOFError,
+               NotImplementedError)
 
 SAVE_AS_XLSX = (
     "Lūdzu, atveriet failu Excel vai LibreOffice Calc, izvēlieties «Saglabāt kā» "
@@ -109,11 +114,8 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return _refuse(file, "file.corrupt",
-                       "Fails ir bojāts: to nevar atvērt kā Excel darbgrāmatu.",
-                       "Lūdzu, atveriet failu savā datorā; ja tas atveras, saglabājiet to kā jaunu "
-                       ".xlsx failu un nosūtiet vēlreiz.")
+    except _ZIP_ERRORS:
+        return _corrupt(file)
     with archive:
         names = {m.filename for m in members}
         refusal = _check_bomb(members, file, limits)
@@ -128,8 +130,12 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
             return Sniffed(Format.XLSB)
         if "xl/workbook.xml" in names:
             return Sniffed(Format.XLSX, has_formulas=has_formulas)
-        if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype")[:100]:
-            return Sniffed(Format.ODS)
+        if "mimetype" in names:
+            mimetype = _read_member(archive, "mimetype")
+            if mimetype is None:
+                return _corrupt(file)
+            if b"opendocument.spreadsheet" in mimetype[:100]:
+                return Sniffed(Format.ODS)
         if "word/document.xml" in names:
             return _refuse(file, "file.word",
                            "Fails ir Word dokuments (.docx), nevis izklājlapa.",
@@ -142,6 +148,13 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
                            "nosūtiet iegūto .xlsx failu.")
     return _refuse(file, "file.unknown-format",
                    "Fails ir ZIP arhīvs, nevis Excel darbgrāmata.")
+
+
+def _corrupt(file: str) -> Sniffed:
+    return _refuse(file, "file.corrupt",
+                   "Fails ir bojāts: to nevar atvērt kā Excel darbgrāmatu.",
+                   "Lūdzu, atveriet failu savā datorā; ja tas atveras, saglabājiet to kā jaunu "
+                   ".xlsx failu un nosūtiet vēlreiz.")
 
 
 def _check_bomb(members: list[zipfile.ZipInfo], file: str, limits: Limits) -> Sniffed | None:
@@ -168,16 +181,22 @@ def _inspect_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> 
     for member in members:
         if not member.filename.endswith((".xml", ".rels")):
             continue
-        try:
-            data = archive.read(member)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-            return False, False  # the reader reports the damage
+        data = _read_member(archive, member)
+        if data is None:
+            continue  # the reader reports the damage; a DTD in another part is still refused
         # No spreadsheet program writes a DTD: one is an entity-expansion or XXE attempt.
         if _DTD.search(data):
             return True, False
         if member.filename.startswith("xl/worksheets/") and _FORMULA_TAG.search(data):
             has_formulas = True
     return False, has_formulas
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str) -> bytes | None:
+    try:
+        return archive.read(member)
+    except _ZIP_ERRORS:
+        return None
 
 
 def _is_image(head: bytes) -> bool:

@@ -21,6 +21,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError
 
 from intake.errors import ConfigError, MailboxError
+from intake.oauth import TokenError, TokenSource, XOAuth2, scrub
 
 _T = TypeVar("_T")
 
@@ -48,11 +49,12 @@ class MailSource(Protocol):
 
 
 def open_source(url: str, *, password: str | None, ca_file: Path | None,
-                timeout: float) -> MailSource:
+                timeout: float, tokens: TokenSource | None = None) -> MailSource:
     if url.startswith("maildir:"):
         return MaildirSource(Path(url.removeprefix("maildir:")))
     if url.startswith(("imap://", "imaps://")):
-        return connect_imap(url, password=password, ca_file=ca_file, timeout=timeout)
+        return connect_imap(url, password=password, ca_file=ca_file, timeout=timeout,
+                            tokens=tokens)
     raise ConfigError(f"mailbox URL must start with imaps://, imap:// or maildir: (got {url[:20]!r})")
 
 
@@ -88,7 +90,8 @@ def with_retries(action: Callable[[], MailSource], *, attempts: int = 3, delay: 
 # --- IMAP -------------------------------------------------------------------------------------
 
 def connect_imap(url: str, *, password: str | None, ca_file: Path | None,
-                 timeout: float) -> ImapSource:
+                 timeout: float, tokens: TokenSource | None = None) -> ImapSource:
+    """Signs in with the password, or by SASL XOAUTH2 with an access token from `tokens`."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     implicit_tls = parts.scheme == "imaps"
@@ -97,7 +100,7 @@ def connect_imap(url: str, *, password: str | None, ca_file: Path | None,
     user = unquote(parts.username or "")
     if not host or not user:
         raise ConfigError("mailbox URL needs a user and a host: imaps://USER@HOST[:PORT]/FOLDER")
-    if password is None:
+    if password is None and tokens is None:
         raise ConfigError("INTAKE_MAILBOX_PASSWORD is not set")
     context = tls_context(ca_file)
     try:
@@ -111,14 +114,43 @@ def connect_imap(url: str, *, password: str | None, ca_file: Path | None,
                 client.starttls(context)
             elif not is_loopback(host):
                 raise ConfigError(f"{host} offers no STARTTLS; plain IMAP is allowed on loopback only")
-        client.login(user, password)
-    except (ConfigError, IMAPClientError, OSError, ssl.SSLError) as exc:
+        if tokens is not None:
+            _xoauth2_login(client, user, tokens, f"{host}:{port}")
+        else:
+            client.login(user, password)
+    except (ConfigError, MailboxError, IMAPClientError, OSError, ssl.SSLError) as exc:
         with contextlib.suppress(OSError):
             client.shutdown()  # a failed login must not leave its socket open
-        if isinstance(exc, ConfigError):
+        if isinstance(exc, ConfigError | MailboxError):
             raise
         raise MailboxError(f"cannot log in to {host}:{port}: {type(exc).__name__}: {exc}") from exc
     return ImapSource(client, f"imap://{user}@{host}:{port}/{folder}", folder)
+
+
+def _xoauth2_login(client: imapclient.IMAPClient, user: str, tokens: TokenSource,
+                   where: str) -> None:
+    """AUTHENTICATE XOAUTH2. A refused token (revoked, or expired early) is replaced once."""
+    for attempt in (1, 2):
+        try:
+            token = tokens.token()
+        except TokenError as exc:
+            raise MailboxError(f"no OAuth2 access token for the mailbox: {exc}") from None
+        exchange = XOAuth2(user, token)
+        try:
+            client.sasl_login("XOAUTH2", exchange)
+            return
+        except imapclient.exceptions.LoginError as exc:
+            tokens.invalidate()
+            if attempt == 2:
+                said = scrub(str(exc), token)
+                raise MailboxError(
+                    f"{where} refused the XOAUTH2 sign-in as {user} twice, the second time with "
+                    f"a token asked for anew ({exchange.error or 'refused'}; {said}). Check that "
+                    "the token is for this account and carries IMAP access (Microsoft 365: "
+                    "IMAP.AccessAsUser.All, or IMAP.AccessAsApp with the app's service principal "
+                    "given access to the mailbox; Gmail: https://mail.google.com/) and that IMAP "
+                    "is enabled for the mailbox") from None
+    raise AssertionError("unreachable")
 
 
 class ImapSource:

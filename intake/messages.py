@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import policy
 from email.headerregistry import Address
 from email.message import Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
 
 from intake.automail import CLASSIFIER_HEADERS, Ours, auto_reason
@@ -30,6 +31,23 @@ _SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|atb|pārs|pars|ats|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MAX_PARTS = 2_000  # a 10,000-part tree is not an application; stop walking, do not stall
 _APPLICATION_NUMBER = re.compile(r"\bSUP-\d{4}-\d{5}\b")
+
+
+class _LenientPolicy(EmailPolicy):
+    """policy.default, except that a header its parser chokes on is its raw text.
+
+    The stdlib raises IndexError on `Content-Type: text/plain; a*` while the parser itself reads
+    the Content-Type, so no try around a single access can catch it; as text the header is read
+    the way compat32 reads every header."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        try:
+            return super().header_fetch_parse(name, value)  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - the header parser's own bugs, on hostile input
+            return "".join(value.splitlines())
+
+
+_POLICY = _LenientPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +81,10 @@ class IncomingMessage:
 
 
 def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
-    """Parse with policy.default (decodes RFC 2047 and RFC 2231 file names); never raises on input."""
+    """Parse with policy.default's rules (decodes RFC 2047 and RFC 2231 file names); never raises on
+    input."""
     # Some exporters prepend a byte-order mark, which would turn every header into body text.
-    message = BytesParser(policy=policy.default).parsebytes(raw.removeprefix(b"\xef\xbb\xbf"))
+    message = BytesParser(policy=_POLICY).parsebytes(raw.removeprefix(b"\xef\xbb\xbf"))
     headers = _raw_headers(message, CLASSIFIER_HEADERS | {ours.loop_header.lower()})
     subject = normalise(_header(message, "subject"))  # the one header that needs RFC 2047 here
     headers["subject"] = [subject]
@@ -128,8 +147,17 @@ def _raw_headers(message: Message, wanted: frozenset[str]) -> dict[str, list[str
     for name, value in message.raw_items():
         key = name.lower()
         if key in wanted:
-            headers.setdefault(key, []).append(" ".join(str(value).split()))
+            # One line of printable text: these values reach our database and reply headers.
+            headers.setdefault(key, []).append(normalise(_from_8bit(str(value))))
     return headers
+
+
+def _from_8bit(text: str) -> str:
+    """Raw 8-bit header bytes (the parser keeps them as surrogate escapes) read as UTF-8 (RFC 6532)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte: `normalise` drops it
+        return text
 
 
 def subject_topic(subject: str) -> str:
@@ -171,14 +199,24 @@ def _sender(message: Message) -> tuple[str, str]:
         if addresses:
             first: Address = addresses[0]
             if first.username and first.domain:
-                return normalise(first.display_name), f"{first.username}@{first.domain.lower()}"
+                return (normalise(_from_8bit(first.display_name)),
+                        _address(first.username, first.domain))
     except Exception:  # noqa: BLE001, S110 - fall back to the lenient parser below
         pass
     name, address = parseaddr(raw)
     if "@" not in address:
-        return normalise(name), ""
+        return normalise(_from_8bit(name)), ""
     local, _, domain = address.partition("@")
-    return normalise(name), f"{local}@{domain.lower()}"
+    return normalise(_from_8bit(name)), _address(local, domain)
+
+
+def _address(local: str, domain: str) -> str:
+    """`local@domain`, or "" when it is no address a reply may go to (undecodable bytes, controls)."""
+    try:
+        address = f"{local}@{domain.lower()}".encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return ""
+    return "" if any(unicodedata.category(ch)[0] == "C" for ch in address) else address
 
 
 def _attachments(parts: list[_Part]) -> Iterator[Attachment]:
@@ -199,6 +237,11 @@ def _filename(part: Message) -> str:
         name = part.get_filename() or ""
     except Exception:  # noqa: BLE001 - a malformed RFC 2231 parameter
         name = ""
+    return _safe_name(name)
+
+
+def _safe_name(name: str) -> str:
+    """One line, no folders, at most 200 characters, the extension kept; "" for no name."""
     # A name carrying CR/LF or path separators must not travel into replies or the file system.
     name = re.sub(r"[\r\n\t/\\\x00]+", " ", normalise(name)).strip()
     if len(name) <= 200:
@@ -242,9 +285,9 @@ def _tnef_attachments(data: bytes) -> Iterator[Attachment]:
     try:
         tnef = TNEF(data)
         for item in tnef.attachments:
-            name = normalise(item.long_filename() or item.name or "")
+            name = _safe_name(item.long_filename() or item.name or "")
             if name.lower().endswith(SPREADSHEET_EXTENSIONS + DOCUMENT_EXTENSIONS[:-1]):
-                yield Attachment(name[:200], bytes(item.data))
+                yield Attachment(name, bytes(item.data))
     except Exception:  # noqa: BLE001 - a damaged winmail.dat holds nothing we can use
         return
 

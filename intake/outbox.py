@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from intake.errors import ConfigError, OutboxError
 from intake.mailbox import is_loopback, tls_context
+from intake.oauth import TokenError, TokenSource, XOAuth2, scrub
 from intake.store import OutboxRecord, OutboxState
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,12 @@ class Transport(Protocol):
 
 
 def open_transport(url: str, *, password: str | None, ca_file: Path | None,
-                   timeout: float) -> Transport:
+                   timeout: float, tokens: TokenSource | None = None) -> Transport:
     if url.startswith("maildir:"):
         return MaildirSink(Path(url.removeprefix("maildir:")))
     if url.startswith(("smtps://", "smtp+starttls://", "smtp://")):
-        return SmtpTransport(url, password=password, ca_file=ca_file, timeout=timeout)
+        return SmtpTransport(url, password=password, ca_file=ca_file, timeout=timeout,
+                             tokens=tokens)
     raise ConfigError(f"SMTP URL must start with smtps://, smtp+starttls:// or maildir: "
                       f"(got {url[:20]!r})")
 
@@ -72,16 +74,18 @@ class MaildirSink:
 
 class SmtpTransport:
     """smtps:// (implicit TLS) or smtp+starttls:// (STARTTLS required); plain smtp:// on loopback
-    only. Certificates are verified; the login comes from the environment."""
+    only. Certificates are verified; the login comes from the environment, or is AUTH XOAUTH2
+    with an access token from `tokens`."""
 
     def __init__(self, url: str, *, password: str | None, ca_file: Path | None,
-                 timeout: float) -> None:
+                 timeout: float, tokens: TokenSource | None = None) -> None:
         parts = urlsplit(url)
         self.scheme = parts.scheme
         self.host = parts.hostname or ""
         self.port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
         self.user = unquote(parts.username or "")
         self.password = password
+        self.tokens = tokens
         self.context = tls_context(ca_file)
         self.timeout = timeout
         self._client: smtplib.SMTP | None = None
@@ -90,7 +94,9 @@ class SmtpTransport:
         if self.scheme == "smtp" and not is_loopback(self.host):
             raise ConfigError("plain smtp:// is allowed on loopback only; use smtps:// or "
                               "smtp+starttls://")
-        if self.user and password is None:
+        if tokens is not None and not self.user:
+            raise ConfigError("XOAUTH2 needs the account in the SMTP URL: smtps://USER@HOST")
+        if self.user and password is None and tokens is None:
             raise ConfigError("INTAKE_SMTP_PASSWORD is not set")
 
     def _connect(self) -> smtplib.SMTP:
@@ -102,12 +108,51 @@ class SmtpTransport:
                                       context=self.context)
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.scheme == "smtp+starttls":
                 client.starttls(context=self.context)
-        if self.user and self.password is not None:
-            client.login(self.user, self.password)
+            if self.tokens is not None:
+                self._xoauth2(client, self.tokens)
+            elif self.user and self.password is not None:
+                client.login(self.user, self.password)
+        except BaseException:
+            client.close()  # a failed login must not leave its socket open
+            raise
         self._client = client
         return client
+
+    def _xoauth2(self, client: smtplib.SMTP, tokens: TokenSource) -> None:
+        """AUTH XOAUTH2 (initial response). A refused token (revoked, or expired early) is
+        replaced once."""
+        client.ehlo_or_helo_if_needed()  # smtplib's auth() does not, and a STARTTLS forgets it
+        offered = str(client.esmtp_features.get("auth", "")).upper().split()
+        if "XOAUTH2" not in offered:
+            raise Unreachable(f"{self.host}:{self.port} does not offer AUTH XOAUTH2 (it offers: "
+                              f"{' '.join(offered) or 'no AUTH'})")
+        for attempt in (1, 2):
+            try:
+                token = tokens.token()
+            except TokenError as exc:
+                raise Unreachable(f"no OAuth2 access token for SMTP: {exc}") from None
+            exchange = XOAuth2(self.user, token)
+            try:
+                code, reply = client.auth("XOAUTH2", exchange, initial_response_ok=True)
+                if code == 235:
+                    return
+                raise smtplib.SMTPAuthenticationError(code, reply)  # smtplib lets 503 pass
+            except smtplib.SMTPAuthenticationError as exc:
+                tokens.invalidate()
+                if attempt == 2:
+                    error = exc.smtp_error
+                    text = error.decode("utf-8", "replace") if isinstance(error, bytes) else error
+                    said = scrub(f"{exc.smtp_code} {text}", token)
+                    raise Unreachable(
+                        f"{self.host}:{self.port} refused the XOAUTH2 sign-in as {self.user} "
+                        f"twice, the second time with a token asked for anew "
+                        f"({exchange.error or 'refused'}; {said}). Check that the token is for "
+                        "this account and may send mail (Microsoft 365: SMTP.Send, or "
+                        "SMTP.SendAsApp, and SMTP AUTH enabled for the mailbox; Gmail: "
+                        "https://mail.google.com/)") from None
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
         try:

@@ -10,6 +10,8 @@ import hashlib
 import logging
 import os
 import re
+import select as io_select
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -61,6 +63,7 @@ from intake.replies import (
 )
 from intake.store import (
     ApplicationRecord,
+    FindingRecord,
     GroupRecord,
     MessageRecord,
     MessageState,
@@ -129,7 +132,7 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     done: dict[str, list[MessageRef]] = {}
     failure: StoreError | None = None
     try:
-        with _workers_for(len(refs), mail.parallel_from, _preparation(context)) as workers:
+        with _workers_for(len(refs), mail.parallel_from, preparation_of(context)) as workers:
             for batch in _batches(refs, mail.batch_size, mail.batch_bytes):
                 if context.should_stop():
                     break
@@ -186,17 +189,29 @@ def _workers_for(count: int, parallel_from: int,
         return
     log.info("%d messages: deciding them in %d worker processes", count, processes)
     with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
-                             initializer=_start_worker, initargs=(preparation,)) as pool:
+                             initializer=_start_worker,
+                             initargs=(preparation, os.getpid())) as pool:
         yield pool
 
 
 _worker_preparation: Preparation | None = None
 
 
-def _start_worker(preparation: Preparation) -> None:
-    """In a worker process: keep what every message needs (the registry is sent once, here)."""
+def _start_worker(preparation: Preparation, parent: int) -> None:
+    """In a worker process: keep what every message needs (the registry is sent once, here), and
+    die with the parent — a SIGKILLed poller must not leave workers holding its stdout open."""
     global _worker_preparation
     _worker_preparation = preparation
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle = os.pidfd_open(parent)
+    except OSError:  # already gone
+        os._exit(1)
+    io_select.select([handle], [], [])  # readable once the parent has exited
+    os._exit(1)
 
 
 def _prepare_job(job: tuple[bytes, bool]) -> Prepared:
@@ -234,7 +249,7 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
                     moves.append((ref, _folder(context, existing.state) or ""))
                 else:
                     todo.append((ref, raw))
-            preparation = _preparation(context)
+            preparation = preparation_of(context)
             for (ref, raw), prepared in zip(todo, _prepare_all(workers, preparation, todo, oversized),
                                             strict=False):
                 if context.should_stop():
@@ -323,8 +338,8 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     attempts = existing.attempts if existing is not None else 0
     savepoint = session.begin_nested()
     try:
-        outcome, message = _finish(context, prepared, session)
-        record = _write(context, session, mailbox, ref, raw, digest, message, outcome, existing)
+        outcome, message = finish(context, prepared, session)
+        record = write_outcome(context, session, mailbox, ref, raw, digest, message, outcome, existing)
         savepoint.commit()
     except (OperationalError, InterfaceError):
         savepoint.rollback()
@@ -349,19 +364,19 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     return outcome.state, record
 
 
-def _preparation(context: Context) -> Preparation:
+def preparation_of(context: Context) -> Preparation:
     settings = context.settings
     return Preparation(context.ours, settings.programmes, settings.default_programme,
                        settings.limits, context.registry, context.now().date())
 
 
-def _finish(context: Context, prepared: Prepared, session: Session
+def finish(context: Context, prepared: Prepared, session: Session
             ) -> tuple[MessageOutcome, IncomingMessage]:
     """A prepared decision, completed with R5 against the registrations (this batch's too)."""
     if isinstance(prepared, str):
         raise PreparationError(prepared)
     outcome, message = prepared
-    outcome = recheck_registered(outcome, message, _preparation(context),
+    outcome = recheck_registered(outcome, message, preparation_of(context),
                                  lambda name, keys: _registered(session, name, keys))
     return outcome, message
 
@@ -404,10 +419,12 @@ def _registered(session: Session, programme: str, keys: Sequence[str]) -> Mappin
     return dict(rows)
 
 
-def _write(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
-           digest: str, message: IncomingMessage, outcome: MessageOutcome,
-           existing: MessageRecord | None) -> MessageRecord:
-    """The decision, the application rows and the reply, together."""
+def write_outcome(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
+                  digest: str, message: IncomingMessage, outcome: MessageOutcome,
+                  existing: MessageRecord | None, *, reply: bool = True,
+                  revision: int = 0) -> MessageRecord:
+    """The decision, the application rows and (unless `reply` is False) the reply, together.
+    `revision` numbers a later reply to the same message (`intake reprocess --reply`)."""
     now = context.now()
     record = existing if existing is not None else MessageRecord(
         mailbox=mailbox, location=ref.location, sha256=digest, received_at=now,
@@ -423,31 +440,23 @@ def _write(context: Context, session: Session, mailbox: str, ref: MessageRef, ra
     session.add(record)
     session.flush()
     assert record.id is not None
-    items = [_store_list(session, record.id, outcome, item, now) for item in outcome.lists]
-    reply = _reply(context, message, outcome, items)
-    if reply is not None:
-        session.add(_outbox_row(session, context, record.id, message.sender, reply, now))
+    items = [_store_list(session, record.id, outcome, item, now, context.registry)
+             for item in outcome.lists]
+    answer = _reply(context, message, outcome, items) if reply else None
+    if answer is not None:
+        session.add(_outbox_row(session, context, record.id, message.sender, answer, now,
+                                revision))
     session.flush()
     return record
 
 
 def _store_list(session: Session, message_row: int, outcome: MessageOutcome, item: ListOutcome,
-                now: datetime) -> ReplyItem:
-    """One list's application, and for an accepted list its groups, people and R5 keys.
-
-    Plain INSERTs (no ORM objects): a poll writes thousands of rows."""
+                now: datetime, registry: InstitutionIndex | None) -> ReplyItem:
+    """One list's application and its findings' codes, and for an accepted list its groups,
+    people and R5 keys. Plain INSERTs (no ORM objects): a poll writes thousands of rows."""
     decision = item.decision
-    applications = ApplicationRecord.__table__  # type: ignore[attr-defined]
-    application_id = session.execute(insert(applications).values(
-        number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
-        attachment=clip(item.attachment.filename, 300), programme=outcome.programme.name,
-        institution=clip(decision.institution, 300) if decision.institution else None,
-        verdict="accepted" if decision.accepted else "rejected",
-        errors=len(decision.errors), warnings=len(decision.warnings), created_at=now,
-    ).returning(applications.c.id)).scalar_one()
-    number = f"SUP-{now.year}-{application_id:05d}"
-    session.execute(update(applications).where(applications.c.id == application_id)
-                    .values(number=number))
+    number, application_id = store_application(session, message_row, outcome.programme.name,
+                                               item.attachment.filename, decision, now, registry)
     if not decision.accepted:
         return ReplyItem(decision)
     # Only accepted lists keep their people: that is all R5 and the staff need.
@@ -467,6 +476,31 @@ def _store_list(session: Session, message_row: int, outcome: MessageOutcome, ite
              "application_id": application_id}
             for key in item.registration_keys])
     return ReplyItem(decision, number=number)
+
+
+def store_application(session: Session, message_row: int, programme: str, filename: str,
+                      decision: Decision, now: datetime, registry: InstitutionIndex | None
+                      ) -> tuple[str, int]:
+    """The application row (numbered from its id) and how often each finding's code occurred."""
+    applications = ApplicationRecord.__table__  # type: ignore[attr-defined]
+    known = registry.match(decision.institution) if registry and decision.institution else None
+    application_id = session.execute(insert(applications).values(
+        number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
+        attachment=clip(filename, 300), programme=programme,
+        institution=clip(decision.institution, 300) if decision.institution else None,
+        institution_number=known.number if known else None,
+        verdict="accepted" if decision.accepted else "rejected",
+        errors=len(decision.errors), warnings=len(decision.warnings), created_at=now,
+    ).returning(applications.c.id)).scalar_one()
+    number = f"SUP-{now.year}-{application_id:05d}"
+    session.execute(update(applications).where(applications.c.id == application_id)
+                    .values(number=number))
+    codes = Counter((f.severity.value, f.code) for f in decision.findings)
+    if codes:
+        session.execute(insert(FindingRecord), [
+            {"application_id": application_id, "severity": severity, "code": code, "count": count}
+            for (severity, code), count in sorted(codes.items())])
+    return number, application_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,7 +559,7 @@ def _annotated_name(filename: str) -> str:
 
 
 def _outbox_row(session: Session, context: Context, message_row: int, recipient: str,
-                reply: _Reply, now: datetime) -> OutboxRecord:
+                reply: _Reply, now: datetime, revision: int = 0) -> OutboxRecord:
     """Pending, or held for staff when this recipient has had its automatic replies for the day."""
     sent_today = session.exec(
         select(func.count()).select_from(OutboxRecord)
@@ -536,7 +570,7 @@ def _outbox_row(session: Session, context: Context, message_row: int, recipient:
     if sent_today >= context.settings.mail.replies_per_recipient_per_day:
         state = OutboxState.HELD
         log.warning("message row %d: reply held, recipient over the daily limit", message_row)
-    return OutboxRecord(message_row=message_row, recipient=clip(recipient, 320),
+    return OutboxRecord(message_row=message_row, revision=revision, recipient=clip(recipient, 320),
                         subject=clip(reply.subject, 998),
                         raw=reply.raw, state=state, next_attempt_at=now, created_at=now)
 

@@ -21,6 +21,13 @@ class FounderKind(StrEnum):
     STATE = "state"
 
 
+class FundingRoute(StrEnum):
+    """R8: who a supervision's funding goes through."""
+
+    MUNICIPALITY = "municipality"
+    IKVD = "ikvd"
+
+
 @dataclass(frozen=True, slots=True)
 class Institution:
     number: str  # 10-digit registration number
@@ -28,6 +35,15 @@ class Institution:
     kind: str  # VIIS "Veids", e.g. Vispārējās izglītības iestāde
     founder: FounderKind
     municipality: str | None  # after the 2021 reform; None where the address names none
+
+
+def funding_route(kind: str, founder: FounderKind) -> FundingRoute:
+    """R8: higher-education and state institutions go through IKVD; municipal and private
+    pre-school, general and vocational ones through their municipality. (A state general school,
+    which DOMAIN does not name, has no municipality to finance it: IKVD.)"""
+    if founder is FounderKind.STATE or fold(kind).startswith("augstakas izglitibas"):
+        return FundingRoute.IKVD
+    return FundingRoute.MUNICIPALITY
 
 
 _REGISTRATION_NUMBER = re.compile(r"(?<!\d)(\d{10})(?!\d)")

@@ -121,6 +121,7 @@ class Envelope:
     date: datetime
     in_reply_to: str = ""  # the school's Message-ID
     references: tuple[str, ...] = ()
+    auto_submitted: str = "auto-replied"  # RFC 3834; "auto-generated" for the staff summary
     loop_header: str = "X-Intake-Loop"
     loop_value: str = "supervision-intake"
 
@@ -160,7 +161,7 @@ def compose_email(rendered: Rendered, envelope: Envelope,
         references = dict.fromkeys(r for r in (*envelope.references, envelope.in_reply_to) if r)
         message["References"] = " ".join(references)
     # RFC 3834: we answer automatically; ask others not to answer us, and mark our mail for loops.
-    message["Auto-Submitted"] = "auto-replied"
+    message["Auto-Submitted"] = envelope.auto_submitted
     message["X-Auto-Response-Suppress"] = "All"
     message[envelope.loop_header] = envelope.loop_value
     return message.as_bytes(policy=_WIRE)

@@ -16,6 +16,7 @@ from intake import lease
 from intake.config import Settings
 from intake.errors import StoreError
 from intake.mailbox import MailSource, open_source, with_retries
+from intake.oauth import token_source
 from intake.outbox import Transport, open_transport
 from intake.pipeline import Context, PollSummary, poll
 from intake.replies import make_environment
@@ -39,8 +40,15 @@ def prepare_engine(settings: Settings) -> Engine:
 
 
 def make_context(settings: Settings, engine: Engine, **overrides: object) -> Context:
+    # Tests only: INTAKE_FAILPOINT=NAME kills at the first pass through that step, NAME:N at the Nth.
+    wanted, _sep, nth = (settings.failpoint or "").partition(":")
+    passes = [int(nth) if nth.isdigit() else 1]
+
     def failpoint(name: str) -> None:
-        if settings.failpoint == name:
+        if name != wanted:
+            return
+        passes[0] -= 1
+        if passes[0] <= 0:
             log.warning("failpoint %s: killing the process", name)
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -52,14 +60,17 @@ def make_context(settings: Settings, engine: Engine, **overrides: object) -> Con
 
 def open_mailbox(settings: Settings) -> MailSource:
     mail = settings.mail
+    tokens = token_source(settings) if mail.mailbox_auth == "xoauth2" else None
     return with_retries(lambda: open_source(mail.mailbox_url, password=mail.mailbox_password,
-                                            ca_file=mail.tls_ca_file, timeout=mail.timeout_seconds))
+                                            ca_file=mail.tls_ca_file, timeout=mail.timeout_seconds,
+                                            tokens=tokens))
 
 
 def open_smtp(settings: Settings) -> Transport:
     mail = settings.mail
+    tokens = token_source(settings) if mail.smtp_auth == "xoauth2" else None
     return open_transport(mail.smtp_url, password=mail.smtp_password, ca_file=mail.tls_ca_file,
-                          timeout=mail.timeout_seconds)
+                          timeout=mail.timeout_seconds, tokens=tokens)
 
 
 def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSummary | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -46,9 +48,10 @@ class UnreadableWorkbook(Exception):
 
 # What openpyxl and calamine raise on damaged input; both parse untrusted bytes.
 _READ_ERRORS = (
-    zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError, OSError,
-    EOFError, ParseError, NotImplementedError, UnicodeDecodeError, python_calamine.CalamineError,
-    AssertionError, RecursionError, OverflowError, csv.Error,
+    zipfile.BadZipFile, zlib.error, lzma.LZMAError, KeyError, ValueError, TypeError, IndexError,
+    AttributeError, OSError, EOFError, ParseError, NotImplementedError, UnicodeDecodeError,
+    LookupError, python_calamine.CalamineError, AssertionError, RecursionError, OverflowError,
+    csv.Error,
 )
 
 

@@ -7,7 +7,7 @@ the programme allows one supervision per educator) a person's key is registered 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -66,6 +66,7 @@ class MessageRecord(SQLModel, table=True):
     error: str = ""
     received_at: datetime
     processed_at: datetime | None = None
+    purged_at: datetime | None = None  # raw mail removed after the retention period
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
@@ -78,10 +79,27 @@ class ApplicationRecord(SQLModel, table=True):
     attachment: str = Field(max_length=300)
     programme: str = Field(max_length=50)
     institution: str | None = Field(default=None, max_length=300)
+    institution_number: str | None = Field(default=None, max_length=10, index=True)  # in the registry
     verdict: str = Field(max_length=10)
     errors: int = 0
     warnings: int = 0
     created_at: datetime
+    # Withdrawn by staff (`intake withdraw`): its people are free again (R5); the rows stay.
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=100)
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
+
+
+class FindingRecord(SQLModel, table=True):
+    """How often a finding's code occurred in an application: the summary's reasons, no values."""
+
+    __tablename__ = "findings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    severity: str = Field(max_length=10)
+    code: str = Field(max_length=50, index=True)
+    count: int = 1
 
 
 class GroupRecord(SQLModel, table=True):
@@ -122,10 +140,15 @@ class RegistrationRecord(SQLModel, table=True):
 
 
 class OutboxRecord(SQLModel, table=True):
+    """Mail to send: a reply (one per message and revision) or a staff summary (no message)."""
+
     __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("message_row", "revision", name="uq_outbox_reply"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    message_row: int | None = Field(default=None, foreign_key="messages.id", unique=True)
+    message_row: int | None = Field(default=None, foreign_key="messages.id", index=True)
+    # 0 for the first reply; `intake reprocess --reply` adds one each time the outcome changes.
+    revision: int = 0
     recipient: str = Field(max_length=320, index=True)
     subject: str = Field(max_length=998)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -145,6 +168,16 @@ class WatermarkRecord(SQLModel, table=True):
     mailbox: str = Field(primary_key=True, max_length=300)
     uidvalidity: int
     last_uid: int
+
+
+class SummaryRecord(SQLModel, table=True):
+    """A day whose staff summary has been queued: the daily job sends each day once."""
+
+    __tablename__ = "summaries"
+
+    day: date = Field(primary_key=True)
+    created_at: datetime
+    recipients: int
 
 
 class ServiceRecord(SQLModel, table=True):

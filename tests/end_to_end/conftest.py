@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 OUR_ADDRESS = "supervizija@ikvd.example.lv"
+STAFF = "koordinators@ikvd.example.lv"  # given per test: with it, `intake run` mails a summary
 
 
 @dataclass
@@ -42,6 +46,42 @@ class Intake:
         finally:
             engine.dispose()
 
+    def execute(self, statement: str, **parameters: object) -> None:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(statement), parameters)
+        finally:
+            engine.dispose()
+
+    def start(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """`intake ARGS` in the background (the daemon); end it with `stop`."""
+        return subprocess.Popen([sys.executable, "-m", "intake", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=self.cwd,
+                                env={**self.env, **(extra_env or {})})
+
+    @staticmethod
+    def stop(process: subprocess.Popen[str]) -> int:
+        """SIGTERM, as systemd stops the service; returns the exit status."""
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            _out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+        assert "Traceback" not in err, err
+        return process.returncode
+
+    @staticmethod
+    def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+        """Polls `condition` (what another process writes) until it holds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "condition not reached in time"
+            time.sleep(0.05)
+
 
 @pytest.fixture
 def intake(mailbox_server, smtp, tmp_path, database_url) -> Intake:
@@ -55,6 +95,5 @@ def intake(mailbox_server, smtp, tmp_path, database_url) -> Intake:
         "INTAKE_SMTP_URL": smtp.url,
         "INTAKE_TLS_CA_FILE": str(mailbox_server.ca_file),
         "INTAKE_FROM": OUR_ADDRESS,
-        "INTAKE_STAFF": "koordinators@ikvd.example.lv",
     })
     return Intake(env, tmp_path, database_url)

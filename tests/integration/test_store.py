@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
@@ -39,7 +41,7 @@ def test_upgrade_from_an_empty_database_reaches_head_and_is_repeatable(database_
     assert current_revision(engine) == head_revision()
     tables = set(inspect(engine).get_table_names())
     assert {"messages", "applications", "groups", "participants", "registrations", "outbox",
-            "institutions", "watermarks", "service"} <= tables
+            "institutions", "watermarks", "service", "findings", "summaries"} <= tables
     engine.dispose()
 
 
@@ -62,17 +64,18 @@ def test_the_same_message_cannot_be_recorded_twice(engine, clash):
             session.commit()
 
 
-def test_a_message_has_at_most_one_reply(engine):
+def test_a_message_has_at_most_one_reply_per_revision(engine):
     with Session(engine) as session:
         record = message()
         session.add(record)
         session.commit()
         row = record.id
-    for attempt in range(2):
+    for revision, allowed in ((0, True), (0, False), (1, True)):
         with Session(engine) as session:
-            session.add(OutboxRecord(message_row=row, recipient="a@b.lv", subject="Re", raw=b"x",
-                                     state=OutboxState.PENDING, next_attempt_at=NOW, created_at=NOW))
-            if attempt == 0:
+            session.add(OutboxRecord(message_row=row, revision=revision, recipient="a@b.lv",
+                                     subject="Re", raw=b"x", state=OutboxState.PENDING,
+                                     next_attempt_at=NOW, created_at=NOW))
+            if allowed:
                 session.commit()
             else:
                 with pytest.raises(IntegrityError):
@@ -112,4 +115,28 @@ def test_upgrade_from_the_first_schema_keeps_the_messages(database_url):
     with Session(engine) as session:
         (record,) = session.exec(select(MessageRecord)).all()
         assert (record.sha256, record.content_key) == ("c" * 64, None)
+    engine.dispose()
+
+
+def test_upgrade_from_the_previous_schema_keeps_mail_and_replies_and_matches_the_models(
+        database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0002")
+    with engine.begin() as connection:  # rows as the previous release wrote them
+        connection.execute(text(
+            "INSERT INTO messages (mailbox, location, sha256, content_key, message_id, sender, "
+            "subject, state, reason, attempts, error, received_at) VALUES ('m', '1:1', 'd', 'k', "
+            "'', '', '', 'application', '', 0, '', :now)"), {"now": NOW})
+        connection.execute(text(
+            "INSERT INTO outbox (message_row, recipient, subject, raw, state, attempts, "
+            "next_attempt_at, last_error, created_at) VALUES (1, 'a@b.lv', 'Re', :raw, 'sent', 0, "
+            ":now, '', :now)"), {"now": NOW, "raw": b""})
+    upgrade(engine)
+    with Session(engine) as session:
+        (reply,) = session.exec(select(OutboxRecord)).all()
+        assert (reply.message_row, reply.revision, reply.state) == (1, 0, "sent")
+        (record,) = session.exec(select(MessageRecord)).all()
+        assert (record.content_key, record.purged_at) == ("k", None)
+    with engine.connect() as connection:  # the migrations build exactly what the models declare
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
     engine.dispose()

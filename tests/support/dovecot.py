@@ -105,7 +105,39 @@ def _mail_owner() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def start_dovecot() -> Dovecot:
+def _oauth2_passdb(root: Path, base_url: str) -> str:
+    """Dovecot 2.3's oauth2 passdb: tokeninfo by GET, then (forced) introspection by POST, whose
+    `active` must be true and whose `username` must be the user signing in."""
+    (root / "dovecot-oauth2.conf.ext").write_text(f"""
+tokeninfo_url = {base_url}/tokeninfo?access_token=
+introspection_url = {base_url}/introspect
+introspection_mode = post
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 10000
+""")
+    # Refused tokens are tested: no failure delay, and no authentication penalty (anvil's would
+    # slow every later login from 127.0.0.1 by 2, 4, 8, then 15 seconds).
+    return f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}"""
+
+
+def start_dovecot(oauth2_url: str | None = None) -> Dovecot:
+    """`oauth2_url`: also accept SASL XOAUTH2 and OAUTHBEARER, asking the token-introspection
+    endpoint at that base URL (tests/support/oauth.py) whether a token is valid. Password logins
+    are the same either way: the passwd-file passdb answers them and only them."""
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(binary).exists():
         raise RuntimeError("Dovecot is not installed: `apt-get install dovecot-imapd` (.ci/run does)")
@@ -123,6 +155,12 @@ def start_dovecot() -> Dovecot:
         home.mkdir(parents=True)
         os.chown(home, uid, gid)
     imap_port, imaps_port = free_port(), free_port()
+    oauth2_mechanisms = password_mechanisms = oauth2_passdb = ""
+    if oauth2_url is not None:
+        oauth2_mechanisms = " xoauth2 oauthbearer"
+        # The passwd-file passdb is kept to passwords; tokens go to the oauth2 passdb alone.
+        password_mechanisms = "\n  mechanisms = plain login"
+        oauth2_passdb = _oauth2_passdb(root, oauth2_url)
     # As root, Dovecot's login and internal processes must run as an unprivileged user.
     service_user = TEST_USER if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
     (root / "dovecot.conf").write_text(f"""
@@ -136,15 +174,15 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 mail_location = maildir:~/Maildir
 first_valid_uid = 0
 default_internal_user = {service_user}
 default_login_user = {service_user}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
-}}
+  args = scheme=PLAIN {root}/passwd{password_mechanisms}
+}}{oauth2_passdb}
 userdb {{
   driver = passwd-file
   args = {root}/passwd

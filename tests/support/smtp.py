@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import binascii
 import email
 import email.policy
+import json
 import ssl
 import threading
+from base64 import b64decode
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from tests.support.dovecot import free_port
 
@@ -59,6 +63,43 @@ class Inbox:
 
 
 @dataclass
+class OAuthInbox(Inbox):
+    """An Inbox that signs clients in by SASL XOAUTH2 as Gmail and Exchange Online do: `valid`
+    says whether a token is good for a user; a bad one gets a 334 JSON challenge, then 535 once the
+    client has answered it (with an empty line, as the mechanism requires)."""
+
+    valid: Callable[[str, str], bool] = lambda user, token: False
+    logins: list[str] = field(default_factory=list)
+    refusals: list[bytes] = field(default_factory=list)  # what clients answered the challenge
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        if len(args) == 2:  # the initial response
+            try:
+                response = b64decode(args[1], validate=True)
+            except binascii.Error:
+                return AuthResult(success=False, handled=False,
+                                  message="501 5.5.2 Cannot decode base64")
+        else:
+            answer = await server.challenge_auth("")
+            if answer is MISSING:
+                return AuthResult(success=False, handled=True)
+            response = answer
+        fields = dict(part.split("=", 1) for part in response.decode().split("\x01") if "=" in part)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        if user and token and self.valid(user, token):
+            with self.condition:
+                self.logins.append(user)
+            return AuthResult(success=True, auth_data=user)
+        challenge = json.dumps({"status": "400", "schemes": "Bearer",
+                                "scope": "https://mail.google.com/"})
+        answer = await server.challenge_auth(challenge)  # "334 <base64 JSON>", then the answer
+        with self.condition:
+            self.refusals.append(answer if isinstance(answer, bytes) else b"*")
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and Password not accepted")
+
+
+@dataclass
 class SmtpServer:
     controller: Controller
     inbox: Inbox
@@ -75,17 +116,20 @@ class SmtpServer:
         self.controller.loop.close()
 
 
-def start_smtp(cert: Path, key: Path, *, tls: str = "starttls") -> SmtpServer:
+def start_smtp(cert: Path, key: Path, *, tls: str = "starttls",
+               inbox: Inbox | None = None) -> SmtpServer:
+    """`inbox`: an OAuthInbox requires its clients to sign in by XOAUTH2 (after STARTTLS)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    inbox = Inbox()
+    options = {"auth_required": True} if isinstance(inbox, OAuthInbox) else {}
+    inbox = inbox or Inbox()
     port = free_port()
     loop = asyncio.new_event_loop()  # ours, so that stop() can close it
     if tls == "implicit":
         controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=context,
-                                loop=loop)
+                                loop=loop, **options)
     else:
         controller = Controller(inbox, hostname="127.0.0.1", port=port, loop=loop,
-                                tls_context=context, require_starttls=True)
+                                tls_context=context, require_starttls=True, **options)
     controller.start()
     return SmtpServer(controller, inbox, port, tls)

@@ -60,8 +60,11 @@ def test_shipped_programmes_parse_and_are_always_open(path):
     assert raw["max_group_size"] == 10
 
 
+SECRETS = ("mailbox_password", "smtp_password", "oauth_client_secret", "oauth_refresh_token")
+
+
 @pytest.mark.parametrize("name", [f.name for f in fields(MailSettings)
-                                  if f.name not in ("mailbox_password", "smtp_password", "folders")])
+                                  if f.name not in (*SECRETS, "folders")])
 def test_every_mail_setting_is_documented_and_in_the_example_config(name):
     assert f"`[mail] {name}`" in README
     example = tomllib.loads((ROOT / "config" / "intake.toml").read_text(encoding="utf-8"))
@@ -72,6 +75,15 @@ def test_every_mail_setting_is_documented_and_in_the_example_config(name):
 @pytest.mark.parametrize("variable", [
     "INTAKE_CONFIG", "INTAKE_MAILBOX_URL", "INTAKE_MAILBOX_PASSWORD", "INTAKE_SMTP_URL",
     "INTAKE_SMTP_PASSWORD", "INTAKE_DATABASE_URL", "INTAKE_FROM", "INTAKE_STAFF",
-    "INTAKE_TLS_CA_FILE", "INTAKE_STATE_DIR"])
+    "INTAKE_TLS_CA_FILE", "INTAKE_STATE_DIR", "INTAKE_OAUTH_CLIENT_SECRET",
+    "INTAKE_OAUTH_REFRESH_TOKEN"])
 def test_every_environment_variable_is_documented(variable):
     assert f"`{variable}`" in README
+
+
+@pytest.mark.parametrize("name", SECRETS)
+def test_secrets_are_refused_in_the_config_file_and_kept_out_of_repr(name):
+    from intake.config import _SECRET_KEYS
+
+    assert name in _SECRET_KEYS
+    assert not next(f for f in fields(MailSettings) if f.name == name).repr
