@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from intake import daemon, staff
@@ -24,13 +25,15 @@ from intake.annotation import annotate_workbook
 from intake.blank_list import make_blank_list
 from intake.config import Settings, load_settings
 from intake.daemon import DailyJob, run_forever
-from intake.errors import ConfigError, IntakeError
+from intake.errors import ConfigError, IntakeError, StoreError
 from intake.export import write_export
+from intake.idle import NewMailWatcher
 from intake.model import Decision
 from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
 from intake.rules import Circumstances, decide
 from intake.samples import make_sample_emails
+from intake.schema import upgrade
 from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
 from intake.store import load_institution_index, open_engine, replace_institutions
 from intake.systemd import notify
@@ -57,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("configuration: %s", exc)
         # EX_CONFIG for the daemon: systemd's RestartPreventExitStatus keeps it from looping.
         return EXIT_CONFIG if getattr(args, "run", None) is _run else EXIT_USAGE
+    except staff.StaffError as exc:  # asked for something that cannot be done: not our failure
+        log.error("%s", exc)
+        return EXIT_USAGE
     except IntakeError as exc:
         log.error("%s: %s", type(exc).__name__, exc)
         return EXIT_FAILURE
@@ -304,6 +310,9 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
     count = replace_institutions(engine, institutions)
     without = sum(1 for i in institutions if i.municipality is None)
     log.info("imported %d institutions (%d without a recognised municipality)", count, without)
+    linked = staff.link_institutions(engine)
+    if linked:
+        log.info("%d application(s) now linked to the registry anew (R8)", linked)
     return EXIT_OK
 
 
@@ -315,12 +324,26 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    engine = prepare_engine(settings)
+    engine = open_engine(settings.database_url)
+    migrated = [False]
+    try:
+        upgrade(engine)
+        migrated[0] = True
+    except StoreError as exc:  # the database is out: the daemon starts anyway, its polls retry
+        log.error("%s; polls will try again", exc)
 
     def once(should_stop: Callable[[], bool]) -> None:
+        if not migrated[0]:
+            upgrade(engine)
+            migrated[0] = True
         summary = poll_once(settings, engine, should_stop=should_stop)
         if summary is not None:
             log.info("%s", summary.line())
+        if settings.mail.staff:
+            try:  # a summary the daily job could not send goes out after the next good poll
+                staff.send_due_summary(settings, engine, datetime.now(UTC))
+            except (IntakeError, SQLAlchemyError) as exc:
+                log.warning("daily summary not sent yet: %s", type(exc).__name__)
 
     zone = ZoneInfo(settings.timezone)
     daily = [DailyJob("daily summary", settings.summary_time, zone,
@@ -328,8 +351,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.retention_days:
         daily.append(DailyJob("retention purge", PURGE_TIME, zone, lambda: staff.purge(
             engine, datetime.now(UTC), settings.retention_days)))
+    watcher = None
+    if settings.mail.idle and settings.mail.mailbox_url.startswith(("imap://", "imaps://")):
+        def watcher(wake: Callable[[], None]) -> NewMailWatcher:
+            return NewMailWatcher(lambda: open_mailbox(settings), wake)
     return run_forever(once, interval_seconds=settings.mail.poll_interval_seconds,
-                       notify=lambda state: notify(settings.notify_socket, state), daily=daily)
+                       notify=lambda state: notify(settings.notify_socket, state), daily=daily,
+                       watcher=watcher)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

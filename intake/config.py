@@ -70,6 +70,7 @@ class MailSettings:
     staff: tuple[str, ...] = ()
     folders: Folders = field(default_factory=Folders)
     poll_interval_seconds: int = 60
+    idle: bool = True  # IMAP IDLE: a poll as soon as mail arrives (the interval stays the safety net)
     batch_size: int = 50
     batch_bytes: int = 64 * 1024 * 1024  # a batch holds about this much mail at most
     parallel_from: int = 100  # a poll with this many messages decides them in worker processes
@@ -175,6 +176,8 @@ def _staff(raw: Mapping[str, Any], path: Path) -> dict[str, Any]:
     if "summary_time" in raw:
         try:
             values["summary_time"] = time.fromisoformat(str(raw["summary_time"]))
+            if values["summary_time"].second or values["summary_time"].microsecond:
+                raise ValueError("seconds")  # the daily job runs on the minute
         except ValueError:
             raise ConfigError(f"{path}: summary_time must be a time such as \"07:00\"") from None
     if "retention_days" in raw:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,15 +22,15 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from intake.reports import Period, between, institution_places
-from intake.store import ApplicationRecord, GroupRecord, MessageRecord, ParticipantRecord
+from intake.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
+from intake.store import SUPERSEDED, ApplicationRecord, GroupRecord, MessageRecord, ParticipantRecord
+from intake.summary import ROUTE_LABELS
 
 # A cell starting with one of these is a formula to Excel or LibreOffice (or becomes one when the
 # sheet is saved as CSV and opened again): OWASP's list, with the control characters.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
-ROUTES = {"municipality": "pašvaldība", "ikvd": "IKVD", "": "nav reģistrā"}
-VERDICTS = {"accepted": "pieņemts", "rejected": "noraidīts"}
+VERDICTS = {"accepted": "pieņemts", "rejected": "noraidīts", SUPERSEDED: "aizstāts"}
 KINDS = {"leaders": "vadītāji", "educators": "pedagogi"}
 ROLES = {"leader": "vadītājs", "educator": "pedagogs", "unclear": "neskaidrs"}
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -62,17 +62,18 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
         places = institution_places(session)
         rows = _applications(session, period)
         applications = {row[0]: row for row in rows}
-        ids = [row[0] for row in rows if row[4] == "accepted" and row[7] is None]
-        groups = _groups(session, ids)
+        # Accepted lists' groups; a withdrawn list keeps its sizes, but not its people's rows.
+        groups = _groups(session, [row[0] for row in rows if row[4] == "accepted"])
         sizes: dict[int, list[int]] = {}
         for _group_id, application_id, _position, _kind, _label, count in groups:
             size = sizes.setdefault(application_id, [0, 0])
             size[0] += 1
             size[1] += count
+        groups = [group for group in groups if applications[group[1]][7] is None]
 
         def place(number: str | None) -> tuple[str, str]:
-            route, municipality = places.get(number or "", ("", ""))
-            return ROUTES[route], municipality
+            route, municipality = places.get(number or "", ("", UNKNOWN_MUNICIPALITY))
+            return ROUTE_LABELS[route], municipality
 
         _sheet(book, "Pieteikumi", [
             Column("Numurs", 16), Column("Saņemts", 17), Column("Programma", 12),
@@ -81,11 +82,11 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
             Column("Grupas", 8), Column("Dalībnieki", 11), Column("Kļūdas", 8),
             Column("Brīdinājumi", 12), Column("Sūtītājs", 30), Column("Atsaukts", 17),
             Column("Atsaukšanas iemesls", 30)],
-            ([number, _local(created, zone), programme, institution, registration,
+            ([number, local_time(created, zone), programme, institution, registration,
               place(registration)[1], place(registration)[0], attachment,
               "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
               sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
-              errors, warnings, sender, _local(withdrawn, zone) if withdrawn else None, reason]
+              errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason]
              for (application_id, number, created, programme, verdict, institution, registration,
                   withdrawn, attachment, errors, warnings, sender, reason) in rows))
         progress(len(rows))
@@ -105,19 +106,11 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
               applications[group_of[group_id][1]][5]]
              for group_id, first_name, last_name, position, email, role
              in _participants(session, list(group_of))))
-        areas: dict[tuple[str, str], list[int]] = {}
-        for application_id in ids:
-            route, municipality = place(applications[application_id][6])
-            if route == ROUTES["ikvd"]:
-                municipality = ""
-            figures = areas.setdefault((route, municipality), [0, 0, 0])
-            figures[0] += 1
-            figures[1] += sizes.get(application_id, [0, 0])[0]
-            figures[2] += sizes.get(application_id, [0, 0])[1]
         _sheet(book, "Pašvaldības", [
-            Column("Finansējums", 13), Column("Pašvaldība", 26), Column("Pieteikumi", 11),
+            Column("Finansējums", 20), Column("Pašvaldība", 26), Column("Pieteikumi", 11),
             Column("Grupas", 8), Column("Dalībnieki", 11)],
-            ([route, municipality, *figures] for (route, municipality), figures in sorted(areas.items())))
+            ([ROUTE_LABELS[area.route], area.municipality, area.applications, area.groups,
+              area.participants] for area in areas(session, period)))
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
@@ -197,10 +190,3 @@ def _sheet(book: Workbook, title: str, columns: Sequence[Column],
         sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """Local wall time without a zone: what Excel can show."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).replace(tzinfo=None)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,13 @@ def poll_lock(engine: Engine) -> Iterator[bool]:
             try:
                 yield held
             finally:
+                # A connection lost during the poll took the lock with it: nothing to unlock, and
+                # the poll's own error is the one to report.
                 if held:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
-                                       {"key": _ADVISORY_KEY})
-                    connection.commit()
+                    with contextlib.suppress(SQLAlchemyError):
+                        connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                           {"key": _ADVISORY_KEY})
+                        connection.commit()
         return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":

@@ -31,6 +31,15 @@ class Unreachable(OutboxError):
     """The server could not be reached or refused our login: no reply can go out this poll."""
 
 
+class TemporaryFailure(OutboxError):
+    """The server answered "try again later" (4xx), or the connection dropped mid-send."""
+
+
+# A reply the server keeps answering 4xx is retried (with the backoff) this long after it was
+# queued, however many attempts that takes; a permanent refusal (5xx) fails after send_retries.
+TEMPORARY_FAILURES_FOR = timedelta(days=1)
+
+
 class Transport(Protocol):
     """Hands one message to the next mail server (or a local folder)."""
 
@@ -132,7 +141,7 @@ class SmtpTransport:
         for attempt in (1, 2):
             try:
                 token = tokens.token()
-            except TokenError as exc:
+            except (TokenError, ConfigError) as exc:  # e.g. no refresh token: not this reply's
                 raise Unreachable(f"no OAuth2 access token for SMTP: {exc}") from None
             exchange = XOAuth2(self.user, token)
             try:
@@ -164,7 +173,8 @@ class SmtpTransport:
             client.sendmail(sender, list(recipients), raw)
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             self.close()
-            raise OutboxError(f"{type(exc).__name__}: {exc}") from exc
+            kind = TemporaryFailure if _temporary(exc) else OutboxError
+            raise kind(f"{type(exc).__name__}: {exc}") from exc
 
     def check(self) -> None:
         """Connect, greet and log in, as a send would; for `intake check`."""
@@ -183,6 +193,15 @@ class SmtpTransport:
             self._client = None
 
 
+def _temporary(exc: Exception) -> bool:
+    """4xx, or no answer at all (a dropped connection): worth trying again later."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _said in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     sent: int = 0
@@ -199,25 +218,27 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
                     max_attempts: int, retry_seconds: int = 60,
                     failpoint: object = None) -> Delivery:
     """Send every reply that is due. Each is claimed (committed as SENDING) before it is handed to
-    the server and marked SENT after: a crash in between leaves it SENDING, never sent again."""
-    with Session(engine) as session:
-        due = session.exec(
-            select(OutboxRecord.id)
-            .where(OutboxRecord.state == OutboxState.PENDING)
-            .where(col(OutboxRecord.next_attempt_at) <= now)
-            .order_by(col(OutboxRecord.id))
-        ).all()
-    sent = retried = failed = 0
+    the server and marked SENT after: a crash in between leaves it SENDING, never sent again.
+
+    A reply the server deferred waits out its backoff; but once another reply goes through, the
+    server takes mail again, and the deferred ones are sent at once rather than up to an hour
+    later."""
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    tried: set[int] = set()
     table = OutboxRecord.__table__  # type: ignore[attr-defined]
-    for row_id in due:
+
+    def attempt(row_id: int, waiting: int) -> bool:
+        """Send one reply; False when the server cannot be reached (no use trying the rest)."""
+        tried.add(row_id)
         with engine.begin() as connection:  # claim: committed before the server sees anything
             claimed = connection.execute(
                 update(table).where(table.c.id == row_id, table.c.state == OutboxState.PENDING)
                 .values(state=OutboxState.SENDING)
-                .returning(table.c.raw, table.c.recipient, table.c.attempts)).first()
+                .returning(table.c.raw, table.c.recipient, table.c.attempts,
+                           table.c.created_at)).first()
         if claimed is None:
-            continue  # another sender took it
-        raw, recipient, attempts = claimed
+            return True  # another sender took it
+        raw, recipient, attempts, created_at = claimed
         try:
             transport.send(raw, sender, [recipient])
         except Unreachable as exc:
@@ -226,27 +247,55 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
                 connection.execute(update(table).where(table.c.id == row_id)
                                    .values(state=OutboxState.PENDING, last_error=str(exc)[:500]))
             log.warning("outbox: server unreachable, %d replies wait for the next poll: %s",
-                        len(due) - sent - retried - failed, exc)
-            break
+                        waiting, exc)
+            return False
         except Exception as exc:  # noqa: BLE001 - whatever the server said, the reply waits
             attempts += 1
             values: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:500]}
-            if attempts >= max_attempts:
+            if (now - created_at >= TEMPORARY_FAILURES_FOR if isinstance(exc, TemporaryFailure)
+                    else attempts >= max_attempts):
                 values["state"] = OutboxState.FAILED
-                failed += 1
+                counts["failed"] += 1
             else:
                 values["state"] = OutboxState.PENDING
                 values["next_attempt_at"] = now + retry_delay(attempts, retry_seconds)
-                retried += 1
+                counts["retried"] += 1
             with engine.begin() as connection:
                 connection.execute(update(table).where(table.c.id == row_id).values(**values))
             log.warning("outbox %d: send failed (attempt %d): %s", row_id, attempts, exc)
-            continue
+            return True
         if callable(failpoint):
             failpoint("after-send")
         with engine.begin() as connection:
             # Sent: the copy (names, the school's annotated file) is no longer needed here.
             connection.execute(update(table).where(table.c.id == row_id)
                                .values(state=OutboxState.SENT, sent_at=now, raw=b""))
-        sent += 1
-    return Delivery(sent, retried, failed)
+        counts["sent"] += 1
+        return True
+
+    due = _pending(engine, now, due=True)
+    for position, row_id in enumerate(due):
+        if not attempt(row_id, len(due) - position):
+            break
+    else:
+        deferred = [i for i in _pending(engine, now, due=False)
+                    if i not in tried] if counts["sent"] else []
+        if deferred:
+            log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
+                     len(deferred))
+            for position, row_id in enumerate(deferred):
+                if not attempt(row_id, len(deferred) - position):
+                    break
+    return Delivery(counts["sent"], counts["retried"], counts["failed"])
+
+
+def _pending(engine: Engine, now: datetime, *, due: bool) -> list[int]:
+    """Pending replies in order: those due by `now`, or those waiting out a backoff past it."""
+    when = col(OutboxRecord.next_attempt_at)
+    with Session(engine) as session:
+        return [row_id for row_id in session.exec(
+            select(OutboxRecord.id)
+            .where(OutboxRecord.state == OutboxState.PENDING)
+            .where(when <= now if due else when > now)
+            .order_by(col(OutboxRecord.id))
+        ).all() if row_id is not None]

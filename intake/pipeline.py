@@ -37,7 +37,7 @@ from intake.annotation import annotate_workbook
 from intake.automail import Ours
 from intake.blank_list import make_blank_list
 from intake.config import Settings
-from intake.errors import StoreError
+from intake.errors import MailboxError, StoreError
 from intake.formats import Limits
 from intake.mailbox import MailSource, MessageRef
 from intake.messages import IncomingMessage
@@ -130,7 +130,7 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     refs = source.list_new()
     summary.seen = len(refs)
     done: dict[str, list[MessageRef]] = {}
-    failure: StoreError | None = None
+    failure: StoreError | MailboxError | None = None
     try:
         with _workers_for(len(refs), mail.parallel_from, preparation_of(context)) as workers:
             for batch in _batches(refs, mail.batch_size, mail.batch_bytes):
@@ -148,15 +148,21 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                 for ref, folder in _process_batch(context, source.name, fetched, summary,
                                                   workers=workers):
                     done.setdefault(folder, []).append(ref)
-    except StoreError as exc:
-        failure = exc  # what earlier batches committed is still answered and moved below
-    summary.delivery = deliver_pending(
-        context.engine, transport, sender=mail.address, now=context.now(),
-        max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
-        failpoint=context.failpoint)
+    except (StoreError, MailboxError) as exc:
+        failure = exc  # what earlier batches committed is still answered (and moved) below
+    try:
+        summary.delivery = deliver_pending(
+            context.engine, transport, sender=mail.address, now=context.now(),
+            max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
+            failpoint=context.failpoint)
+    except SQLAlchemyError as exc:  # the database went away: the replies wait in the outbox
+        failure = failure or StoreError(f"cannot send the replies: {type(exc).__name__}: "
+                                        f"{str(exc).splitlines()[0][:300]}")
     context.failpoint("before-move")
-    for folder, moved in done.items():
-        source.move(moved, folder)
+    if not isinstance(failure, MailboxError):
+        # Over a dropped connection nothing is moved: the next poll finds these done, moves them.
+        for folder, moved in done.items():
+            source.move(moved, folder)
     if failure is not None:
         raise failure
     _set_service(context.engine, "last_good_poll", context.now().isoformat())
@@ -422,7 +428,7 @@ def _registered(session: Session, programme: str, keys: Sequence[str]) -> Mappin
 def write_outcome(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
                   digest: str, message: IncomingMessage, outcome: MessageOutcome,
                   existing: MessageRecord | None, *, reply: bool = True,
-                  revision: int = 0) -> MessageRecord:
+                  revision: int = 0, received_at: datetime | None = None) -> MessageRecord:
     """The decision, the application rows and (unless `reply` is False) the reply, together.
     `revision` numbers a later reply to the same message (`intake reprocess --reply`)."""
     now = context.now()
@@ -440,7 +446,7 @@ def write_outcome(context: Context, session: Session, mailbox: str, ref: Message
     session.add(record)
     session.flush()
     assert record.id is not None
-    items = [_store_list(session, record.id, outcome, item, now, context.registry)
+    items = [_store_list(session, record.id, outcome, item, received_at or now, context.registry)
              for item in outcome.lists]
     answer = _reply(context, message, outcome, items) if reply else None
     if answer is not None:
@@ -626,8 +632,12 @@ def _advance_watermark(session: Session, mailbox: str, refs: list[MessageRef]) -
 
 
 def _set_service(engine: Engine, key: str, value: str) -> None:
-    with Session(engine) as session:
-        record = session.get(ServiceRecord, key) or ServiceRecord(key=key, value=value)
-        record.value = value
-        session.add(record)
-        session.commit()
+    try:
+        with Session(engine) as session:
+            record = session.get(ServiceRecord, key) or ServiceRecord(key=key, value=value)
+            record.value = value
+            session.add(record)
+            session.commit()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot record {key}: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc

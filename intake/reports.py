@@ -18,8 +18,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from intake.config import Programme
-from intake.registry import FounderKind, FundingRoute, funding_route
+from intake.registry import FounderKind, FundingRoute, funding_route, name_key
 from intake.store import (
+    SUPERSEDED,
     ApplicationRecord,
     FindingRecord,
     GroupRecord,
@@ -135,11 +136,11 @@ def build_report(engine: Engine, day: date, zone: ZoneInfo,
     with Session(engine) as session:
         today = _figures(session, period)
         total = _figures(session, to_date)
-        areas = _areas(session, to_date)
+        by_area = areas(session, to_date)
         progress = _progress(session, to_date, programmes)
         attention = _attention(session, period)
         series = _series(session, day, zone)
-    return Report(day, zone.key, today, total, areas, progress, attention, series)
+    return Report(day, zone.key, today, total, by_area, progress, attention, series)
 
 
 def between(column: Any, period: Period) -> list[ColumnElement[bool]]:
@@ -151,32 +152,48 @@ def between(column: Any, period: Period) -> list[ColumnElement[bool]]:
 
 
 def _figures(session: Session, period: Period) -> Figures:
+    """Counts by GROUP BY: lists by the day they arrived, withdrawals by the day they were made."""
+    received = between(ApplicationRecord.created_at, period)
+    counted = col(ApplicationRecord.verdict) != SUPERSEDED
     messages = dict(session.exec(
         select(MessageRecord.state, func.count())
         .where(*between(MessageRecord.received_at, period))
         .group_by(col(MessageRecord.state))).all())
-    rows = session.exec(
-        select(ApplicationRecord.id, ApplicationRecord.verdict, ApplicationRecord.withdrawn_at)
-        .where(*between(ApplicationRecord.created_at, period))).all()
-    ids = [row[0] for row in rows if row[0] is not None]
-    verdicts = Counter(row[1] for row in rows)
-    live = {row[0] for row in rows if row[0] is not None and row[1] == "accepted" and row[2] is None}
-    groups, participants = _sizes(session, live)
+    verdicts = dict(session.exec(
+        select(ApplicationRecord.verdict, func.count()).where(*received, counted)
+        .group_by(col(ApplicationRecord.verdict))).all())
+    withdrawn = session.exec(select(func.count()).select_from(ApplicationRecord).where(
+        *between(ApplicationRecord.withdrawn_at, period))).one()
+    live = [*received, col(ApplicationRecord.verdict) == "accepted",
+            col(ApplicationRecord.withdrawn_at).is_(None)]
+    groups = session.exec(
+        select(func.count(col(GroupRecord.id)))
+        .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
+        .where(*live)).one()
+    participants = session.exec(
+        select(func.count(col(ParticipantRecord.id)))
+        .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
+        .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
+        .where(*live)).one()
     reasons: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
     duplicates = 0
-    for chunk in _chunks(ids):
-        for severity, code, count in session.exec(
-                select(FindingRecord.severity, FindingRecord.code, FindingRecord.count)
-                .where(col(FindingRecord.application_id).in_(chunk))).all():
-            (reasons if severity == "error" else warnings)[code] += 1
-            if code.startswith("duplicate."):
-                duplicates += count
+    for severity, code, lists, occurrences in session.exec(
+            select(FindingRecord.severity, FindingRecord.code,
+                   func.count(col(FindingRecord.application_id)), func.sum(FindingRecord.count))
+            .join(ApplicationRecord, col(ApplicationRecord.id) == col(FindingRecord.application_id))
+            .where(*received, counted)
+            .group_by(col(FindingRecord.severity), col(FindingRecord.code))).all():
+        (reasons if severity == "error" else warnings)[code] += lists
+        if code.startswith("duplicate."):
+            duplicates += int(occurrences or 0)
     return Figures(
-        messages=messages, applications=len(rows), accepted=verdicts["accepted"],
-        rejected=verdicts["rejected"], withdrawn=sum(1 for row in rows if row[2] is not None),
-        groups=sum(groups.values()), participants=sum(participants.values()),
-        reasons=reasons.most_common(), warnings=warnings.most_common(), duplicates=duplicates)
+        messages=messages, applications=sum(verdicts.values()),
+        accepted=verdicts.get("accepted", 0), rejected=verdicts.get("rejected", 0),
+        withdrawn=withdrawn, groups=groups, participants=participants,
+        reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
+        warnings=sorted(warnings.items(), key=lambda item: (-item[1], item[0])),
+        duplicates=duplicates)
 
 
 def _sizes(session: Session, application_ids: Iterable[int]
@@ -227,7 +244,8 @@ def institution_places(session: Session) -> dict[str, tuple[str, str]]:
     return places
 
 
-def _areas(session: Session, period: Period) -> list[AreaFigures]:
+def areas(session: Session, period: Period) -> list[AreaFigures]:
+    """R8: accepted, not withdrawn supervisions per funding route and municipality."""
     live = _live_applications(session, period)
     groups, people = _sizes(session, [row[0] for row in live])
     places = institution_places(session)
@@ -251,11 +269,15 @@ def _progress(session: Session, period: Period,
     result = []
     for name, programme in sorted(programmes.items()):
         per_institution: Counter[str] = Counter()
-        for application_id, programme_name, institution, _number in live:
+        names: dict[str, str] = {}
+        for application_id, programme_name, institution, number in live:
             if programme_name == name:
-                per_institution[institution or "?"] += groups.get(application_id, 0)
+                key = number or f"name:{name_key(institution or '?')}"  # one school, two spellings
+                names.setdefault(key, institution or "?")
+                per_institution[key] += groups.get(application_id, 0)
         minimum = programme.min_supervisions_per_institution
-        below = sorted((i, n) for i, n in per_institution.items() if minimum and n < minimum)
+        below = sorted((names[key], n) for key, n in per_institution.items()
+                       if minimum and n < minimum)
         total = sum(per_institution.values())
         if total or programme.target_supervisions:
             result.append(Progress(name, programme.title, total, programme.target_supervisions,
@@ -292,6 +314,7 @@ def _to_review(session: Session, period: Period) -> list[tuple[str, str | None, 
         select(ApplicationRecord.number, ApplicationRecord.institution, FindingRecord.code)
         .join(FindingRecord, col(FindingRecord.application_id) == col(ApplicationRecord.id))
         .where(ApplicationRecord.verdict == "accepted")
+        .where(col(ApplicationRecord.withdrawn_at).is_(None))
         .where(FindingRecord.severity == "warning")
         .where(*between(ApplicationRecord.created_at, period))
         .order_by(col(ApplicationRecord.number), col(FindingRecord.code))).all()
@@ -323,3 +346,8 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone)
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Local wall time without a zone: what a spreadsheet can show."""
+    return _local(moment, zone).replace(tzinfo=None)

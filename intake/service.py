@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from intake import lease
@@ -25,6 +26,7 @@ from intake.store import (
     MessageRecord,
     MessageState,
     OutboxRecord,
+    OutboxState,
     ServiceRecord,
     load_institution_index,
     open_engine,
@@ -76,18 +78,22 @@ def open_smtp(settings: Settings) -> Transport:
 def poll_once(settings: Settings, engine: Engine, **overrides: object) -> PollSummary | None:
     """One poll under the poll lock; None when another poller holds it (two daemons started by
     mistake against one database never work the same mailbox at once)."""
-    with lease.poll_lock(engine) as held:
-        if not held:
-            log.info("another poller holds the lock; this poll is skipped")
-            return None
-        context = make_context(settings, engine, **overrides)
-        source = open_mailbox(settings)
-        transport = open_smtp(settings)
-        try:
-            return poll(context, source, transport)
-        finally:
-            transport.close()
-            source.close()
+    try:
+        with lease.poll_lock(engine) as held:
+            if not held:
+                log.info("another poller holds the lock; this poll is skipped")
+                return None
+            context = make_context(settings, engine, **overrides)
+            source = open_mailbox(settings)
+            transport = open_smtp(settings)
+            try:
+                return poll(context, source, transport)
+            finally:
+                transport.close()
+                source.close()
+    except SQLAlchemyError as exc:  # the database is out (the lock, the registry): one line
+        raise StoreError(f"database unreachable: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class Status:
     outbox: dict[str, int]
     last_good_poll: str | None
     applications: dict[str, int]
+    oldest_pending: str | None = None  # when the longest-waiting unsent reply was queued
 
     @property
     def quarantined(self) -> int:
@@ -112,15 +119,28 @@ class Status:
                          "intervals ago")
         if self.quarantined:
             found.append(f"{self.quarantined} message(s) in quarantine")
+        if self.oldest_pending is not None and now - datetime.fromisoformat(
+                self.oldest_pending) > timedelta(seconds=3 * interval_seconds):
+            found.append(f"{self.outbox.get(OutboxState.PENDING, 0)} repl(ies) waiting to be sent, "
+                         f"the oldest since {self.oldest_pending}: the SMTP server is unreachable "
+                         "or refusing them")
         return found
 
     def as_json(self) -> dict[str, object]:
         return {"messages": self.messages, "outbox": self.outbox,
                 "applications": self.applications, "quarantined": self.quarantined,
-                "last_good_poll": self.last_good_poll}
+                "last_good_poll": self.last_good_poll, "oldest_pending": self.oldest_pending}
 
 
 def read_status(engine: Engine) -> Status:
+    try:
+        return _read_status(engine)
+    except SQLAlchemyError as exc:  # a monitor gets exit status 3 and one line, not a traceback
+        raise StoreError(f"database unreachable: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
+
+
+def _read_status(engine: Engine) -> Status:
     from intake.store import ApplicationRecord
 
     if not is_current(engine):
@@ -134,4 +154,7 @@ def read_status(engine: Engine) -> Status:
             select(ApplicationRecord.verdict, func.count())
             .group_by(col(ApplicationRecord.verdict))).all()))
         last = session.get(ServiceRecord, "last_good_poll")
-    return Status(dict(messages), dict(outbox), last.value if last else None, dict(applications))
+        oldest = session.exec(select(func.min(OutboxRecord.created_at))
+                              .where(OutboxRecord.state == OutboxState.PENDING)).one()
+    return Status(dict(messages), dict(outbox), last.value if last else None, dict(applications),
+                  oldest.isoformat() if oldest is not None else None)

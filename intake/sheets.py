@@ -55,19 +55,21 @@ _READ_ERRORS = (
 )
 
 
-def open_sheets(content: bytes, fmt: Format, *, has_formulas: bool, limits: Limits) -> list[Sheet]:
+def open_sheets(content: bytes, fmt: Format, *, has_formulas: bool, limits: Limits,
+                far_cells: bool = False) -> list[Sheet]:
     """The workbook's sheets in order; each `rows` iterator stops at the row limit.
 
     calamine (Rust) reads values thirty times faster than openpyxl and runs nothing; openpyxl reads
-    workbooks with formulas, because only it tells a formula saved without its value from a blank.
+    workbooks with formulas, because only it tells a formula saved without its value from a blank,
+    and those with cells far beyond any list (`far_cells`), because it stops reading at the limits.
     """
     with _translated_errors(), warnings.catch_warnings():
         # openpyxl warns about extensions and validations it does not keep: not our concern.
         warnings.simplefilter("ignore")
         if fmt is Format.CSV:
             return [Sheet("CSV", False, guarded(_csv_rows(content, limits)))]
-        if fmt is Format.XLSX and has_formulas:
-            return _openpyxl_sheets(content, has_formulas=True, limits=limits)
+        if fmt is Format.XLSX and (has_formulas or far_cells):
+            return _openpyxl_sheets(content, has_formulas=has_formulas, limits=limits)
     try:
         with _translated_errors():
             return _calamine_sheets(content, limits)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, func, or_, update
+from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,12 +23,13 @@ from intake.errors import IntakeError
 from intake.export import write_export
 from intake.mailbox import MessageRef
 from intake.outbox import Delivery, deliver_pending
-from intake.outcome import MessageOutcome, prepare_message
+from intake.outcome import TOO_LARGE, MessageOutcome, prepare_message
 from intake.pipeline import Context, finish, preparation_of, write_outcome
 from intake.replies import Envelope, FileAttachment, Rendered, compose_email, make_environment
 from intake.reports import build_report
 from intake.service import make_context, open_smtp
 from intake.store import (
+    SUPERSEDED,
     ApplicationRecord,
     FindingRecord,
     GroupRecord,
@@ -39,6 +40,7 @@ from intake.store import (
     ParticipantRecord,
     RegistrationRecord,
     SummaryRecord,
+    load_institution_index,
 )
 from intake.summary import due_day, export_name, render_summary
 
@@ -161,8 +163,9 @@ def find_messages(engine: Engine, selector: str | None, *, quarantined: bool) ->
 def reprocess(settings: Settings, engine: Engine, rows: Iterable[int], *, reply: bool,
               now: Callable[[], datetime], progress: Callable[[], object] = lambda: None
               ) -> list[Reprocessed]:
-    """The current rules and registry on stored raw mail. A changed outcome replaces the old one
-    (applications renumbered, people registered anew); a reply goes out only if `reply`."""
+    """The current rules and registry on stored raw mail. A changed outcome supersedes the old
+    applications (kept, marked `superseded`, their people released) with new ones numbered anew;
+    a reply goes out only if `reply`, and replaces any reply of the message not yet sent."""
     with lease.poll_lock(engine) as held:
         if not held:
             raise StaffError("the daemon is polling right now; try again in a minute")
@@ -183,10 +186,17 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
         if record.raw is None:
             return Reprocessed(row, before, before, False, False,
                                "raw mail purged after the retention period")
+        withdrawn = session.exec(select(ApplicationRecord.number).where(
+            ApplicationRecord.message_row == row,
+            col(ApplicationRecord.withdrawn_at).is_not(None))).all()
+        if withdrawn:
+            return Reprocessed(row, before, before, False, False,
+                               f"not reprocessed: {', '.join(withdrawn)} was withdrawn")
         raw = record.raw
-        _forget_applications(session, row)
+        _supersede_applications(session, row)
         try:
-            prepared = prepare_message(raw, preparation_of(context))
+            prepared = prepare_message(raw, preparation_of(context),
+                                       oversized=record.reason == TOO_LARGE)
             outcome, message = finish(context, prepared, session)
         except Exception as exc:  # noqa: BLE001 - still our error: left as it was
             session.rollback()
@@ -198,9 +208,12 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
             return Reprocessed(row, before, after, False, False)
         revision = _next_revision(session, row)
         send = reply and outcome.state in (MessageState.APPLICATION, MessageState.NO_LIST)
+        if send:
+            _cancel_unsent(session, OutboxRecord.message_row == row)
         record.attempts = 0
         write_outcome(context, session, record.mailbox, MessageRef(record.location, len(raw)),
-                      raw, record.sha256, message, outcome, record, reply=send, revision=revision)
+                      raw, record.sha256, message, outcome, record, reply=send, revision=revision,
+                      received_at=record.received_at)
         session.commit()
     log.info("message %d reprocessed: %s -> %s%s", row, before, after,
              " (reply queued)" if send else "")
@@ -208,45 +221,84 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
 
 
 def _signature(session: Session, record: MessageRecord) -> str:
-    """A message's outcome as staff compare it: its state, and each list's verdict and codes."""
-    if record.state not in (MessageState.APPLICATION,):
-        return str(record.state)
-    parts = []
+    """A message's stored outcome as staff compare it: its state, each list's verdict and the
+    codes of its errors (each code once, however many rows had it)."""
+    lists = []
     for application in session.exec(select(ApplicationRecord).where(
-            ApplicationRecord.message_row == record.id).order_by(col(ApplicationRecord.id))).all():
-        codes = sorted(session.exec(select(FindingRecord.code).where(
+            ApplicationRecord.message_row == record.id,
+            ApplicationRecord.verdict != SUPERSEDED).order_by(col(ApplicationRecord.id))).all():
+        codes = session.exec(select(FindingRecord.code).where(
             FindingRecord.application_id == application.id, FindingRecord.severity == "error")
-        ).all())
-        parts.append(f"{application.verdict}[{' '.join(codes)}]")
-    return f"{record.state}: {', '.join(parts)}" if parts else f"{record.state} ({record.reason})"
+        ).all()
+        lists.append((application.verdict, codes))
+    return describe(str(record.state), record.reason, lists)
 
 
 def _outcome_signature(outcome: MessageOutcome) -> str:
-    if outcome.state is not MessageState.APPLICATION:
-        return str(outcome.state)
-    parts = [f"{'accepted' if item.decision.accepted else 'rejected'}"
-             f"[{' '.join(sorted(f.code for f in item.decision.errors))}]" for item in outcome.lists]
-    return f"{outcome.state}: {', '.join(parts)}" if parts else f"{outcome.state} ({outcome.reason})"
+    lists = [("accepted" if item.decision.accepted else "rejected",
+              [f.code for f in item.decision.errors]) for item in outcome.lists]
+    return describe(str(outcome.state), outcome.reason, lists)
 
 
-def _forget_applications(session: Session, message_row: int) -> None:
-    """Remove a message's applications and what hangs on them (in the open transaction)."""
+def describe(state: str, reason: str, lists: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """`application: accepted[], rejected[email.invalid]`, `no_list`, `application (too-large)`."""
+    if state != MessageState.APPLICATION:
+        return state
+    if not lists:
+        return f"{state} ({reason})"
+    return f"{state}: " + ", ".join(f"{verdict}[{' '.join(sorted(set(codes)))}]"
+                                    for verdict, codes in lists)
+
+
+
+def _supersede_applications(session: Session, message_row: int) -> None:
+    """Mark a message's applications superseded and release their people (R5) and their rows of
+    people, in the open transaction: the numbers stay taken, the findings stay for the record."""
     ids = list(session.exec(select(ApplicationRecord.id).where(
-        ApplicationRecord.message_row == message_row)).all())
+        ApplicationRecord.message_row == message_row,
+        ApplicationRecord.verdict != SUPERSEDED)).all())
     if not ids:
         return
     groups = select(GroupRecord.id).where(col(GroupRecord.application_id).in_(ids))
     session.execute(delete(ParticipantRecord).where(col(ParticipantRecord.group_id).in_(groups)))
-    for table in (GroupRecord, RegistrationRecord, FindingRecord):
+    for table in (GroupRecord, RegistrationRecord):
         session.execute(delete(table).where(col(table.application_id).in_(ids)))
-    session.execute(delete(ApplicationRecord).where(col(ApplicationRecord.id).in_(ids)))
+    session.execute(update(ApplicationRecord).where(col(ApplicationRecord.id).in_(ids))
+                    .values(verdict=SUPERSEDED))
     session.flush()
+
+
+def _cancel_unsent(session: Session, *conditions: object) -> None:
+    """Replies not sent yet (pending, held, failed) that a newer decision makes wrong."""
+    session.execute(update(OutboxRecord).where(*conditions).where(  # type: ignore[arg-type]
+        col(OutboxRecord.state).in_([OutboxState.PENDING, OutboxState.HELD, OutboxState.FAILED]))
+        .values(state=OutboxState.CANCELLED))
 
 
 def _next_revision(session: Session, message_row: int) -> int:
     latest = session.exec(select(func.max(OutboxRecord.revision))
                           .where(OutboxRecord.message_row == message_row)).one()
     return 0 if latest is None else latest + 1
+
+
+# --- the registry ---------------------------------------------------------------------------------
+
+def link_institutions(engine: Engine) -> int:
+    """After a registry import: each application's registration number (R8's municipality and
+    funding route) from its institution's name. Returns how many changed."""
+    index = load_institution_index(engine)
+    changed = 0
+    with Session(engine) as session:
+        for application in session.exec(select(ApplicationRecord).where(
+                col(ApplicationRecord.institution).is_not(None))).all():
+            found = index.match(application.institution or "") if index else None
+            number = found.number if found else None
+            if number != application.institution_number:
+                application.institution_number = number
+                session.add(application)
+                changed += 1
+        session.commit()
+    return changed
 
 
 # --- withdrawal -----------------------------------------------------------------------------------
@@ -270,6 +322,7 @@ def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime
             .where(GroupRecord.application_id == application.id)).one()
         session.execute(delete(RegistrationRecord).where(
             col(RegistrationRecord.application_id) == application.id))
+        _cancel_unsent(session, OutboxRecord.message_row == application.message_row)
         application.withdrawn_at = now
         application.withdrawn_by = by[:100]
         application.withdrawn_reason = reason[:500]
@@ -304,7 +357,8 @@ class Purged:
 
 def purge(engine: Engine, now: datetime, days: int) -> Purged:
     """Raw mail decided more than `days` ago, and unsent replies as old, are removed; the decisions
-    stay. Mail still being retried (failed) is kept until it ends in a final state."""
+    stay. Mail still being retried (failed) and quarantined mail (for `intake reprocess`) are kept.
+    """
     if days <= 0:
         return Purged(0, 0)
     cutoff = now - timedelta(days=days)
@@ -314,11 +368,12 @@ def purge(engine: Engine, now: datetime, days: int) -> Purged:
         purged = connection.execute(
             update(messages).where(messages.c.raw.is_not(None))
             .where(messages.c.processed_at < cutoff)
-            .where(messages.c.state != MessageState.FAILED)
+            .where(messages.c.state.not_in([MessageState.FAILED, MessageState.QUARANTINED]))
             .values(raw=None, purged_at=now)).rowcount
         replies = connection.execute(
             update(outbox).where(outbox.c.raw != b"").where(outbox.c.created_at < cutoff)
-            .where(or_(outbox.c.state != OutboxState.PENDING, outbox.c.attempts > 0))
+            .where(outbox.c.state.in_([OutboxState.HELD, OutboxState.FAILED, OutboxState.SENDING,
+                                       OutboxState.CANCELLED]))
             .values(raw=b"")).rowcount
     if purged or replies:
         log.info("retention: raw mail of %d message(s) and %d unsent reply(ies) purged "

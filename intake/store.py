@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Column, Engine, LargeBinary, UniqueConstraint, event
+from sqlalchemy import Column, Engine, LargeBinary, UniqueConstraint, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine, delete, select
 
@@ -28,12 +28,16 @@ class MessageState(StrEnum):
     QUARANTINED = "quarantined"  # failed too often: kept for staff with its error
 
 
+SUPERSEDED = "superseded"  # an application's verdict once `intake reprocess` has replaced it
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed by a sender; left so only by a crash mid-send (never resent)
     SENT = "sent"
     HELD = "held"  # over the per-recipient daily limit: for staff
     FAILED = "failed"  # gave up after retries
+    CANCELLED = "cancelled"  # replaced by a later reply (reprocess) or its application withdrawn
 
 
 class InstitutionRecord(SQLModel, table=True):
@@ -80,7 +84,7 @@ class ApplicationRecord(SQLModel, table=True):
     programme: str = Field(max_length=50)
     institution: str | None = Field(default=None, max_length=300)
     institution_number: str | None = Field(default=None, max_length=10, index=True)  # in the registry
-    verdict: str = Field(max_length=10)
+    verdict: str = Field(max_length=10)  # accepted, rejected; superseded (replaced by reprocess)
     errors: int = 0
     warnings: int = 0
     created_at: datetime
@@ -195,12 +199,27 @@ def open_engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
         # hide_parameters: a failing statement's values (educators' names) never reach a log.
-        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                               connect_args=_connect_args(url))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use database URL ({exc.__class__.__name__})") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# PostgreSQL over the network: a server that does not answer fails the connection within 10 s
+# (as SQLite's busy timeout fails a locked file) instead of hanging the poll, and keepalives find a
+# connection whose peer vanished. Parameters given in the URL's query win.
+_POSTGRES_CONNECT = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
+                     "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def _connect_args(url: str) -> dict[str, object]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    return {k: v for k, v in _POSTGRES_CONNECT.items() if k not in parsed.query}
 
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:

@@ -33,7 +33,7 @@ def read_participant_list(content: bytes, file: str, *, limits: Limits) -> Parti
         return ParticipantList(file, findings=(sniffed.refusal,) if sniffed.refusal else ())
     try:
         sheets = open_sheets(content, sniffed.format, has_formulas=sniffed.has_formulas,
-                             limits=limits)
+                             limits=limits, far_cells=sniffed.far_cells)
         return _read_sheets(sheets, file, limits)
     except UnreadableWorkbook as exc:
         return ParticipantList(file, findings=(_unreadable(exc, file),))

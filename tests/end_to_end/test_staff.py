@@ -4,6 +4,7 @@ export opened as a workbook, withdrawal, reprocessing, releasing held replies, r
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -156,7 +157,7 @@ def test_withdrawal_frees_the_people_for_a_new_application(intake, mailbox_serve
                        "from applications where number = '" + number + "'") == [
         ("Ilze", "skola atsauca", True)]
     again = intake("withdraw", number, "--reason", "x", check=False)
-    assert again.returncode == 3 and "withdrawn already" in again.stderr
+    assert again.returncode == 2 and "withdrawn already" in again.stderr  # asked wrongly
     mailbox_server.append(application("thunderbird", 33, people, subject="Trešo reizi"))
     intake("poll")
     assert intake.rows("select verdict from applications order by id")[-1] == ("accepted",)
@@ -182,8 +183,8 @@ def test_reprocess_replies_only_when_the_outcome_changed_and_staff_ask(intake, m
     (_first, second) = smtp.inbox.wait_for(2)
     assert "ir pārbaudīts un pieņemts" in second.message.get_body(("plain",)).get_content()
     assert second.message["In-Reply-To"] == "<outlook-41@skola.example.lv>"
-    assert intake.rows("select verdict, institution_number from applications") == [
-        ("accepted", "9000000002")]
+    assert intake.rows("select verdict, institution_number from applications order by id") == [
+        ("superseded", "9000000002"), ("accepted", "9000000002")]  # the old number stays taken
     assert intake.rows("select revision, state from outbox order by revision") == [
         (0, "sent"), (1, "sent")]
     assert "unchanged" in intake("reprocess", str(row), "--reply").stdout
@@ -249,3 +250,58 @@ def test_retention_purges_raw_mail_and_keeps_the_decisions(intake, mailbox_serve
     ((row,),) = intake.rows("select id from messages where raw is null")
     assert "purged after the retention period" in intake("reprocess", str(row)).stdout
     assert "purged raw mail of 0 message(s)" in intake("purge").stdout
+
+
+def test_reprocess_sees_a_list_with_a_repeated_error_as_unchanged(intake, mailbox_server, smtp):
+    rows = [(1, "Anna", "Ozola", "skolotāja", "nav-adrese"), (2, "Ilze", "Liepa", "skolotāja", "x@")]
+    mailbox_server.append(application("outlook", 91, make_workbook(
+        [("Izglītības iestāde: Skola 91",), HEADER, *rows])))
+    intake("poll")
+    smtp.inbox.wait_for(1)
+    ((row,),) = intake.rows("select id from messages")
+
+    result = intake("reprocess", str(row), "--reply")
+
+    assert "unchanged (application: rejected[email.invalid])" in result.stdout
+    assert intake.rows("select count(*) from outbox") == [(1,)]
+
+
+def test_a_withdrawn_application_is_not_reprocessed_and_counts_on_the_day_of_withdrawal(
+        intake, mailbox_server, smtp):
+    mailbox_server.append(application("outlook", 92, school_list(92)))
+    intake("poll")
+    smtp.inbox.wait_for(1)
+    ((row, number),) = intake.rows("select message_row, number from applications")
+    intake("withdraw", number, "--reason", "pārcelts")
+    intake.execute("update applications set created_at = :then", then=datetime.now(UTC) - timedelta(days=3))
+
+    result = intake("reprocess", str(row), "--reply")
+
+    assert f"not reprocessed: {number} was withdrawn" in result.stdout
+    assert intake.rows("select verdict, withdrawn_at is not null from applications") == [
+        ("accepted", True)]
+    text = intake("summary", "--date", today()).stdout
+    assert re.search(r"– atsaukti\s+1\s+1", text), text  # withdrawn today, received earlier
+
+
+def test_a_registry_import_links_lists_accepted_before_it(intake, mailbox_server, smtp):
+    mailbox_server.append(application("outlook", 93, school_list(93)))
+    intake("poll")
+    smtp.inbox.wait_for(1)
+    assert intake.rows("select institution_number from applications") == [(None,)]
+
+    intake("institutions", "import", str(registry(intake, "Skola 93")))
+
+    assert intake.rows("select institution_number from applications") == [("9000000001",)]
+
+
+def test_retention_keeps_quarantined_mail_for_reprocessing(intake, mailbox_server, smtp, tmp_path):
+    broken = tmp_path / "broken-templates"
+    broken.mkdir()
+    mailbox_server.append(application("outlook", 94, school_list(94)))
+    intake("poll", extra_env=config(intake, f'templates_dir = "{broken}"', mail="max_attempts = 1"))
+    intake.execute("update messages set processed_at = :old",
+                   old=datetime.now(UTC) - timedelta(days=365))
+
+    assert "purged raw mail of 0 message(s)" in intake("purge").stdout
+    assert intake.rows("select state, raw is not null from messages") == [("quarantined", True)]

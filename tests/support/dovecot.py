@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -42,6 +44,15 @@ class Dovecot:
         finally:
             client.logout()
 
+    def append_many(self, raws: list[bytes], user: str = "intake", folder: str = "INBOX") -> None:
+        """`append` over one connection: a backlog without a login per message."""
+        client = self.client(user)
+        try:
+            for raw in raws:
+                client.append(folder, raw)
+        finally:
+            client.logout()
+
     def folder_counts(self, user: str = "intake") -> dict[str, int]:
         client = self.client(user)
         try:
@@ -71,10 +82,77 @@ class Dovecot:
         finally:
             client.logout()
 
+    def halt(self) -> None:
+        """Stop the server as a restart of its host would: the master and every process it started
+        (the connections they serve drop), at once. Mail and configuration stay for `restart`."""
+        master = int((self.root / "run" / "master.pid").read_text())
+        family = _descendants(master)
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in family):
+            if time.monotonic() > deadline:
+                for pid in family:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+
+    def restart(self) -> None:
+        """Start the halted server again on the same ports, and wait until it answers a login."""
+        binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+        subprocess.run([binary, "-c", str(self.root / "dovecot.conf")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_until_up()
+
+    @property
+    def running(self) -> bool:
+        try:
+            self.client("intake").logout()
+        except (OSError, imapclient.exceptions.IMAPClientError):
+            return False
+        return True
+
+    def wait_until_up(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.running:
+            if time.monotonic() > deadline:
+                log = self.root / "dovecot.log"
+                raise RuntimeError("Dovecot did not start:\n" + (
+                    log.read_text() if log.exists() else ""))
+            time.sleep(0.05)
+
     def stop(self) -> None:
         subprocess.run(["doveadm", "-c", str(self.root / "dovecot.conf"), "stop"], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _descendants(root: int) -> list[int]:
+    """`root` and every process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def free_port() -> int:

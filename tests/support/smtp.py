@@ -9,6 +9,7 @@ import email.policy
 import json
 import ssl
 import threading
+import time
 from base64 import b64decode
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Received:
     sender: str
     recipients: list[str]
     raw: bytes
+    at: float = field(default_factory=time.monotonic)  # when the server accepted it
 
     @property
     def message(self) -> EmailMessage:
@@ -41,9 +43,12 @@ class Inbox:
     messages: list[Received] = field(default_factory=list)
     condition: threading.Condition = field(default_factory=threading.Condition)
     refuse: bool = False  # answer 451 to every message, as a server in trouble does
+    refused: int = 0  # messages answered 451
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse:
+            with self.condition:
+                self.refused += 1
             return "451 4.3.0 try again later"
         with self.condition:
             self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
@@ -114,6 +119,15 @@ class SmtpServer:
     def stop(self) -> None:
         self.controller.stop()
         self.controller.loop.close()
+
+    def halt(self) -> None:
+        """Down: the port refuses connections until `resume`."""
+        self.stop()
+
+    def resume(self) -> None:
+        """Up again on the same port, with the same inbox."""
+        self.controller.loop = asyncio.new_event_loop()
+        self.controller.start()
 
 
 def start_smtp(cert: Path, key: Path, *, tls: str = "starttls",
