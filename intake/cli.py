@@ -330,7 +330,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
         migrated[0] = True
     except StoreError as exc:  # the database is out: the daemon starts anyway, its polls retry
-        log.error("%s; polls will try again", exc)
+        log.error("%s; polls will try again", str(exc).splitlines()[0])
 
     def once(should_stop: Callable[[], bool]) -> None:
         if not migrated[0]:

@@ -83,6 +83,7 @@ def run_forever(poll_once: Callable[[Callable[[], bool]], None], *, interval_sec
                 return
 
     def poll_and_report() -> bool:
+        started = clock.monotonic()
         try:
             poll_once(stop.is_set)
         except ConfigError as exc:  # a missing password, say: no later poll would do better
@@ -94,9 +95,9 @@ def run_forever(poll_once: Callable[[Callable[[], bool]], None], *, interval_sec
             failures[0] += 1
             delay = backoff_seconds(failures[0], interval_seconds)
             _log_failure("poll", exc, failures[0], delay)
-            # The ticks in between (and IMAP IDLE's wake-ups) pass: the first tick `delay` after
-            # the failed poll began polls again; each tick still pings the watchdog.
-            resume_at[0] = clock.monotonic() + delay - interval_seconds
+            # The ticks in between (and IMAP IDLE's wake-ups) pass: the tick `delay` after the
+            # failed poll began polls again; each tick still pings the watchdog.
+            resume_at[0] = started + delay - 0.5
             notify("WATCHDOG=1")  # the daemon is alive: only a poll that hangs stops the pings
             return False
         if failures[0]:

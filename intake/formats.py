@@ -8,7 +8,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from xml.etree.ElementTree import ParseError, iterparse
@@ -34,7 +34,7 @@ _ROW_NUMBER = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{1,7})"')
 _COLUMN_LETTERS = re.compile(rb'\sr="([A-Z]{1,3})[0-9]')
 # What zipfile raises on a damaged archive or member, whichever compression method it names.
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, ValueError, EOFError,
-               NotImplementedError)
+               NotImplementedError, RuntimeError)  # RuntimeError: a member flagged encrypted
 
 SAVE_AS_XLSX = (
     "Lūdzu, atveriet failu Excel vai LibreOffice Calc, izvēlieties «Saglabāt kā» "
@@ -102,7 +102,9 @@ def sniff(content: bytes, file: str, limits: Limits) -> Sniffed:
                 "Fails ir aizsargāts ar paroli (šifrēts), tāpēc to nevar atvērt.",
                 "Lūdzu, noņemiet paroli (Excel: Fails → Informācija → Aizsargāt darbgrāmatu → "
                 "Šifrēt ar paroli → izdzēsiet paroli), saglabājiet un nosūtiet failu vēlreiz.")
-        return Sniffed(Format.XLS) if _compound_file_fits(content) else _corrupt(file)
+        compound = _compound_file(content)
+        extent = _xls_extent(content, *compound) if compound is not None else None
+        return _corrupt(file) if extent is None else _within_cells(Format.XLS, extent, file)
     if head.startswith(b"%PDF"):
         return _refuse(file, "file.pdf",
                        "Fails ir PDF dokuments; no tā nevar nolasīt dalībnieku sarakstu.",
@@ -136,6 +138,8 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
         refusal = _check_bomb(members, file, limits)
         if refusal:
             return refusal
+        if any(_inflates_past_its_size(content, member) for member in members):
+            return _corrupt(file)
         declares_dtd, has_formulas, far_cells = _inspect_parts(archive, members)
         if declares_dtd:
             return _refuse(file, "file.xml-entities",
@@ -190,6 +194,24 @@ def _check_bomb(members: list[zipfile.ZipInfo], file: str, limits: Limits) -> Sn
     return None
 
 
+def _inflates_past_its_size(content: bytes, member: zipfile.ZipInfo) -> bool:
+    """A deflated member longer than the directory says passes the checks above, and zipfile stops
+    at the stated size, but calamine inflates it to its end: a 4 MB file held 2 GB. Inflated here
+    at most one byte past its stated size (stored members are what they are; calamine reads no
+    other method)."""
+    start = member.header_offset
+    header = content[start:start + 30]
+    if member.compress_type != zipfile.ZIP_DEFLATED or header[:4] != ZIP_MAGIC or len(header) < 30:
+        return False
+    start += 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    try:
+        inflated = zlib.decompressobj(-zlib.MAX_WBITS).decompress(
+            memoryview(content)[start:start + member.compress_size], member.file_size + 1)
+    except zlib.error:
+        return False  # damage: the reader reports it
+    return len(inflated) > member.file_size
+
+
 def _inspect_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]
                    ) -> tuple[bool, bool, bool]:
     """(declares a DTD, has formulas, has far cells): one pass over the XML parts, already bounded
@@ -235,9 +257,9 @@ def _within_cells(fmt: Format, extent: tuple[int, int], file: str) -> Sniffed:
         return Sniffed(fmt)
     return _refuse(
         file, "file.too-large-unpacked",
-        f"Lapā ir aizpildīta šūna {_column_letters(columns)}{rows}: atvērta tā aizņemtu vairāk nekā "
-        f"{MAX_CELLS:,} šūnu".replace(",", " ") + "; tik liels dalībnieku saraksts nevar būt, "
-        "tāpēc failu neatvērām.",
+        f"Lapas aizpildītā daļa sniedzas līdz šūnai {_column_letters(columns)}{rows}: to atverot, "
+        f"būtu jāapstrādā vairāk nekā {MAX_CELLS:_} šūnu; tik liels dalībnieku saraksts nevar būt, "
+        "tāpēc failu neatvērām.".replace("_", " "),
         "Lūdzu, nosūtiet tikai dalībnieku sarakstu (vienu lapu) jaunā .xlsx failā.")
 
 
@@ -341,16 +363,18 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str) -> byt
 _SPECIAL_SECTOR = 0xFFFFFFFA  # and above: end of chain, free, FAT or DIFAT sector
 
 
-def _compound_file_fits(content: bytes) -> bool:
-    """calamine trusts an OLE compound file's sector numbers and sizes: one past the end makes it
-    grow a buffer to that offset (a damaged .xls asked for 8 GB and aborted the process, or was
-    killed for memory). Every sector a header, DIFAT, FAT or directory names, and every stream size,
-    must lie within the file; the tables are small (a 10 MB file has 20,000 sectors)."""
+def _compound_file(content: bytes) -> tuple[list[int], list[bytes]] | None:
+    """The FAT and the directory's sectors of an OLE compound file, or None when it does not fit.
+
+    calamine trusts its sector numbers and sizes: one past the end makes it grow a buffer to that
+    offset (a damaged .xls asked for 8 GB and aborted the process, or was killed for memory).
+    Every sector a header, DIFAT, FAT or directory names, and every stream size, must lie within
+    the file; the tables are small (a 10 MB file has 20,000 sectors)."""
     if len(content) < 512:
-        return False
+        return None
     shift = int.from_bytes(content[30:32], "little")
     if shift not in (9, 12):
-        return False
+        return None
     size = 1 << shift
     count = (len(content) - 1) // size  # sectors after the header's
 
@@ -365,7 +389,7 @@ def _compound_file_fits(content: bytes) -> bool:
      difat_len) = struct.unpack_from("<9I", content, 40)
     if max(dir_len, fat_len, minifat_len, difat_len) > count or not fits(
             (dir_start, minifat_start, difat_start)):
-        return False
+        return None
     difat = list(struct.unpack_from("<109I", content, 76))
     following = difat_start
     for _ in range(difat_len):
@@ -374,10 +398,10 @@ def _compound_file_fits(content: bytes) -> bool:
         block = sector(following) or [_SPECIAL_SECTOR]
         difat, following = difat + block[:-1], block[-1]
     if not fits(difat):
-        return False
+        return None
     fat = [n for number in difat if number < count for n in sector(number)]
     if not fits(fat):
-        return False
+        return None
     following, entries = dir_start, []
     for _ in range(count):  # a chain never visits more sectors than the file has
         if following >= min(count, len(fat)):
@@ -386,11 +410,83 @@ def _compound_file_fits(content: bytes) -> bool:
         following = fat[following]
     wide = shift == 12  # version 4 stores 64-bit stream sizes
     # A stream starts at a sector or, when small, at a 64-byte mini sector: either lies in the file.
-    return all(
+    fits_in_file = all(
         int.from_bytes(block[at + 120:at + (128 if wide else 124)], "little") <= len(content)
         and not len(content) // 64 <= int.from_bytes(block[at + 116:at + 120], "little")
         < _SPECIAL_SECTOR
         for block in entries for at in range(0, len(block) - 127, 128))
+    return (fat, entries) if fits_in_file else None
+
+
+# BIFF cell records (FORMULA, MULRK, RSTRING, LABELSST, NUMBER, LABEL, BOOLERR, RK): row, column
+# first; MULRK ends with its last column. BOF starts each sheet's records.
+_XLS_CELLS = frozenset({0x06, 0xBD, 0xD6, 0xFD, 0x203, 0x204, 0x205, 0x27E})
+_XLS_MULRK, _XLS_BOF, _XLS_FILEPASS = 0xBD, 0x809, 0x2F  # FILEPASS: the rest is encrypted
+_XLS_DIMENSIONS, _XLS_SST = 0x200, 0xFC
+
+
+def _xls_extent(content: bytes, fat: list[int], directory: list[bytes]) -> tuple[int, int] | None:
+    """(rows, columns) up to the farthest cell of the largest sheet of an .xls, from the cell
+    records of its Workbook stream: 65,536 x 256 held as one rectangle took calamine 1 GB. None
+    when a count calamine sizes a buffer by cannot be true: a DIMENSIONS record ending before it
+    starts or past the format's 65,536 x 256 (a damaged one asked for 8 PB and aborted), a string
+    table promising more strings than the stream has bytes for."""
+    size = 1 << int.from_bytes(content[30:32], "little")
+    entries = [block[at:at + 128] for block in directory for at in range(0, len(block) - 127, 128)]
+
+    def chain(first: int, table: list[int], read: Callable[[int], bytes]) -> bytes:
+        parts, number = [], first
+        for _ in range(len(table)):  # a chain never has more links than its table
+            if number >= len(table):
+                break
+            parts.append(read(number))
+            number = table[number]
+        return b"".join(parts)
+
+    def regular(number: int) -> bytes:
+        return content[(number + 1) * size:(number + 2) * size]
+
+    def named(entry: bytes) -> str:
+        return entry[:min(int.from_bytes(entry[64:66], "little"), 64)].decode("utf-16-le", "replace")
+
+    book = next((e for e in entries if named(e).rstrip("\0") in ("Workbook", "Book")), None)
+    if book is None:
+        return 0, 0  # the reader reports it
+    start, length = int.from_bytes(book[116:120], "little"), int.from_bytes(book[120:124], "little")
+    if length >= int.from_bytes(content[56:60], "little"):  # the mini stream's cutoff, 4096
+        data = chain(start, fat, regular)[:length]
+    else:
+        mini = chain(int.from_bytes(entries[0][116:120], "little"), fat, regular)
+        table = chain(int.from_bytes(content[60:64], "little"), fat, regular)
+        minifat = list(struct.unpack(f"<{len(table) // 4}I", table[:len(table) // 4 * 4]))
+        data = chain(start, minifat, lambda number: mini[number * 64:(number + 1) * 64])[:length]
+    worst: tuple[int, int] = (0, 0)
+    rows = columns = position = 0
+    while position + 4 <= len(data):
+        kind, body = struct.unpack_from("<HH", data, position)
+        position += 4
+        if kind == _XLS_FILEPASS:
+            break  # calamine reports the password
+        if kind == _XLS_BOF:
+            worst, rows, columns = max(worst, (rows, columns), key=lambda e: e[0] * e[1]), 0, 0
+        elif kind == _XLS_DIMENSIONS and body in (10, 14) and position + body <= len(data):
+            wide = body == 14  # BIFF8: 32-bit rows
+            first_row, last_row = struct.unpack_from("<II" if wide else "<HH", data, position)
+            first_column, last_column = struct.unpack_from("<HH", data, position + (8 if wide else 4))
+            if last_row and last_column and (first_row >= last_row or first_column >= last_column
+                                             or last_row > 65_536 or last_column > 256):
+                return None
+        elif kind == _XLS_SST and body >= 8 and position + 8 <= len(data):
+            if not 0 <= int.from_bytes(data[position + 4:position + 8], "little", signed=True) \
+                    <= len(data) // 3:
+                return None
+        elif kind in _XLS_CELLS and body >= 4 and position + body <= len(data):
+            row, column = struct.unpack_from("<HH", data, position)
+            if kind == _XLS_MULRK and body >= 6:
+                column = int.from_bytes(data[position + body - 2:position + body], "little")
+            rows, columns = max(rows, row + 1), max(columns, column + 1)
+        position += body
+    return max(worst, (rows, columns), key=lambda extent: extent[0] * extent[1])
 
 
 def _is_image(head: bytes) -> bool:

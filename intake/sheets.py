@@ -51,7 +51,7 @@ _READ_ERRORS = (
     zipfile.BadZipFile, zlib.error, lzma.LZMAError, KeyError, ValueError, TypeError, IndexError,
     AttributeError, OSError, EOFError, ParseError, NotImplementedError, UnicodeDecodeError,
     LookupError, python_calamine.CalamineError, AssertionError, RecursionError, OverflowError,
-    csv.Error,
+    csv.Error, RuntimeError,  # zipfile's for a member flagged encrypted
 )
 
 
