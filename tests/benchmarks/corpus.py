@@ -37,7 +37,7 @@ from intake.rules import Circumstances, decide
 from intake.service import poll_once, prepare_engine
 from intake.store import MessageRecord, OutboxRecord
 from intake.workbook import read_participant_list
-from tests.integration.test_corpus_mail import EXPLAINED, NEVER_ANSWERED, corpus_mail
+from tests.integration.test_corpus_mail import EXPLAINED, NEVER_ANSWERED, WHY, corpus_mail
 from tests.support.dovecot import start_dovecot
 from tests.support.smtp import start_smtp
 
@@ -105,14 +105,14 @@ def mail_figures(shared: Path) -> None:
         label_of[uid], path_of[uid] = label, path
     print(f"corpus mail: {len(files)} files, one poll in {seconds:.1f} s "
           f"({len(files) / seconds:.0f} mails/s), peak RSS of this process {high_water_mb():.0f} MB")
-    print(f"  recorded: {len(by_uid)} rows, {summary.already_done} byte-identical to another file "
-          f"(decided once); left in INBOX: {left}; "
+    print(f"  recorded: {len(by_uid)} rows, and {summary.already_done} files the same mail as an "
+          f"earlier one (decided once); left in INBOX: {left}; "
           f"failed/quarantined: {sum(m.state in ('failed', 'quarantined') for m in messages)}")
     print(f"  replies: {sum(replies.values())} in the outbox as sent, {received} received by SMTP")
 
     table: Counter[tuple[str, str]] = Counter()
     answered: Counter[str] = Counter()
-    silent: list[tuple[str, str, str, str]] = []
+    silent: list[tuple[str, str, str, str, str]] = []  # path, state, reason, label, why
     for uid in uids:
         label, path = label_of[uid], path_of[uid]
         record = by_uid.get(uid)
@@ -123,17 +123,19 @@ def mail_figures(shared: Path) -> None:
             first = (path_of[int(original.location.split(":")[1])].relative_to(root) if original
                      else "an earlier file")
             if label not in NEVER_ANSWERED:
-                silent.append((str(path.relative_to(root)), "duplicate", f"of {first}", label))
+                silent.append((str(path.relative_to(root)), "duplicate", f"of {first}", label,
+                               "duplicate"))
             continue
         table[label, record.state] += 1
         if replies[record.id]:
             answered[label] += 1
         elif label not in NEVER_ANSWERED:
-            reason = f"{record.reason}; reply held" if held[record.id] else record.reason
-            silent.append((str(path.relative_to(root)), record.state, reason, label))
+            why = ("held" if held[record.id] else record.reason if record.state == "auto"
+                   else f"{record.state}: {record.reason}")
+            silent.append((str(path.relative_to(root)), record.state, record.reason, label, why))
     labels = sorted({label for label, _ in table})
     states = sorted({state for _, state in table})
-    print("\n  mails per label and final state (duplicate: byte-identical to an earlier file)")
+    print("\n  mails per label and final state (duplicate: the same mail as an earlier file)")
     print(f"  {'label':<17}" + "".join(f"{s:>15}" for s in states) + f"{'total':>8}{'replies':>9}")
     for label in labels:
         row = [table[label, s] for s in states]
@@ -141,14 +143,15 @@ def mail_figures(shared: Path) -> None:
     never = sum(answered[label] for label in NEVER_ANSWERED)
     print(f"\n  replies to {', '.join(sorted(NEVER_ANSWERED))}: {never}")
 
-    print(f"\n  human mails without a reply: {len(silent)}")
-    reasons = Counter((state, reason) for _path, state, reason, _label in silent)
-    for (state, reason), count in reasons.most_common():
-        print(f"    {count:>3}  {state} ({reason})")
-    print()
-    for relative, state, reason, label in sorted(silent):
-        note = EXPLAINED.get(relative, "NOT EXPLAINED")
-        print(f"    {relative}  [{label}] {state} ({reason}): {note}")
+    print(f"\n  human mails (human, human_attachment, malformed, unlabelled) without a reply: "
+          f"{len(silent)}")
+    for why, count in Counter(item[4] for item in silent).most_common():
+        print(f"    {count:>3}  {why}: {WHY.get(why, 'NOT EXPLAINED')}")
+    unexplained = [item for item in silent if EXPLAINED.get(item[0]) != item[4]]
+    print(f"  each one (all explained: {not unexplained}):")
+    for relative, state, reason, label, why in sorted(silent):
+        mark = "" if EXPLAINED.get(relative) == why else "  <- NOT EXPLAINED"
+        print(f"    {relative}  [{label}] {state} ({reason}): {why}{mark}")
 
 
 CHILD = """
