@@ -7,7 +7,6 @@ is committed, so a crash at any point leaves the message where the next poll fin
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import ssl
 import time
@@ -21,7 +20,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError
 
 from intake.errors import ConfigError, MailboxError
-from intake.oauth import TokenError, TokenSource, XOAuth2, scrub
+from intake.oauth import TokenError, TokenSource, XOAuth2, is_loopback, scrub
 
 _T = TypeVar("_T")
 
@@ -63,15 +62,6 @@ def tls_context(ca_file: Path | None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def with_retries(action: Callable[[], MailSource], *, attempts: int = 3, delay: float = 1.0,

@@ -354,6 +354,7 @@ def _opener(url: str, ca_file: Path | None) -> urllib.request.OpenerDirector:
 
 
 def is_loopback(host: str) -> bool:
+    """localhost or a loopback address: where plain IMAP/SMTP and http endpoints are allowed."""
     if host == "localhost":
         return True
     try:

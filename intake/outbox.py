@@ -20,8 +20,8 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from intake.errors import ConfigError, OutboxError
-from intake.mailbox import is_loopback, tls_context
-from intake.oauth import TokenError, TokenSource, XOAuth2, scrub
+from intake.mailbox import tls_context
+from intake.oauth import TokenError, TokenSource, XOAuth2, is_loopback, scrub
 from intake.store import OutboxRecord, OutboxState
 
 log = logging.getLogger(__name__)
