@@ -37,7 +37,13 @@ from intake.rules import Circumstances, decide
 from intake.service import poll_once, prepare_engine
 from intake.store import MessageRecord, OutboxRecord
 from intake.workbook import read_participant_list
-from tests.integration.test_corpus_mail import EXPLAINED, NEVER_ANSWERED, WHY, corpus_mail
+from tests.integration.test_corpus_mail import (
+    EXPLAINED,
+    NEVER_ANSWERED,
+    WHY,
+    append_corpus,
+    corpus_mail,
+)
 from tests.support.dovecot import start_dovecot
 from tests.support.smtp import start_smtp
 
@@ -65,15 +71,7 @@ def mail_figures(shared: Path) -> None:
     dovecot = start_dovecot()
     smtp = start_smtp(dovecot.ca_file, dovecot.root / "key.pem")
     try:
-        client = dovecot.client("intake")
-        try:
-            for _label, path in files:
-                client.append("INBOX", path.read_bytes())
-            client.select_folder("INBOX")
-            uids = sorted(client.search(["ALL"]))
-        finally:
-            client.logout()
-        assert len(uids) == len(files)
+        uids = append_corpus(dovecot, files)
         with tempfile.TemporaryDirectory() as folder:
             settings = load_settings({
                 "INTAKE_STATE_DIR": folder, "INTAKE_MAILBOX_URL": dovecot.url("intake"),

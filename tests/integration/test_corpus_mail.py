@@ -120,11 +120,9 @@ def corpus_mail(shared: Path) -> list[tuple[str, Path]]:
     return [(p.relative_to(root).parts[0], p) for p in sorted(root.rglob("*")) if p.is_file()]
 
 
-def test_every_corpus_mail_ends_in_a_state_and_no_automatic_mail_is_answered(
-        shared_dir, mailbox_server, smtp, tmp_path):
-    files = corpus_mail(shared_dir)
-    assert len(files) > 900
-    client = mailbox_server.client("intake")
+def append_corpus(server, files: list[tuple[str, Path]]) -> list[int]:
+    """Each file into the intake's INBOX, in order; their UIDs, in the same order."""
+    client = server.client("intake")
     try:
         for _label, path in files:
             client.append("INBOX", path.read_bytes())
@@ -133,6 +131,14 @@ def test_every_corpus_mail_ends_in_a_state_and_no_automatic_mail_is_answered(
     finally:
         client.logout()
     assert len(uids) == len(files)  # Dovecot took every one, in order
+    return uids
+
+
+def test_every_corpus_mail_ends_in_a_state_and_no_automatic_mail_is_answered(
+        shared_dir, mailbox_server, smtp, tmp_path):
+    files = corpus_mail(shared_dir)
+    assert len(files) > 900
+    uids = append_corpus(mailbox_server, files)
     label_of = {uid: label for uid, (label, _path) in zip(uids, files, strict=True)}
     settings = load_settings({
         "INTAKE_STATE_DIR": str(tmp_path), "INTAKE_MAILBOX_URL": mailbox_server.url("intake"),
