@@ -389,6 +389,12 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
                                             sorted(status.applications.items())) or "none"))
         print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status.outbox.items()))
                             or "empty"))
+        print(f"registered participants: {status.registered_participants}")
+        print("lists sent again: " + (", ".join(f"{k} {v}" for k, v in
+                                                sorted(status.resubmissions.items())) or "none")
+              + f"; applications amended: {status.amended}; rejections corrected: "
+              f"{status.corrections}" + (f" (median {status.median_hours_to_fix} h)"
+                                         if status.median_hours_to_fix is not None else ""))
         print(f"quarantined: {status.quarantined}")
         print(f"last good poll: {status.last_good_poll or 'never'}")
         for problem in problems:

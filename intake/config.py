@@ -40,10 +40,20 @@ class Programme:
     target_supervisions: int | None = None  # R7
     supervision_cap: int | None = None  # R7, optional: wait-list beyond it
     min_supervisions_per_institution: int | None = None  # R6
+    # Amendments (a list replying to a confirmation) are applied automatically while the programme
+    # is open, up to this date and this many days after the application was accepted (e.g. until
+    # groups are scheduled); later ones go to staff as correspondence.
+    amendments_until: date | None = None
+    amendment_days: int | None = None
 
     def is_open(self, today: date) -> bool:
         return (self.open_from is None or today >= self.open_from) and (
             self.open_until is None or today <= self.open_until)
+
+    def accepts_amendment(self, accepted_on: date, today: date) -> bool:
+        return self.is_open(today) and (
+            self.amendments_until is None or today <= self.amendments_until) and (
+            self.amendment_days is None or (today - accepted_on).days <= self.amendment_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,13 +222,16 @@ def parse_programme(raw: Mapping[str, Any], path: Path) -> Programme:
         programme = Programme(**values)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    for name in ("open_from", "open_until"):
+    for name in ("open_from", "open_until", "amendments_until"):
         value = getattr(programme, name)
         if value is not None and not isinstance(value, date):
             raise ConfigError(f"{path}: {name} must be a date such as 2026-09-01")
     if not 1 <= programme.max_group_size <= 100 or programme.min_group_size < 0 or (
             programme.min_group_size > programme.max_group_size):
         raise ConfigError(f"{path}: group sizes must satisfy 0 <= min <= max, 1 <= max <= 100")
+    if programme.amendment_days is not None and (
+            not isinstance(programme.amendment_days, int) or programme.amendment_days < 0):
+        raise ConfigError(f"{path}: amendment_days must be a whole number of days, 0 or more")
     return programme
 
 

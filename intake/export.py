@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
@@ -81,14 +82,17 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
             Column("Finansējums", 13), Column("Fails", 30), Column("Lēmums", 11),
             Column("Grupas", 8), Column("Dalībnieki", 11), Column("Kļūdas", 8),
             Column("Brīdinājumi", 12), Column("Sūtītājs", 30), Column("Atsaukts", 17),
-            Column("Atsaukšanas iemesls", 30)],
+            Column("Atsaukšanas iemesls", 30), Column("Grozīts", 17),
+            Column("Labo noraidīto", 16)],
             ([number, local_time(created, zone), programme, institution, registration,
               place(registration)[1], place(registration)[0], attachment,
               "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
               sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
-              errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason]
+              errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason,
+              local_time(amended, zone) if amended else None, resolves]
              for (application_id, number, created, programme, verdict, institution, registration,
-                  withdrawn, attachment, errors, warnings, sender, reason) in rows))
+                  withdrawn, attachment, errors, warnings, sender, reason, amended, resolves)
+             in rows))
         progress(len(rows))
         _sheet(book, "Grupas", [
             Column("Pieteikums", 16), Column("Grupa", 7), Column("Veids", 11),
@@ -117,6 +121,7 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
 
 
 def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
+    resolved = aliased(ApplicationRecord)  # the rejected application a correction fixes
     return [tuple(row) for row in session.execute(
         sa_select(col(ApplicationRecord.id), col(ApplicationRecord.number),
                   col(ApplicationRecord.created_at), col(ApplicationRecord.programme),
@@ -124,8 +129,10 @@ def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
                   col(ApplicationRecord.institution_number), col(ApplicationRecord.withdrawn_at),
                   col(ApplicationRecord.attachment), col(ApplicationRecord.errors),
                   col(ApplicationRecord.warnings), col(MessageRecord.sender),
-                  col(ApplicationRecord.withdrawn_reason))
+                  col(ApplicationRecord.withdrawn_reason), col(ApplicationRecord.amended_at),
+                  col(resolved.number))
         .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+        .outerjoin(resolved, col(resolved.id) == col(ApplicationRecord.resolves_id))
         .where(*between(ApplicationRecord.created_at, period))
         .order_by(col(ApplicationRecord.id))).all()]
 

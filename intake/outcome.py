@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, tzinfo
 
 from intake.automail import Ours
 from intake.config import Programme
 from intake.formats import Limits
 from intake.latvian import fold
 from intake.messages import Attachment, IncomingMessage, parse_message, subject_topic
-from intake.model import Decision
+from intake.model import Decision, ListRow
 from intake.registry import InstitutionIndex
+from intake.resubmission import (
+    Earlier,
+    PersonChange,
+    Relation,
+    amendment_target,
+    compare_people,
+    earlier_rejection,
+    finding_codes,
+    list_fingerprint,
+    participants,
+)
 from intake.rules import Circumstances, decide, person_keys
 from intake.store import MessageState
 from intake.workbook import read_participant_list
@@ -33,6 +44,10 @@ class ListOutcome:
     attachment: Attachment
     decision: Decision
     registration_keys: tuple[str, ...]  # for R5, when accepted
+    fingerprint: str | None = None  # None for a file without rows: nothing to recognise it by
+    relation: Relation = Relation.NEW
+    earlier: Earlier | None = None  # the application this list repeats, amends or corrects
+    change: PersonChange | None = None  # an applied amendment's effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +104,81 @@ def recheck_registered(outcome: MessageOutcome, message: IncomingMessage,
     lists = decide_lists(message, programme=programme, today=preparation.today,
                          limits=preparation.limits, registry=preparation.registry,
                          registered=registered)
+    # The same attachments in the same order: what was found about each list before R5 stays.
+    lists = tuple(replace(new, relation=old.relation, earlier=old.earlier)
+                  for old, new in zip(outcome.lists, lists, strict=True))
     return MessageOutcome(outcome.state, outcome.reason, programme, lists)
+
+
+# The live applications (accepted or rejected, not withdrawn) with this fingerprint.
+SameList = Callable[[str], Sequence[Earlier]]
+LATE_AMENDMENT = "late-amendment"
+
+
+def relate_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same_list: SameList,
+                 today: date, zone: tzinfo) -> MessageOutcome:
+    """Before R5: a list already accepted is a repeat (nothing registered twice); a list answering
+    our confirmation amends that application, or goes to staff after the programme's cutoff."""
+    items = []
+    for item in outcome.lists:
+        found = _candidates(outcome, item, referenced, same_list)
+        repeat = next((e for e in found if e.verdict == "accepted"
+                       and e.fingerprint == item.fingerprint), None)
+        target = None if repeat else amendment_target(item.decision, referenced)
+        if repeat is not None:
+            items.append(replace(item, relation=Relation.REPEAT, earlier=repeat))
+        elif target is not None:
+            accepted_on = target.created_at.astimezone(zone).date()
+            if not outcome.programme.accepts_amendment(accepted_on, today):
+                return MessageOutcome(MessageState.CORRESPONDENCE, LATE_AMENDMENT,
+                                      outcome.programme)
+            items.append(replace(item, relation=Relation.AMENDMENT, earlier=target))
+        else:
+            items.append(item)
+    return replace(outcome, lists=tuple(items))
+
+
+def _candidates(outcome: MessageOutcome, item: ListOutcome, referenced: Sequence[Earlier],
+                same_list: SameList) -> list[Earlier]:
+    if not item.fingerprint:
+        return []
+    return [e for e in (*referenced, *same_list(item.fingerprint))
+            if e.programme == outcome.programme.name]
+
+
+def related_ids(outcome: MessageOutcome) -> frozenset[int]:
+    """Applications this message repeats or amends: their own people are no duplicates (R5)."""
+    return frozenset(item.earlier.id for item in outcome.lists
+                     if item.relation in (Relation.REPEAT, Relation.AMENDMENT)
+                     and item.earlier is not None)
+
+
+def settle_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same_list: SameList,
+                 unresolved: Sequence[Earlier]) -> MessageOutcome:
+    """After R5: an amendment with errors is refused (the confirmed list stays) and an applied one
+    knows its changes; a rejected list unchanged since its rejection is a repeat of it; a new list
+    corrects the rejection it answers (or the sender's latest for the institution)."""
+    items = []
+    for item in outcome.lists:
+        decision = item.decision
+        if item.relation is Relation.AMENDMENT and item.earlier is not None:
+            if decision.accepted:
+                item = replace(item, change=compare_people(item.earlier.people,
+                                                           participants(decision),
+                                                           decision.institution))
+            else:
+                item = replace(item, relation=Relation.AMENDMENT_REFUSED)
+        elif item.relation is Relation.NEW:
+            codes = finding_codes(decision)
+            found = _candidates(outcome, item, referenced, same_list)
+            repeat = next((e for e in found if not decision.accepted and e.verdict == "rejected"
+                           and e.fingerprint == item.fingerprint and e.codes == codes), None)
+            if repeat is not None:
+                item = replace(item, relation=Relation.REPEAT_REJECTED, earlier=repeat)
+            else:
+                item = replace(item, earlier=earlier_rejection(decision, referenced, unresolved))
+        items.append(item)
+    return replace(outcome, lists=tuple(items))
 
 
 def classify_message(message: IncomingMessage, *, our_domain: str) -> tuple[MessageState, str]:
@@ -161,8 +250,18 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
         keep = decision.accepted and programme.one_supervision_per_educator
         if keep:
             earlier.update(dict.fromkeys(_keys(decision), f"«{attachment.filename}»"))
-        outcomes.append(ListOutcome(attachment, decision, _keys(decision) if keep else ()))
+        outcomes.append(ListOutcome(attachment, decision, _keys(decision) if keep else (),
+                                    _fingerprint(plist.rows, decision)))
     return tuple(_without_repeats_across_lists(outcomes))
+
+
+def _fingerprint(rows: Sequence[ListRow], decision: Decision) -> str | None:
+    if not rows:
+        return None
+    people = participants(decision)
+    grouped = {p.row for p in people}
+    return list_fingerprint(decision.institution, people,
+                            [row for row in rows if row.row not in grouped])
 
 
 def _keys(decision: Decision) -> tuple[str, ...]:
@@ -178,5 +277,5 @@ def _without_repeats_across_lists(outcomes: list[ListOutcome]) -> list[ListOutco
     for outcome in outcomes:
         keys = tuple(k for k in outcome.registration_keys if k not in seen)
         seen.update(keys)
-        kept.append(ListOutcome(outcome.attachment, outcome.decision, keys))
+        kept.append(replace(outcome, registration_keys=keys))
     return kept

@@ -19,11 +19,12 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from multiprocessing import get_context
+from zoneinfo import ZoneInfo
 
 import jinja2
-from sqlalchemy import Engine, func, insert, update
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import (
     DataError,
     IntegrityError,
@@ -34,6 +35,17 @@ from sqlalchemy.exc import (
 from sqlmodel import Session, col, select
 
 from intake.annotation import annotate_workbook
+from intake.applications import (
+    amend_application,
+    clip,
+    record_resubmission,
+    referenced,
+    same_list,
+    store_application,
+    store_people,
+    stored_groups,
+    unresolved_rejections,
+)
 from intake.automail import Ours
 from intake.blank_list import make_blank_list
 from intake.config import Settings
@@ -50,6 +62,9 @@ from intake.outcome import (
     Preparation,
     prepare_message,
     recheck_registered,
+    relate_lists,
+    related_ids,
+    settle_lists,
 )
 from intake.registry import InstitutionIndex
 from intake.replies import (
@@ -61,15 +76,13 @@ from intake.replies import (
     render_reply,
     reply_subject,
 )
+from intake.resubmission import Earlier, Relation
 from intake.store import (
     ApplicationRecord,
-    FindingRecord,
-    GroupRecord,
     MessageRecord,
     MessageState,
     OutboxRecord,
     OutboxState,
-    ParticipantRecord,
     RegistrationRecord,
     ServiceRecord,
     WatermarkRecord,
@@ -289,11 +302,6 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     return [(ref, folder) for ref, folder in moves if folder]
 
 
-def clip(text: str, length: int) -> str:
-    """A school's text as a column takes it: no NUL (PostgreSQL refuses it), at most `length`."""
-    return text.replace("\x00", "")[:length]
-
-
 def content_key(raw: bytes) -> str | None:
     """Message-ID + body: equal for the same mail delivered again with other Received headers.
 
@@ -373,7 +381,7 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
 def preparation_of(context: Context) -> Preparation:
     settings = context.settings
     return Preparation(context.ours, settings.programmes, settings.default_programme,
-                       settings.limits, context.registry, context.now().date())
+                       settings.limits, context.registry, _local_day(context, context.now()))
 
 
 def finish(context: Context, prepared: Prepared, session: Session
@@ -382,9 +390,26 @@ def finish(context: Context, prepared: Prepared, session: Session
     if isinstance(prepared, str):
         raise PreparationError(prepared)
     outcome, message = prepared
+    if not outcome.lists:
+        return outcome, message
+    name = outcome.programme.name
+    known: dict[str, list[Earlier]] = {}
+
+    def same(fingerprint: str) -> list[Earlier]:
+        if fingerprint not in known:
+            known[fingerprint] = same_list(session, name, fingerprint)
+        return known[fingerprint]
+
+    earlier = referenced(session, message)
+    outcome = relate_lists(outcome, referenced=earlier, same_list=same,
+                           today=_local_day(context, context.now()),
+                           zone=ZoneInfo(context.settings.timezone))
+    exclude = related_ids(outcome)
     outcome = recheck_registered(outcome, message, preparation_of(context),
-                                 lambda name, keys: _registered(session, name, keys))
-    return outcome, message
+                                 lambda name, keys: _registered(session, name, keys, exclude))
+    unresolved = (unresolved_rejections(session, name, message.sender)
+                  if any(item.relation is Relation.NEW for item in outcome.lists) else [])
+    return settle_lists(outcome, referenced=earlier, same_list=same, unresolved=unresolved), message
 
 
 def _prepare_all(workers: Executor | None, preparation: Preparation,
@@ -414,15 +439,18 @@ def _prepare_in_worker(job: tuple[bytes, bool], preparation: Preparation) -> Pre
         return f"{type(exc).__name__}: {exc}"
 
 
-def _registered(session: Session, programme: str, keys: Sequence[str]) -> Mapping[str, str]:
-    """R5: which of these people an earlier application registered (this batch's included)."""
-    rows = session.exec(
-        select(RegistrationRecord.key, ApplicationRecord.number)
-        .join(ApplicationRecord, col(ApplicationRecord.id) == col(RegistrationRecord.application_id))
-        .where(RegistrationRecord.programme == programme)
-        .where(col(RegistrationRecord.key).in_(list(keys)))
-    ).all()
-    return dict(rows)
+def _registered(session: Session, programme: str, keys: Sequence[str],
+                exclude: frozenset[int] = frozenset()) -> Mapping[str, str]:
+    """R5: which of these people an earlier application registered (this batch's included),
+    except in the applications this message repeats or amends."""
+    query = (select(RegistrationRecord.key, ApplicationRecord.number)
+             .join(ApplicationRecord,
+                   col(ApplicationRecord.id) == col(RegistrationRecord.application_id))
+             .where(RegistrationRecord.programme == programme)
+             .where(col(RegistrationRecord.key).in_(list(keys))))
+    if exclude:
+        query = query.where(col(ApplicationRecord.id).not_in(list(exclude)))
+    return dict(session.exec(query).all())
 
 
 def write_outcome(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
@@ -446,7 +474,7 @@ def write_outcome(context: Context, session: Session, mailbox: str, ref: Message
     session.add(record)
     session.flush()
     assert record.id is not None
-    items = [_store_list(session, record.id, outcome, item, received_at or now, context.registry)
+    items = [_store_list(context, session, record.id, outcome, item, received_at or now)
              for item in outcome.lists]
     answer = _reply(context, message, outcome, items) if reply else None
     if answer is not None:
@@ -456,63 +484,45 @@ def write_outcome(context: Context, session: Session, mailbox: str, ref: Message
     return record
 
 
-def _store_list(session: Session, message_row: int, outcome: MessageOutcome, item: ListOutcome,
-                now: datetime, registry: InstitutionIndex | None) -> ReplyItem:
-    """One list's application and its findings' codes, and for an accepted list its groups,
-    people and R5 keys. Plain INSERTs (no ORM objects): a poll writes thousands of rows."""
-    decision = item.decision
-    number, application_id = store_application(session, message_row, outcome.programme.name,
-                                               item.attachment.filename, decision, now, registry)
+def _store_list(context: Context, session: Session, message_row: int, outcome: MessageOutcome,
+                item: ListOutcome, now: datetime) -> ReplyItem:
+    """One list's rows by what it is to earlier applications, and its part of the reply."""
+    decision, earlier, relation = item.decision, item.earlier, item.relation
+    programme = outcome.programme.name
+    earlier_on = _local_day(context, earlier.created_at) if earlier else None
+    if earlier is not None and relation is not Relation.NEW:
+        change = item.change
+        if relation is Relation.AMENDMENT and change is not None:
+            amend_application(session, earlier, decision, item.registration_keys,
+                              filename=item.attachment.filename, fingerprint=item.fingerprint,
+                              now=now)
+        record_resubmission(session, earlier, message_row, relation, now,
+                            added=len(change.added) if change else 0,
+                            removed=len(change.removed) if change else 0,
+                            unchanged=len(change.unchanged) if change else 0)
+        if relation is Relation.REPEAT:  # the groups as confirmed, not as this file's order gives
+            decision = replace(decision, groups=stored_groups(session, earlier.id), findings=())
+        number = None if relation is Relation.REPEAT_REJECTED else earlier.number
+        return ReplyItem(decision, number=number, relation=relation, earlier_on=earlier_on,
+                         change=change)
+    number, application_id = store_application(
+        session, message_row, programme, item.attachment.filename, decision, now,
+        context.registry, fingerprint=item.fingerprint, resolves=earlier.id if earlier else None)
     if not decision.accepted:
-        return ReplyItem(decision)
-    # Only accepted lists keep their people: that is all R5 and the staff need.
-    groups = GroupRecord.__table__  # type: ignore[attr-defined]
-    for position, group in enumerate(decision.groups, start=1):
-        group_id = session.execute(insert(groups).values(
-            application_id=application_id, position=position, kind=group.kind.value,
-            label=clip(group.label, 100) if group.label else None).returning(groups.c.id)).scalar_one()
-        session.execute(insert(ParticipantRecord), [
-            {"group_id": group_id, "row": p.row, "first_name": clip(p.first_name, 200),
-             "last_name": clip(p.last_name, 200), "position": clip(p.position, 300),
-             "email": clip(p.email, 320), "role": p.role.value}
-            for p in group.participants])
-    if item.registration_keys:
-        session.execute(insert(RegistrationRecord), [
-            {"programme": outcome.programme.name, "key": clip(key, 700),
-             "application_id": application_id}
-            for key in item.registration_keys])
-    return ReplyItem(decision, number=number)
+        return ReplyItem(decision, earlier_on=earlier_on)
+    store_people(session, application_id, programme, decision, item.registration_keys)
+    return ReplyItem(decision, number=number, earlier_on=earlier_on)
 
 
-def store_application(session: Session, message_row: int, programme: str, filename: str,
-                      decision: Decision, now: datetime, registry: InstitutionIndex | None
-                      ) -> tuple[str, int]:
-    """The application row (numbered from its id) and how often each finding's code occurred."""
-    applications = ApplicationRecord.__table__  # type: ignore[attr-defined]
-    known = registry.match(decision.institution) if registry and decision.institution else None
-    application_id = session.execute(insert(applications).values(
-        number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
-        attachment=clip(filename, 300), programme=programme,
-        institution=clip(decision.institution, 300) if decision.institution else None,
-        institution_number=known.number if known else None,
-        verdict="accepted" if decision.accepted else "rejected",
-        errors=len(decision.errors), warnings=len(decision.warnings), created_at=now,
-    ).returning(applications.c.id)).scalar_one()
-    number = f"SUP-{now.year}-{application_id:05d}"
-    session.execute(update(applications).where(applications.c.id == application_id)
-                    .values(number=number))
-    codes = Counter((f.severity.value, f.code) for f in decision.findings)
-    if codes:
-        session.execute(insert(FindingRecord), [
-            {"application_id": application_id, "severity": severity, "code": code, "count": count}
-            for (severity, code), count in sorted(codes.items())])
-    return number, application_id
+def _local_day(context: Context, moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(context.settings.timezone)).date()
 
 
 @dataclass(frozen=True, slots=True)
 class _Reply:
     subject: str
     raw: bytes
+    message_id: str
 
 
 def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
@@ -534,7 +544,7 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
                 if copy is not None:
                     name = _annotated_name(listed.attachment.filename)
                     attachments.append(FileAttachment(name, copy))
-            annotated_items.append(ReplyItem(item.decision, item.number, name))
+            annotated_items.append(replace(item, annotated=name))
         rejected = any(not i.decision.accepted for i in annotated_items)
         if rejected:
             attachments.append(FileAttachment(BLANK_LIST_NAME, make_blank_list(programme)))
@@ -547,7 +557,7 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
         in_reply_to=message.message_id if message.message_id.startswith("<") else "",
         references=message.in_reply_to)
     raw = compose_email(replace(rendered, subject=subject), envelope, attachments)
-    return _Reply(subject, raw)
+    return _Reply(subject, raw, envelope.message_id)
 
 
 def _annotated_copy(content: bytes, decision: Decision, limits: Limits) -> bytes | None:
@@ -576,7 +586,8 @@ def _outbox_row(session: Session, context: Context, message_row: int, recipient:
     if sent_today >= context.settings.mail.replies_per_recipient_per_day:
         state = OutboxState.HELD
         log.warning("message row %d: reply held, recipient over the daily limit", message_row)
-    return OutboxRecord(message_row=message_row, revision=revision, recipient=clip(recipient, 320),
+    return OutboxRecord(message_row=message_row, revision=revision, message_id=reply.message_id,
+                        recipient=clip(recipient, 320),
                         subject=clip(reply.subject, 998),
                         raw=reply.raw, state=state, next_attempt_at=now, created_at=now)
 

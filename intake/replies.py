@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -18,6 +18,7 @@ import jinja2
 from intake.config import Programme
 from intake.latvian import plural
 from intake.model import Decision, Finding, GroupKind
+from intake.resubmission import PersonChange, Relation
 
 _WIRE = compat32.clone(linesep="\r\n", max_line_length=78)
 
@@ -44,6 +45,8 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     environment.filters["where"] = describe_location
     environment.filters["what"] = describe_problem
     environment.globals["GroupKind"] = GroupKind
+    environment.globals["Relation"] = Relation
+    environment.filters["day"] = lambda day: day.strftime("%d.%m.%Y.")
     return environment
 
 
@@ -81,6 +84,10 @@ class ReplyItem:
     decision: Decision
     number: str | None = None
     annotated: str | None = None  # the file name of the annotated copy attached to the reply
+    relation: Relation = Relation.NEW
+    # The day of the application this list repeats, amends or (for a new list) corrects.
+    earlier_on: date | None = None
+    change: PersonChange | None = None  # an applied amendment: who was added, removed, kept
 
     @property
     def error_count(self) -> int:

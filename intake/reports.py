@@ -30,6 +30,7 @@ from intake.store import (
     OutboxRecord,
     OutboxState,
     ParticipantRecord,
+    ResubmissionRecord,
 )
 
 SERIES_DAYS = 14  # the chart: accepted supervisions per day over the last two weeks
@@ -70,6 +71,9 @@ class Figures:
     reasons: Sequence[tuple[str, int]] = ()  # error codes, by how many lists had them
     warnings: Sequence[tuple[str, int]] = ()
     duplicates: int = 0  # people found registered already or twice in a list (R5)
+    repeats: int = 0  # lists sent again unchanged (already registered, or the same errors)
+    amendments: int = 0  # accepted applications whose list an amendment replaced
+    corrections: int = 0  # accepted lists that corrected an earlier rejection
 
     @property
     def received(self) -> int:
@@ -175,6 +179,13 @@ def _figures(session: Session, period: Period) -> Figures:
         .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
         .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
         .where(*live)).one()
+    again = dict(session.exec(
+        select(ResubmissionRecord.kind, func.count())
+        .where(*between(ResubmissionRecord.created_at, period))
+        .group_by(col(ResubmissionRecord.kind))).all())
+    corrections = session.exec(select(func.count()).select_from(ApplicationRecord).where(
+        *received, col(ApplicationRecord.verdict) == "accepted",
+        col(ApplicationRecord.resolves_id).is_not(None))).one()
     reasons: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
     duplicates = 0
@@ -193,7 +204,8 @@ def _figures(session: Session, period: Period) -> Figures:
         withdrawn=withdrawn, groups=groups, participants=participants,
         reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         warnings=sorted(warnings.items(), key=lambda item: (-item[1], item[0])),
-        duplicates=duplicates)
+        duplicates=duplicates, repeats=again.get("repeat", 0) + again.get("repeat-rejected", 0),
+        amendments=again.get("amendment", 0), corrections=corrections)
 
 
 def _sizes(session: Session, application_ids: Iterable[int]

@@ -311,10 +311,19 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
                 notes.add(Severity.ERROR, "duplicate.registered",
                           f"Dalībnieks «{name}» jau ir pieteikts pieteikumā {application}; "
                           "programmā katrs pedagogs var piedalīties tikai vienā supervīzijā.",
-                          "Lūdzu, izņemiet dalībnieku no saraksta.", row=person.row, value=name,
+                          _duplicate_hint(application), row=person.row, value=name,
                           field=_name_field(notes.plist))
         for key in keys:
             seen.setdefault(key, person)
+
+
+def _duplicate_hint(application: str) -> str:
+    if not application.startswith("SUP-"):  # another list attached to the same mail
+        return "Lūdzu, izņemiet dalībnieku no saraksta."
+    return ("Lūdzu, izņemiet dalībnieku no saraksta. Ja vēlaties mainīt pieteikuma "
+            f"{application} dalībniekus, atbildiet uz šī pieteikuma apstiprinājuma vēstuli un "
+            "pievienojiet visu pieteikuma sarakstu ar izmaiņām: tad pieteikums tiks grozīts, "
+            "nevis iesniegts vēlreiz.")
 
 
 def _people(count: int) -> str:

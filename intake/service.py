@@ -6,14 +6,16 @@ import logging
 import os
 import signal
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from statistics import median
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from intake import lease
+from intake.applications import fix_times
 from intake.config import Settings
 from intake.errors import StoreError
 from intake.mailbox import MailSource, open_source, with_retries
@@ -23,10 +25,14 @@ from intake.pipeline import Context, PollSummary, poll
 from intake.replies import make_environment
 from intake.schema import is_current, upgrade
 from intake.store import (
+    ApplicationRecord,
+    GroupRecord,
     MessageRecord,
     MessageState,
     OutboxRecord,
     OutboxState,
+    ParticipantRecord,
+    ResubmissionRecord,
     ServiceRecord,
     load_institution_index,
     open_engine,
@@ -103,6 +109,12 @@ class Status:
     last_good_poll: str | None
     applications: dict[str, int]
     oldest_pending: str | None = None  # when the longest-waiting unsent reply was queued
+    # Lists sent again: by resubmission.Relation; applications amended; rejections corrected.
+    resubmissions: dict[str, int] = field(default_factory=dict)
+    registered_participants: int = 0  # in accepted applications not withdrawn
+    amended: int = 0
+    corrections: int = 0
+    median_hours_to_fix: float | None = None  # from a rejection to the accepted correction
 
     @property
     def quarantined(self) -> int:
@@ -129,7 +141,10 @@ class Status:
     def as_json(self) -> dict[str, object]:
         return {"messages": self.messages, "outbox": self.outbox,
                 "applications": self.applications, "quarantined": self.quarantined,
-                "last_good_poll": self.last_good_poll, "oldest_pending": self.oldest_pending}
+                "last_good_poll": self.last_good_poll, "oldest_pending": self.oldest_pending,
+                "registered_participants": self.registered_participants,
+                "resubmissions": self.resubmissions, "amended": self.amended,
+                "corrections": self.corrections, "median_hours_to_fix": self.median_hours_to_fix}
 
 
 def read_status(engine: Engine) -> Status:
@@ -141,8 +156,6 @@ def read_status(engine: Engine) -> Status:
 
 
 def _read_status(engine: Engine) -> Status:
-    from intake.store import ApplicationRecord
-
     if not is_current(engine):
         raise StoreError("the database schema is not current: run `intake db upgrade`")
     with Session(engine) as session:
@@ -156,5 +169,19 @@ def _read_status(engine: Engine) -> Status:
         last = session.get(ServiceRecord, "last_good_poll")
         oldest = session.exec(select(func.min(OutboxRecord.created_at))
                               .where(OutboxRecord.state == OutboxState.PENDING)).one()
+        resubmissions = dict(session.exec(
+            select(ResubmissionRecord.kind, func.count())
+            .group_by(col(ResubmissionRecord.kind))).all())
+        people = session.exec(
+            select(func.count()).select_from(ParticipantRecord)
+            .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
+            .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
+            .where(ApplicationRecord.verdict == "accepted")
+            .where(col(ApplicationRecord.withdrawn_at).is_(None))).one()
+        amended = session.exec(select(func.count()).select_from(ApplicationRecord)
+                               .where(col(ApplicationRecord.amended_at).is_not(None))).one()
+        fixes = fix_times(session)
     return Status(dict(messages), dict(outbox), last.value if last else None, dict(applications),
-                  oldest.isoformat() if oldest is not None else None)
+                  oldest.isoformat() if oldest is not None else None, resubmissions, people,
+                  amended, len(fixes),
+                  round(median(fixes) / 3600, 1) if fixes else None)

@@ -39,6 +39,7 @@ from intake.store import (
     OutboxState,
     ParticipantRecord,
     RegistrationRecord,
+    ResubmissionRecord,
     SummaryRecord,
     load_institution_index,
 )
@@ -192,6 +193,17 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
         if withdrawn:
             return Reprocessed(row, before, before, False, False,
                                f"not reprocessed: {', '.join(withdrawn)} was withdrawn")
+        # An amended application (or the mail that amended or repeated one) holds a later list
+        # than this mail's: deciding the mail again would undo what the school sent since.
+        amended = session.exec(select(ApplicationRecord.number).where(
+            ApplicationRecord.message_row == row,
+            col(ApplicationRecord.amended_at).is_not(None))).all()
+        again = session.exec(select(ResubmissionRecord.id).where(
+            ResubmissionRecord.message_row == row)).first()
+        if amended or again is not None:
+            what = f"{', '.join(amended)} was amended since" if amended else (
+                "it resubmitted or amended an earlier application")
+            return Reprocessed(row, before, before, False, False, f"not reprocessed: {what}")
         raw = record.raw
         _supersede_applications(session, row)
         try:

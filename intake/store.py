@@ -92,6 +92,11 @@ class ApplicationRecord(SQLModel, table=True):
     withdrawn_at: datetime | None = None
     withdrawn_by: str | None = Field(default=None, max_length=100)
     withdrawn_reason: str | None = Field(default=None, max_length=500)
+    # The list's fingerprint (resubmission.list_fingerprint): the same people sent again.
+    fingerprint: str | None = Field(default=None, max_length=64, index=True)
+    # The rejected application this list corrects: staff see how long schools take to fix a list.
+    resolves_id: int | None = Field(default=None, foreign_key="applications.id", index=True)
+    amended_at: datetime | None = None  # its list last replaced by an amendment (same number)
 
 
 class FindingRecord(SQLModel, table=True):
@@ -104,6 +109,22 @@ class FindingRecord(SQLModel, table=True):
     severity: str = Field(max_length=10)
     code: str = Field(max_length=50, index=True)
     count: int = 1
+
+
+class ResubmissionRecord(SQLModel, table=True):
+    """A list that came again for an existing application: the same list (accepted or rejected),
+    or an amendment (applied or refused). Counts only; the people are in the application's groups."""
+
+    __tablename__ = "resubmissions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="applications.id", index=True)
+    message_row: int = Field(foreign_key="messages.id", index=True)
+    kind: str = Field(max_length=20)  # resubmission.Relation
+    added: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    created_at: datetime
 
 
 class GroupRecord(SQLModel, table=True):
@@ -153,6 +174,8 @@ class OutboxRecord(SQLModel, table=True):
     message_row: int | None = Field(default=None, foreign_key="messages.id", index=True)
     # 0 for the first reply; `intake reprocess --reply` adds one each time the outcome changes.
     revision: int = 0
+    # Our Message-ID: a school's reply to it (In-Reply-To) finds the application it answers.
+    message_id: str | None = Field(default=None, max_length=300, index=True)
     recipient: str = Field(max_length=320, index=True)
     subject: str = Field(max_length=998)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

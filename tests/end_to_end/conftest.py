@@ -35,8 +35,8 @@ class Intake:
                                  f"{result.stdout}\n{result.stderr}")
         return result
 
-    def status(self) -> dict[str, object]:
-        return json.loads(self("status", "--json", check=False).stdout)
+    def status(self, extra_env: dict[str, str] | None = None) -> dict[str, object]:
+        return json.loads(self("status", "--json", check=False, extra_env=extra_env).stdout)
 
     def rows(self, query: str) -> list[tuple[object, ...]]:
         engine = create_engine(self.database_url)

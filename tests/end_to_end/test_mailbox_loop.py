@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from intake.samples import make_faulty_list, make_good_list
@@ -78,7 +81,8 @@ def test_person_already_registered_is_a_duplicate_naming_the_application(intake,
     intake("poll")
     first = smtp.inbox.wait_for(1)[0].message.get_body(("plain",)).get_content()
     number = first.split("Pieteikuma numurs: ")[1].split(".")[0]
-    mailbox_server.append(application("outlook", 12, make_good_list(),
+    # The same people and one more (the very same list would be recognised as already registered).
+    mailbox_server.append(application("outlook", 12, _with_one_more(make_good_list()),
                                       sender="Cita <cita@skola.example.lv>"))
 
     intake("poll")
@@ -236,22 +240,27 @@ def test_worker_processes_decide_a_backlog_exactly_as_this_process_does(intake, 
     config = str(_config(intake, "parallel_from = 2\nbatch_size = 6"))
     for number in range(301, 305):
         mailbox_server.append(application("outlook", number, school_list(number)))
-    # The same people again, from another school's address, in the same batch: R5 must see the
-    # earlier message's registrations although a worker decided both without the database.
-    mailbox_server.append(application("gmail", 305, school_list(301),
+    # The same people and one more, from another address, in the same batch: R5 must see the
+    # earlier message's registrations although a worker decided both without the database; and
+    # the very same list again must be recognised as already registered.
+    mailbox_server.append(application("gmail", 305, school_list(301, size=4),
                                       sender="Cita <cita@skola.example.lv>"))
     mailbox_server.append(make_email(style="thunderbird", sender="a@skola.example.lv",
                                      to=OUR_ADDRESS, subject="Out of Office", body="x", number=306))
+    mailbox_server.append(application("thunderbird", 307, school_list(302),
+                                      sender="Vēl <vel@skola.example.lv>"))
 
     result = intake("poll", extra_env={"INTAKE_CONFIG": config})
 
-    assert "6 messages: deciding them in" in result.stderr
-    assert sorted(intake.rows("select state from messages")) == [("application",)] * 5 + [("auto",)]
+    assert "7 messages: deciding them in" in result.stderr
+    assert sorted(intake.rows("select state from messages")) == [("application",)] * 6 + [("auto",)]
     assert sorted(intake.rows("select verdict from applications")) == [("accepted",)] * 4 + [
         ("rejected",)]
-    replies = {r.recipients[0]: r.message for r in smtp.inbox.wait_for(5)}
+    replies = {r.recipients[0]: r.message for r in smtp.inbox.wait_for(6)}
     duplicate = replies["cita@skola.example.lv"].get_body(("plain",)).get_content()
     assert "jau ir pieteikts pieteikumā SUP-" in duplicate
+    repeat = replies["vel@skola.example.lv"].get_body(("plain",)).get_content()
+    assert "jau ir reģistrēts: tas ir tāds pats kā" in repeat
 
 
 def test_a_mail_over_the_size_limit_is_answered_from_its_header_alone(intake, mailbox_server,
@@ -308,3 +317,11 @@ def _config(intake, mail_lines: str, templates: str | None = None):
     lines += ["[mail]", mail_lines]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _with_one_more(content: bytes) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    book.active.append([15, "Zane", "Kalna", "skolotāja", "pedagogs", "zane.kalna@skola.example.lv"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

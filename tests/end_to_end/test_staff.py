@@ -125,7 +125,7 @@ def test_export_is_a_workbook_staff_can_filter_and_never_a_formula(intake, mailb
 
     book = openpyxl.load_workbook(path)
     sheet = book["Pieteikumi"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:P2"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:R2"
     assert sheet.column_dimensions["D"].width >= 30
     row = {title.value: cell for title, cell in zip(sheet[1], sheet[2], strict=True)}
     assert row["Iestāde"].value == "'=HYPERLINK(\"http://x\";\"Skola\")"
@@ -145,10 +145,10 @@ def test_withdrawal_frees_the_people_for_a_new_application(intake, mailbox_serve
     mailbox_server.append(application("outlook", 31, people))
     intake("poll")
     ((number,),) = intake.rows("select number from applications")
-    mailbox_server.append(application("gmail", 32, people, subject="Vēlreiz"))
+    mailbox_server.append(application("gmail", 32, school_list(31, size=4), subject="Vēlreiz"))
     intake("poll")
     assert intake.rows("select verdict from applications order by id") == [
-        ("accepted",), ("rejected",)]  # R5: the same people again
+        ("accepted",), ("rejected",)]  # R5: the same people again, and one more
 
     result = intake("withdraw", number.lower(), "--reason", "skola atsauca", "--by", "Ilze")
 
@@ -160,8 +160,10 @@ def test_withdrawal_frees_the_people_for_a_new_application(intake, mailbox_serve
     assert again.returncode == 2 and "withdrawn already" in again.stderr  # asked wrongly
     mailbox_server.append(application("thunderbird", 33, people, subject="Trešo reizi"))
     intake("poll")
+    # Accepted anew: a withdrawn application's list is neither a duplicate nor already registered.
     assert intake.rows("select verdict from applications order by id")[-1] == ("accepted",)
-    smtp.inbox.wait_for(3)
+    assert "ir pārbaudīts un pieņemts" in smtp.inbox.wait_for(3)[-1].message.get_body(
+        ("plain",)).get_content()
 
 
 def test_reprocess_replies_only_when_the_outcome_changed_and_staff_ask(intake, mailbox_server,

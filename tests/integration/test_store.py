@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
@@ -138,5 +138,30 @@ def test_upgrade_from_the_previous_schema_keeps_mail_and_replies_and_matches_the
         (record,) = session.exec(select(MessageRecord)).all()
         assert (record.content_key, record.purged_at) == ("k", None)
     with engine.connect() as connection:  # the migrations build exactly what the models declare
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    engine.dispose()
+
+
+def test_upgrade_to_resubmissions_reads_our_sent_replies_message_ids_back(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0003")
+    raw = (b"From: supervizija@ikvd.example.lv\r\nMessage-ID: <abc123@ikvd.example.lv>\r\n"
+           b"Subject: Re\r\n\r\nMessage-ID: <not-this@body>\r\n")
+    with engine.begin() as connection:  # rows as the previous release wrote them
+        connection.execute(text(
+            "INSERT INTO messages (mailbox, location, sha256, message_id, sender, subject, state, "
+            "reason, attempts, error, received_at) VALUES ('m', '1:1', 'd', '', '', '', "
+            "'application', '', 0, '', :now)"), {"now": NOW})
+        for raw_mail in (raw, b""):
+            connection.execute(text(
+                "INSERT INTO outbox (message_row, revision, recipient, subject, raw, state, "
+                "attempts, next_attempt_at, last_error, created_at) VALUES (1, :revision, "
+                "'a@b.lv', 'Re', :raw, 'sent', 0, :now, '', :now)"),
+                {"now": NOW, "raw": raw_mail, "revision": len(raw_mail)})
+    upgrade(engine)
+    with Session(engine) as session:
+        replies = session.exec(select(OutboxRecord).order_by(col(OutboxRecord.revision))).all()
+        assert [r.message_id for r in replies] == [None, "<abc123@ikvd.example.lv>"]
+    with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
     engine.dispose()
