@@ -9,10 +9,22 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, insert, update
-from sqlmodel import Session, col, select
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    update,
+)
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from intake.messages import IncomingMessage
@@ -43,28 +55,55 @@ def store_application(session: Session, message_row: int, programme: str, filena
                       fingerprint: str | None = None, resolves: int | None = None
                       ) -> tuple[str, int]:
     """The application row (numbered from its id) and how often each finding's code occurred."""
-    applications = ApplicationRecord.__table__  # type: ignore[attr-defined]
     known = registry.match(decision.institution) if registry and decision.institution else None
-    application_id = session.execute(insert(applications).values(
-        number=f"new-{uuid.uuid4().hex[:16]}", message_row=message_row,  # set from the id below
-        attachment=clip(filename, 300), programme=programme,
-        institution=clip(decision.institution, 300) if decision.institution else None,
-        institution_number=known.number if known else None,
-        verdict="accepted" if decision.accepted else "rejected",
-        errors=len(decision.errors), warnings=len(decision.warnings), created_at=now,
-        fingerprint=fingerprint, resolves_id=resolves,
-    ).returning(applications.c.id)).scalar_one()
+    statements = _statements()
+    application_id = session.execute(statements.application, {
+        "number": f"new-{uuid.uuid4().hex[:16]}", "message_row": message_row,  # set from the id
+        "attachment": clip(filename, 300), "programme": programme,
+        "institution": clip(decision.institution, 300) if decision.institution else None,
+        "institution_number": known.number if known else None,
+        "verdict": "accepted" if decision.accepted else "rejected",
+        "errors": len(decision.errors), "warnings": len(decision.warnings), "created_at": now,
+        "fingerprint": fingerprint, "resolves_id": resolves, "amended_at": None,
+        "withdrawn_at": None, "withdrawn_by": None, "withdrawn_reason": None,
+    }).scalar_one()
     number = f"SUP-{now.year}-{application_id:05d}"
-    session.execute(update(applications).where(applications.c.id == application_id)
-                    .values(number=number))
+    session.execute(statements.number, {"row": application_id, "new": number})
     _store_findings(session, application_id, decision)
     return number, application_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    application: Executable
+    number: Executable
+    findings: Executable
+    groups: Executable
+    participants: Executable
+    registrations: Executable
+
+
+@cache
+def _statements() -> _Statements:
+    """The writes of every list, built once: building a statement costs more than running it."""
+    def table(model: type[SQLModel]) -> Table:
+        return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+    applications, groups = table(ApplicationRecord), table(GroupRecord)
+    return _Statements(
+        application=insert(applications).returning(applications.c.id),
+        number=update(applications).where(applications.c.id == bindparam("row"))
+        .values(number=bindparam("new")),
+        findings=insert(table(FindingRecord)),
+        groups=insert(groups).returning(groups.c.id, sort_by_parameter_order=True),
+        participants=insert(table(ParticipantRecord)),
+        registrations=insert(table(RegistrationRecord)))
 
 
 def _store_findings(session: Session, application_id: int, decision: Decision) -> None:
     codes = Counter((f.severity.value, f.code) for f in decision.findings)
     if codes:
-        session.execute(insert(FindingRecord), [
+        session.execute(_statements().findings, [
             {"application_id": application_id, "severity": severity, "code": code, "count": count}
             for (severity, code), count in sorted(codes.items())])
 
@@ -72,18 +111,21 @@ def _store_findings(session: Session, application_id: int, decision: Decision) -
 def store_people(session: Session, application_id: int, programme: str, decision: Decision,
                  keys: Sequence[str]) -> None:
     """An accepted list's groups, people and R5 keys: all that R5 and the staff need."""
-    groups = GroupRecord.__table__  # type: ignore[attr-defined]
-    for position, group in enumerate(decision.groups, start=1):
-        group_id = session.execute(insert(groups).values(
-            application_id=application_id, position=position, kind=group.kind.value,
-            label=clip(group.label, 100) if group.label else None).returning(groups.c.id)).scalar_one()
-        session.execute(insert(ParticipantRecord), [
-            {"group_id": group_id, "row": p.row, "first_name": clip(p.first_name, 200),
-             "last_name": clip(p.last_name, 200), "position": clip(p.position, 300),
-             "email": clip(p.email, 320), "role": p.role.value}
-            for p in group.participants])
+    # One INSERT … RETURNING for all the groups and one for all the people: a poll writes
+    # thousands of these, and each statement costs more than its rows.
+    statements = _statements()
+    group_ids = session.execute(statements.groups, [
+        {"application_id": application_id, "position": position, "kind": group.kind.value,
+         "label": clip(group.label, 100) if group.label else None}
+        for position, group in enumerate(decision.groups, start=1)]).scalars().all()
+    session.execute(statements.participants, [
+        {"group_id": group_id, "row": p.row, "first_name": clip(p.first_name, 200),
+         "last_name": clip(p.last_name, 200), "position": clip(p.position, 300),
+         "email": clip(p.email, 320), "role": p.role.value}
+        for group_id, group in zip(group_ids, decision.groups, strict=True)
+        for p in group.participants])
     if keys:
-        session.execute(insert(RegistrationRecord), [
+        session.execute(statements.registrations, [
             {"programme": programme, "key": clip(key, 700), "application_id": application_id}
             for key in keys])
 
@@ -111,6 +153,46 @@ def record_resubmission(session: Session, earlier: Earlier, message_row: int, re
     session.execute(insert(ResubmissionRecord).values(
         application_id=earlier.id, message_row=message_row, kind=relation.value, added=added,
         removed=removed, unchanged=unchanged, created_at=now))
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """Whether anything earlier can matter to a message: one round trip, so that a backlog of new
+    lists does not pay for the lookups a resubmission needs."""
+
+    same_list: bool  # a live application of the programme has one of its lists' fingerprints
+    rejections: bool  # the sender has a live rejected application in the programme
+    registered: bool  # one of its people is registered already (R5)
+    replies_today: int  # automatic replies to the sender in the last 24 hours
+
+
+def probe(session: Session, *, programme: str, fingerprints: Sequence[str], sender: str,
+          keys: Sequence[str], since: datetime) -> Prior:
+    row = session.execute(_probe_statement(), {
+        "programme": programme, "fingerprints": list(fingerprints), "sender": sender,
+        "keys": list(keys), "since": since}).one()
+    return Prior(bool(row[0]), bool(row[1]), bool(row[2]), int(row[3]))
+
+
+@cache
+def _probe_statement() -> Executable:
+    """Built once: building a statement costs far more than SQLite takes to run it."""
+    programme: BindParameter[str] = bindparam("programme")
+    sender: BindParameter[str] = bindparam("sender")
+    live = (col(ApplicationRecord.verdict).in_(LIVE), col(ApplicationRecord.withdrawn_at).is_(None),
+            col(ApplicationRecord.programme) == programme)
+    return select(
+        exists().where(col(ApplicationRecord.fingerprint).in_(
+            bindparam("fingerprints", expanding=True)), *live),
+        exists().where(col(ApplicationRecord.verdict) == "rejected", *live,
+                       col(MessageRecord.id) == col(ApplicationRecord.message_row),
+                       col(MessageRecord.sender) == sender),
+        exists().where(col(RegistrationRecord.programme) == programme,
+                       col(RegistrationRecord.key).in_(bindparam("keys", expanding=True))),
+        select(func.count()).select_from(OutboxRecord)
+        .where(col(OutboxRecord.recipient) == sender,
+               col(OutboxRecord.created_at) >= bindparam("since"))
+        .scalar_subquery())
 
 
 def referenced(session: Session, message: IncomingMessage) -> list[Earlier]:

@@ -98,7 +98,7 @@ def recheck_registered(outcome: MessageOutcome, message: IncomingMessage,
                        preparation: Preparation, registered: RegisteredLookup) -> MessageOutcome:
     """R5 across applications: decide the lists again only if someone in them is registered."""
     programme = outcome.programme
-    keys = tuple(dict.fromkeys(k for item in outcome.lists for k in _keys(item.decision)))
+    keys = message_keys(outcome)
     if not programme.one_supervision_per_educator or not keys or not registered(programme.name, keys):
         return outcome
     lists = decide_lists(message, programme=programme, today=preparation.today,
@@ -108,6 +108,11 @@ def recheck_registered(outcome: MessageOutcome, message: IncomingMessage,
     lists = tuple(replace(new, relation=old.relation, earlier=old.earlier)
                   for old, new in zip(outcome.lists, lists, strict=True))
     return MessageOutcome(outcome.state, outcome.reason, programme, lists)
+
+
+def message_keys(outcome: MessageOutcome) -> tuple[str, ...]:
+    """R5 keys of everyone in the message's lists."""
+    return tuple(dict.fromkeys(k for item in outcome.lists for k in _keys(item.decision)))
 
 
 # The live applications (accepted or rejected, not withdrawn) with this fingerprint.

@@ -36,8 +36,10 @@ from sqlmodel import Session, col, select
 
 from intake.annotation import annotate_workbook
 from intake.applications import (
+    Prior,
     amend_application,
     clip,
+    probe,
     record_resubmission,
     referenced,
     same_list,
@@ -60,6 +62,7 @@ from intake.outcome import (
     ListOutcome,
     MessageOutcome,
     Preparation,
+    message_keys,
     prepare_message,
     recheck_registered,
     relate_lists,
@@ -352,8 +355,9 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     attempts = existing.attempts if existing is not None else 0
     savepoint = session.begin_nested()
     try:
-        outcome, message = finish(context, prepared, session)
-        record = write_outcome(context, session, mailbox, ref, raw, digest, message, outcome, existing)
+        outcome, message, prior = finish(context, prepared, session)
+        record = write_outcome(context, session, mailbox, ref, raw, digest, message, outcome, existing,
+                               replies_today=prior.replies_today if prior else None)
         savepoint.commit()
     except (OperationalError, InterfaceError):
         savepoint.rollback()
@@ -385,19 +389,23 @@ def preparation_of(context: Context) -> Preparation:
 
 
 def finish(context: Context, prepared: Prepared, session: Session
-            ) -> tuple[MessageOutcome, IncomingMessage]:
+            ) -> tuple[MessageOutcome, IncomingMessage, Prior | None]:
     """A prepared decision, completed with R5 against the registrations (this batch's too)."""
     if isinstance(prepared, str):
         raise PreparationError(prepared)
     outcome, message = prepared
     if not outcome.lists:
-        return outcome, message
+        return outcome, message, None
     name = outcome.programme.name
+    prior = probe(session, programme=name,
+                  fingerprints=[item.fingerprint for item in outcome.lists if item.fingerprint],
+                  sender=message.sender, keys=message_keys(outcome),
+                  since=context.now() - timedelta(days=1))
     known: dict[str, list[Earlier]] = {}
 
     def same(fingerprint: str) -> list[Earlier]:
         if fingerprint not in known:
-            known[fingerprint] = same_list(session, name, fingerprint)
+            known[fingerprint] = same_list(session, name, fingerprint) if prior.same_list else []
         return known[fingerprint]
 
     earlier = referenced(session, message)
@@ -405,11 +413,14 @@ def finish(context: Context, prepared: Prepared, session: Session
                            today=_local_day(context, context.now()),
                            zone=ZoneInfo(context.settings.timezone))
     exclude = related_ids(outcome)
-    outcome = recheck_registered(outcome, message, preparation_of(context),
-                                 lambda name, keys: _registered(session, name, keys, exclude))
-    unresolved = (unresolved_rejections(session, name, message.sender)
-                  if any(item.relation is Relation.NEW for item in outcome.lists) else [])
-    return settle_lists(outcome, referenced=earlier, same_list=same, unresolved=unresolved), message
+    # Registered people are looked up only if the probe found any (or a reference may free some).
+    if prior.registered:
+        outcome = recheck_registered(outcome, message, preparation_of(context),
+                                     lambda name, keys: _registered(session, name, keys, exclude))
+    unresolved = (unresolved_rejections(session, name, message.sender) if prior.rejections
+                  and any(item.relation is Relation.NEW for item in outcome.lists) else [])
+    outcome = settle_lists(outcome, referenced=earlier, same_list=same, unresolved=unresolved)
+    return outcome, message, prior
 
 
 def _prepare_all(workers: Executor | None, preparation: Preparation,
@@ -456,7 +467,8 @@ def _registered(session: Session, programme: str, keys: Sequence[str],
 def write_outcome(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
                   digest: str, message: IncomingMessage, outcome: MessageOutcome,
                   existing: MessageRecord | None, *, reply: bool = True,
-                  revision: int = 0, received_at: datetime | None = None) -> MessageRecord:
+                  revision: int = 0, received_at: datetime | None = None,
+                  replies_today: int | None = None) -> MessageRecord:
     """The decision, the application rows and (unless `reply` is False) the reply, together.
     `revision` numbers a later reply to the same message (`intake reprocess --reply`)."""
     now = context.now()
@@ -479,7 +491,7 @@ def write_outcome(context: Context, session: Session, mailbox: str, ref: Message
     answer = _reply(context, message, outcome, items) if reply else None
     if answer is not None:
         session.add(_outbox_row(session, context, record.id, message.sender, answer, now,
-                                revision))
+                                revision, replies_today))
     session.flush()
     return record
 
@@ -575,13 +587,16 @@ def _annotated_name(filename: str) -> str:
 
 
 def _outbox_row(session: Session, context: Context, message_row: int, recipient: str,
-                reply: _Reply, now: datetime, revision: int = 0) -> OutboxRecord:
-    """Pending, or held for staff when this recipient has had its automatic replies for the day."""
-    sent_today = session.exec(
-        select(func.count()).select_from(OutboxRecord)
-        .where(OutboxRecord.recipient == recipient)
-        .where(col(OutboxRecord.created_at) >= now - timedelta(days=1))
-    ).one()
+                reply: _Reply, now: datetime, revision: int = 0,
+                sent_today: int | None = None) -> OutboxRecord:
+    """Pending, or held for staff when this recipient has had its automatic replies for the day
+    (`sent_today`, when the message's probe counted them already)."""
+    if sent_today is None:
+        sent_today = session.exec(
+            select(func.count()).select_from(OutboxRecord)
+            .where(OutboxRecord.recipient == recipient)
+            .where(col(OutboxRecord.created_at) >= now - timedelta(days=1))
+        ).one()
     state = OutboxState.PENDING
     if sent_today >= context.settings.mail.replies_per_recipient_per_day:
         state = OutboxState.HELD

@@ -209,7 +209,7 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
         try:
             prepared = prepare_message(raw, preparation_of(context),
                                        oversized=record.reason == TOO_LARGE)
-            outcome, message = finish(context, prepared, session)
+            outcome, message, _prior = finish(context, prepared, session)
         except Exception as exc:  # noqa: BLE001 - still our error: left as it was
             session.rollback()
             return Reprocessed(row, before, before, False, False,

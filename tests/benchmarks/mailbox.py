@@ -3,7 +3,8 @@
 The floor is what any intake must do: batched FETCH BODY.PEEK[] + MIME parse (policy.default) +
 openpyxl read of each attachment, nothing else. Run:
     .venv/bin/python -m tests.benchmarks.mailbox [N]
-Prints figures; asserts nothing.
+Prints figures; asserts nothing. BENCH_PROFILE=FILE records the poll's stacks with py-spy (on PATH)
+for `python -m tests.benchmarks.profile FILE`.
 """
 
 from __future__ import annotations
@@ -117,8 +118,12 @@ def main() -> None:
                 "INTAKE_DATABASE_URL": os.environ.get(
                     "BENCH_DATABASE_URL", f"sqlite:///{Path(folder) / 'bench.sqlite3'}"),
             })
-            result = subprocess.run([sys.executable, "-c", POLL], env=env, capture_output=True,
-                                    text=True, check=True)
+            command = [sys.executable, "-c", POLL]
+            if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks of the poll (py-spy)
+                command = ["py-spy", "record", "--format", "raw", "--rate", "200", "--output",
+                           profile, "--", *command]
+            result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+            result.stdout = next(line for line in result.stdout.splitlines() if line.startswith("{"))
             figures = json.loads(result.stdout)
         smtp.inbox.wait_for(count, timeout=60)
         poll_seconds = figures["seconds"]
