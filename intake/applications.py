@@ -27,10 +27,10 @@ from sqlalchemy import (
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from intake.messages import IncomingMessage
+from intake.messages import IncomingMessage, application_numbers
 from intake.model import Decision, Group, GroupKind, Participant, Role
 from intake.registry import InstitutionIndex
-from intake.resubmission import Earlier, Relation, numbers_named
+from intake.resubmission import Earlier, Relation
 from intake.store import (
     ApplicationRecord,
     FindingRecord,
@@ -196,22 +196,31 @@ def _probe_statement() -> Executable:
 
 
 def referenced(session: Session, message: IncomingMessage) -> list[Earlier]:
-    """Applications the mail answers (its In-Reply-To or References name our reply) or names by
-    number in its subject or body (a quoted confirmation)."""
-    numbers = numbers_named(message.subject, message.body_text)
+    """Applications the mail answers: those of our reply its In-Reply-To or References name (our
+    Message-IDs are unguessable); else those it names by number in its subject or in the lines
+    its sender wrote (not in a quoted reply of ours), if they came from the sender's domain."""
     ours = [ref for ref in message.in_reply_to if len(ref) <= 300]
-    if not numbers and not ours:
+    if ours:
+        answered = select(OutboxRecord.message_row).where(col(OutboxRecord.message_id).in_(ours))
+        # Our reply to a list sent again (a repeat, an amendment) answers for its application.
+        again = select(ResubmissionRecord.application_id).where(
+            col(ResubmissionRecord.message_row).in_(answered))
+        rows = session.exec(_live().where(col(ApplicationRecord.message_row).in_(answered)
+                                          | col(ApplicationRecord.id).in_(again))
+                            .order_by(col(ApplicationRecord.id).desc())).all()
+        if rows:
+            return [_earlier(session, row) for row in rows]
+    numbers = application_numbers(message)
+    if not numbers:
         return []
-    answered = select(OutboxRecord.message_row).where(col(OutboxRecord.message_id).in_(ours))
-    # Our reply to a list sent again (a repeat, an amendment) answers for the application it named.
-    again = select(ResubmissionRecord.application_id).where(
-        col(ResubmissionRecord.message_row).in_(answered))
-    rows = session.exec(_live().where(
-        col(ApplicationRecord.number).in_(numbers)
-        | col(ApplicationRecord.message_row).in_(answered)
-        | col(ApplicationRecord.id).in_(again))
-        .order_by(col(ApplicationRecord.id).desc())).all()
-    return [_earlier(session, row) for row in rows]
+    rows = session.exec(_live().where(col(ApplicationRecord.number).in_(numbers))
+                        .order_by(col(ApplicationRecord.id).desc())).all()
+    domain = _domain(message.sender)
+    return [e for e in (_earlier(session, row) for row in rows) if _domain(e.sender) == domain]
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].casefold()
 
 
 def same_list(session: Session, programme: str, fingerprint: str) -> list[Earlier]:
@@ -262,8 +271,13 @@ def _earlier(session: Session, row: ApplicationRecord) -> Earlier:
                          .where(FindingRecord.application_id == row.id)).all()
     people = () if row.verdict != "accepted" else tuple(
         p for group in stored_groups(session, row.id) for p in group.participants)
+    sender = session.exec(select(MessageRecord.sender)
+                          .where(MessageRecord.id == row.message_row)).first()
+    resolved = session.exec(select(ApplicationRecord.id)
+                            .where(ApplicationRecord.resolves_id == row.id)).first()
     return Earlier(row.id, row.number, row.verdict, row.created_at, row.institution,
-                   row.fingerprint, row.programme, frozenset(codes), people)
+                   row.fingerprint, row.programme, frozenset(codes), people, row.amended_at,
+                   resolved is not None, sender or "")
 
 
 def fix_times(session: Session) -> list[float]:

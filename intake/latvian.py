@@ -41,6 +41,11 @@ def fold_key(text: str) -> str:
     return fold(text).replace(" ", "")
 
 
+def group_key(label: str) -> str:
+    """`1`, `1.`, `1. grupa` and `Grupa 1` are one group (R4: a group column)."""
+    return fold(label).replace("grupa", "").strip() or fold(label)
+
+
 def tidy_name(text: str) -> str:
     """One spelling of a name: hyphens without spaces, ALL CAPS or all lower case turned to Title Case."""
     text = _HYPHEN.sub("-", normalise(text))

@@ -30,7 +30,13 @@ _SIGNATURE_IMAGE = re.compile(r"^(image|img|logo|outlook)[-_]?\d*\.", re.IGNOREC
 _SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|atb|pārs|pars|ats|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MAX_PARTS = 2_000  # a 10,000-part tree is not an application; stop walking, do not stall
-_APPLICATION_NUMBER = re.compile(r"\bSUP-\d{4}-\d{5}\b")
+# `SUP-2026-00042`: what `applications.store_application` gives (the row id, 5 digits or more).
+_APPLICATION_NUMBER = re.compile(r"\bSUP-\d{4}-(?:\d{5}|[1-9]\d{5,8})\b")
+# Where a quoted mail begins in a reply: what Outlook, Gmail and Thunderbird put above it.
+_QUOTE_HEADER = re.compile(
+    r"^\s*(-{2,}\s*(original message|forwarded message|pārsūtīta vēstule|sākotnējā vēstule)"
+    r"|(from|no|sūtītājs|sender|sent|nosūtīts)\s*:|on .+ wrote:|.+ rakstīja:)",
+    re.IGNORECASE)
 _ANGLE_ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _NOT_IN_DOMAIN = frozenset('<>()[],;:\\"@ ')
 
@@ -186,7 +192,21 @@ def subject_topic(subject: str) -> str:
 
 
 def application_numbers(message: IncomingMessage) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_APPLICATION_NUMBER.findall(f"{message.subject}\n{message.body_text}")))
+    """The application numbers the sender names in the subject or in the lines they wrote: not
+    in a quoted mail (our replies, with their numbers, are quoted in answers to them)."""
+    text = f"{message.subject}\n{own_text(message.body_text)}"
+    return tuple(dict.fromkeys(_APPLICATION_NUMBER.findall(text)))
+
+
+def own_text(body: str) -> str:
+    """The lines a mail's sender wrote: neither quoted (`>`) nor below a quoted mail's header."""
+    lines = []
+    for line in body.splitlines():
+        if _QUOTE_HEADER.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def _walk(message: Message) -> Iterator[Message]:

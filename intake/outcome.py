@@ -58,8 +58,9 @@ class MessageOutcome:
     lists: tuple[ListOutcome, ...] = ()
 
 
-# Looks up which of the given person keys are registered already: key -> application number.
-RegisteredLookup = Callable[[str, Sequence[str]], Mapping[str, str]]
+# Looks up which of the given person keys are registered already: key -> application number;
+# the third argument is an application whose own people do not count (the one a list amends).
+RegisteredLookup = Callable[[str, Sequence[str], int | None], Mapping[str, str]]
 TOO_LARGE = "too-large"
 
 
@@ -90,7 +91,7 @@ def prepare_message(raw: bytes, preparation: Preparation, *,
     if state is MessageState.APPLICATION and reason != TOO_LARGE:
         lists = decide_lists(message, programme=programme, today=preparation.today,
                              limits=preparation.limits, registry=preparation.registry,
-                             registered=lambda _name, _keys: {})
+                             registered=lambda _name, _keys, _amends: {})
     return MessageOutcome(state, reason, programme, lists), message
 
 
@@ -99,11 +100,15 @@ def recheck_registered(outcome: MessageOutcome, message: IncomingMessage,
     """R5 across applications: decide the lists again only if someone in them is registered."""
     programme = outcome.programme
     keys = message_keys(outcome)
-    if not programme.one_supervision_per_educator or not keys or not registered(programme.name, keys):
+    if (not programme.one_supervision_per_educator or not keys
+            or not registered(programme.name, keys, None)):
         return outcome
     lists = decide_lists(message, programme=programme, today=preparation.today,
                          limits=preparation.limits, registry=preparation.registry,
-                         registered=registered)
+                         registered=registered,
+                         amends=[item.earlier.id if item.relation is Relation.AMENDMENT
+                                 and item.earlier is not None else None
+                                 for item in outcome.lists])
     # The same attachments in the same order: what was found about each list before R5 stays.
     lists = tuple(replace(new, relation=old.relation, earlier=old.earlier)
                   for old, new in zip(outcome.lists, lists, strict=True))
@@ -118,13 +123,14 @@ def message_keys(outcome: MessageOutcome) -> tuple[str, ...]:
 # The live applications (accepted or rejected, not withdrawn) with this fingerprint.
 SameList = Callable[[str], Sequence[Earlier]]
 LATE_AMENDMENT = "late-amendment"
+SEVERAL_AMENDMENTS = "several-amendments"
 
 
 def relate_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same_list: SameList,
                  today: date, zone: tzinfo) -> MessageOutcome:
     """Before R5: a list already accepted is a repeat (nothing registered twice); a list answering
     our confirmation amends that application, or goes to staff after the programme's cutoff."""
-    items = []
+    items: list[ListOutcome] = []
     for item in outcome.lists:
         found = _candidates(outcome, item, referenced, same_list)
         repeat = next((e for e in found if e.verdict == "accepted"
@@ -136,6 +142,10 @@ def relate_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same
             accepted_on = target.created_at.astimezone(zone).date()
             if not outcome.programme.accepts_amendment(accepted_on, today):
                 return MessageOutcome(MessageState.CORRESPONDENCE, LATE_AMENDMENT,
+                                      outcome.programme)
+            if any(other.earlier == target for other in items):
+                # Two files changing one application: which one stands is for staff to ask.
+                return MessageOutcome(MessageState.CORRESPONDENCE, SEVERAL_AMENDMENTS,
                                       outcome.programme)
             items.append(replace(item, relation=Relation.AMENDMENT, earlier=target))
         else:
@@ -151,19 +161,12 @@ def _candidates(outcome: MessageOutcome, item: ListOutcome, referenced: Sequence
             if e.programme == outcome.programme.name]
 
 
-def related_ids(outcome: MessageOutcome) -> frozenset[int]:
-    """Applications this message repeats or amends: their own people are no duplicates (R5)."""
-    return frozenset(item.earlier.id for item in outcome.lists
-                     if item.relation in (Relation.REPEAT, Relation.AMENDMENT)
-                     and item.earlier is not None)
-
-
 def settle_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same_list: SameList,
                  unresolved: Sequence[Earlier]) -> MessageOutcome:
     """After R5: an amendment with errors is refused (the confirmed list stays) and an applied one
     knows its changes; a rejected list unchanged since its rejection is a repeat of it; a new list
     corrects the rejection it answers (or the sender's latest for the institution)."""
-    items = []
+    items: list[ListOutcome] = []
     for item in outcome.lists:
         decision = item.decision
         if item.relation is Relation.AMENDMENT and item.earlier is not None:
@@ -181,7 +184,11 @@ def settle_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same
             if repeat is not None:
                 item = replace(item, relation=Relation.REPEAT_REJECTED, earlier=repeat)
             else:
-                item = replace(item, earlier=earlier_rejection(decision, referenced, unresolved))
+                corrected = earlier_rejection(decision, referenced, [
+                    e for e in unresolved if all(i.earlier != e for i in items)])
+                if corrected is not None and any(i.earlier == corrected for i in items):
+                    corrected = None  # one list per mail corrects a rejection
+                item = replace(item, earlier=corrected)
         items.append(item)
     return replace(outcome, lists=tuple(items))
 
@@ -229,25 +236,27 @@ def institution_hint(message: IncomingMessage, registry: InstitutionIndex | None
 
 
 def decide_lists(message: IncomingMessage, *, programme: Programme, today: date, limits: Limits,
-                 registry: InstitutionIndex | None, registered: RegisteredLookup) -> tuple[ListOutcome, ...]:
-    """Each attached list read and decided; R5 across applications through `registered`."""
+                 registry: InstitutionIndex | None, registered: RegisteredLookup,
+                 amends: Sequence[int | None] = ()) -> tuple[ListOutcome, ...]:
+    """Each attached list read and decided; R5 across applications through `registered`, where
+    the application a list amends (`amends`, by position) does not count against it."""
     hint = institution_hint(message, registry)
     outcomes = []
     earlier: dict[str, str] = {}  # R5 within one mail: people of the lists attached before
 
-    def lookup(name: str, keys: Sequence[str]) -> Mapping[str, str]:
-        found = dict(registered(name, keys))
+    def lookup(name: str, keys: Sequence[str], amended: int | None) -> Mapping[str, str]:
+        found = dict(registered(name, keys, amended))
         found.update({k: earlier[k] for k in keys if k in earlier and k not in found})
         return found
 
-    for attachment in message.attachments:
+    for index, attachment in enumerate(message.attachments):
         plist = read_participant_list(attachment.content, attachment.filename, limits=limits)
         circumstances = Circumstances(programme, today, registry=registry, institution_hint=hint,
                                       require_institution=True)
         decision = decide(plist, circumstances)
         keys = _keys(decision)
         if programme.one_supervision_per_educator and keys:
-            known = lookup(programme.name, keys)
+            known = lookup(programme.name, keys, amends[index] if index < len(amends) else None)
             if known:
                 decision = decide(plist, Circumstances(
                     programme, today, registered=known, registry=registry, institution_hint=hint,

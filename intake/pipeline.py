@@ -66,7 +66,6 @@ from intake.outcome import (
     prepare_message,
     recheck_registered,
     relate_lists,
-    related_ids,
     settle_lists,
 )
 from intake.registry import InstitutionIndex
@@ -376,7 +375,8 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
         log.exception("message %s: %s (attempt %d)", ref.location, type(exc).__name__, attempts + 1)
         return record.state, record
     for item in outcome.lists:
-        lists[0 if item.decision.accepted else 1] += 1
+        accepted = item.decision.accepted or item.relation is Relation.REPEAT
+        lists[0 if accepted else 1] += 1
     log.info("message %s: %s (%s), %d list(s)", ref.location, outcome.state, outcome.reason,
              len(outcome.lists))
     return outcome.state, record
@@ -412,11 +412,11 @@ def finish(context: Context, prepared: Prepared, session: Session
     outcome = relate_lists(outcome, referenced=earlier, same_list=same,
                            today=_local_day(context, context.now()),
                            zone=ZoneInfo(context.settings.timezone))
-    exclude = related_ids(outcome)
-    # Registered people are looked up only if the probe found any (or a reference may free some).
+    # Registered people are looked up only if the probe found any.
     if prior.registered:
         outcome = recheck_registered(outcome, message, preparation_of(context),
-                                     lambda name, keys: _registered(session, name, keys, exclude))
+                                     lambda name, keys, amended: _registered(session, name, keys,
+                                                                             amended))
     unresolved = (unresolved_rejections(session, name, message.sender) if prior.rejections
                   and any(item.relation is Relation.NEW for item in outcome.lists) else [])
     outcome = settle_lists(outcome, referenced=earlier, same_list=same, unresolved=unresolved)
@@ -451,16 +451,16 @@ def _prepare_in_worker(job: tuple[bytes, bool], preparation: Preparation) -> Pre
 
 
 def _registered(session: Session, programme: str, keys: Sequence[str],
-                exclude: frozenset[int] = frozenset()) -> Mapping[str, str]:
+                amended: int | None = None) -> Mapping[str, str]:
     """R5: which of these people an earlier application registered (this batch's included),
-    except in the applications this message repeats or amends."""
+    except in the application the list amends."""
     query = (select(RegistrationRecord.key, ApplicationRecord.number)
              .join(ApplicationRecord,
                    col(ApplicationRecord.id) == col(RegistrationRecord.application_id))
              .where(RegistrationRecord.programme == programme)
              .where(col(RegistrationRecord.key).in_(list(keys))))
-    if exclude:
-        query = query.where(col(ApplicationRecord.id).not_in(list(exclude)))
+    if amended is not None:
+        query = query.where(col(ApplicationRecord.id) != amended)
     return dict(session.exec(query).all())
 
 
@@ -501,7 +501,10 @@ def _store_list(context: Context, session: Session, message_row: int, outcome: M
     """One list's rows by what it is to earlier applications, and its part of the reply."""
     decision, earlier, relation = item.decision, item.earlier, item.relation
     programme = outcome.programme.name
-    earlier_on = _local_day(context, earlier.created_at) if earlier else None
+    earlier_on = None
+    if earlier is not None:  # a repeat is of the list as it stands (last amended)
+        earlier_on = _local_day(context, earlier.confirmed_at if relation is Relation.REPEAT
+                                else earlier.created_at)
     if earlier is not None and relation is not Relation.NEW:
         change = item.change
         if relation is Relation.AMENDMENT and change is not None:

@@ -4,20 +4,16 @@ an amendment changes. Pure: the store supplies what it knows of earlier applicat
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from intake.latvian import fold, fold_key
-from intake.model import Decision, ListRow, Participant
+from intake.latvian import fold, fold_key, group_key
+from intake.model import Decision, Field, ListRow, Participant
 from intake.registry import name_key
 from intake.rules import person_keys
-
-# `SUP-2026-00042`: the numbers `applications.store_application` gives (the id, at least 5 digits).
-_NUMBER = re.compile(r"\bSUP-(\d{4})-(\d{5,9})\b", re.IGNORECASE)
 
 
 def list_fingerprint(institution: str | None, participants: Iterable[Participant],
@@ -26,19 +22,15 @@ def list_fingerprint(institution: str | None, participants: Iterable[Participant
     the file, however it is styled, whatever its sheet is called and in whatever order its rows
     stand. Rows that did not give a participant count with their folded cell texts."""
     people = sorted(
-        "\x1f".join((fold_key(p.first_name + p.last_name), p.email.casefold(), fold(p.position)))
+        "\x1f".join((fold_key(p.first_name + p.last_name), p.email.casefold(), fold(p.position),
+                     p.role.value, group_key(p.group_label or "")))
         for p in participants)
     rest = sorted("\x1f".join(sorted(f"{field}={fold(cell.text)}"
-                                     for field, cell in row.values.items()))
+                                     for field, cell in row.values.items()
+                                     if field is not Field.PERSONAL_CODE))  # never kept (R11)
                   for row in unread_rows)
     text = "\x1e".join([name_key(institution or ""), *people, "", *rest])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def numbers_named(*texts: str) -> tuple[str, ...]:
-    """The application numbers a mail's subject or body names, in the form we write them."""
-    found = (f"SUP-{m.group(1)}-{m.group(2)}" for text in texts for m in _NUMBER.finditer(text))
-    return tuple(dict.fromkeys(found))
 
 
 class Relation(StrEnum):
@@ -65,6 +57,14 @@ class Earlier:
     programme: str = ""
     codes: frozenset[tuple[str, str, int]] = frozenset()  # finding_codes of its decision
     people: tuple[Participant, ...] = ()  # an accepted application's people, for an amendment
+    amended_at: datetime | None = None
+    resolved: bool = False  # a rejection a later list has corrected already
+    sender: str = ""  # of the mail that brought it
+
+    @property
+    def confirmed_at(self) -> datetime:
+        """When its list as it stands now was accepted."""
+        return self.amended_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +128,9 @@ def earlier_rejection(decision: Decision, referenced: Sequence[Earlier],
     """The rejected application a new list corrects: one our reply to which it answers, else the
     sender's latest unresolved rejection for the same institution."""
     for earlier in (*referenced, *sorted(unresolved, key=lambda e: e.created_at, reverse=True)):
-        if earlier.verdict == "rejected" and (
-                earlier in referenced or same_institution(earlier.institution,
-                                                          decision.institution)):
+        if (earlier.verdict == "rejected" and not earlier.resolved
+                and earlier.programme == decision.programme
+                and (earlier in referenced
+                     or same_institution(earlier.institution, decision.institution))):
             return earlier
     return None

@@ -11,7 +11,7 @@ from math import ceil
 from email_validator import EmailNotValidError, validate_email
 
 from intake.config import Programme, SplitPolicy
-from intake.latvian import fold, fold_key, foreign_letters, plural, tidy_name
+from intake.latvian import fold_key, foreign_letters, group_key, plural, tidy_name
 from intake.model import (
     CellText,
     Decision,
@@ -320,10 +320,10 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
 def _duplicate_hint(application: str) -> str:
     if not application.startswith("SUP-"):  # another list attached to the same mail
         return "Lūdzu, izņemiet dalībnieku no saraksta."
-    return ("Lūdzu, izņemiet dalībnieku no saraksta. Ja vēlaties mainīt pieteikuma "
-            f"{application} dalībniekus, atbildiet uz šī pieteikuma apstiprinājuma vēstuli un "
-            "pievienojiet visu pieteikuma sarakstu ar izmaiņām: tad pieteikums tiks grozīts, "
-            "nevis iesniegts vēlreiz.")
+    return ("Lūdzu, izņemiet dalībnieku no saraksta. Ja pieteikums "
+            f"{application} ir Jūsu iestādes un vēlaties mainīt tā dalībniekus, atbildiet uz šī "
+            "pieteikuma apstiprinājuma vēstuli un pievienojiet pilnu dalībnieku sarakstu ar "
+            "izmaiņām: tad pieteikums tiks grozīts, nevis iesniegts vēlreiz.")
 
 
 def _people(count: int) -> str:
@@ -379,7 +379,7 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
                       "grupu numurus, lai grupas izveido programmas darbinieki.", field=Field.GROUP,
                       row=person.row)
             continue
-        by_label.setdefault(_group_key(person.group_label), []).append(person)
+        by_label.setdefault(group_key(person.group_label), []).append(person)
     groups = []
     for members in by_label.values():
         label = members[0].group_label
@@ -404,9 +404,6 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
     return tuple(groups)
 
 
-def _group_key(label: str) -> str:
-    # `1`, `1.`, `1. grupa` and `Grupa 1` are one group.
-    return fold(label).replace("grupa", "").strip() or fold(label)
 
 
 def split(people: Sequence[Participant], limit: int,

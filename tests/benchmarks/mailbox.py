@@ -96,7 +96,11 @@ engine = prepare_engine(settings)
 started = time.perf_counter()
 summary = poll_once(settings, engine)
 assert summary is not None
+own = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water_mb(),
+                  "cpu_s": own.ru_utime + own.ru_stime,
+                  "workers_cpu_s": workers.ru_utime + workers.ru_stime,
                   "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "line": summary.line()}))
 """
@@ -135,6 +139,8 @@ def main() -> None:
         print(f"ratio floor / poll: {floor_seconds / poll_seconds:.2f}")
         print(f"peak RSS of the poll process: {figures['rss_mb']:.0f} MB; of its largest worker "
               f"process: {figures['workers_rss_mb']:.0f} MB")
+        print(f"CPU: poll process {figures['cpu_s']:.1f} s (start-up included), worker processes "
+              f"{figures['workers_cpu_s']:.1f} s; {os.cpu_count()} cores")
         print(figures["line"])
     finally:
         smtp.stop()

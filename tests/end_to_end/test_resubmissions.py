@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -152,7 +153,7 @@ def test_a_list_from_another_sender_of_another_school_resolves_nothing(intake, m
     assert intake.rows("select count(*) from applications where resolves_id is not null") == [(0,)]
 
 
-@pytest.mark.parametrize("reference", ["in-reply-to", "number-in-subject", "quoted-number"])
+@pytest.mark.parametrize("reference", ["in-reply-to", "number-in-subject", "number-in-body"])
 def test_an_amendment_replaces_the_list_keeps_the_number_and_frees_the_removed(
         intake, mailbox_server, smtp, reference):
     reply_id, first, _reply = send(intake, mailbox_server, smtp, mail(1, school_list(PEOPLE[:5])))
@@ -160,8 +161,8 @@ def test_an_amendment_replaces_the_list_keeps_the_number_and_frees_the_removed(
     changed = [PEOPLE[4], *NEW_PEOPLE, PEOPLE[1], PEOPLE[0], PEOPLE[2]]  # Jānis Kļaviņš removed
     kwargs = {"in-reply-to": {"answers": reply_id, "subject": "RE: Pieteikums supervīzijai 1"},
               "number-in-subject": {"subject": f"Grozījumi pieteikumā {number}"},
-              "quoted-number": {"subject": "Papildinājums",
-                                "body": f"Labdien!\n\n> Pieteikuma numurs: {number}.\n"}}[reference]
+              "number-in-body": {"subject": "Papildinājums",
+                                 "body": f"Labdien! Lūdzu, grozīt pieteikumu {number}."}}[reference]
 
     _id, second, reply = send(intake, mailbox_server, smtp, mail(2, school_list(changed), **kwargs))
 
@@ -251,8 +252,8 @@ def test_a_partial_overlap_without_reference_names_the_application_and_how_to_am
         subject="Pieteikums"))
 
     assert f"«Anna Bērziņa» jau ir pieteikts pieteikumā {number}" in second
-    assert (f"Ja vēlaties mainīt pieteikuma {number} dalībniekus, atbildiet uz šī pieteikuma "
-            "apstiprinājuma vēstuli") in second
+    assert (f"Ja pieteikums {number} ir Jūsu iestādes un vēlaties mainīt tā dalībniekus, "
+            "atbildiet uz šī pieteikuma apstiprinājuma vēstuli") in second
     assert intake.status()["applications"] == {"accepted": 1, "rejected": 1}
 
 
@@ -265,3 +266,90 @@ def test_a_reply_to_our_confirmation_with_wholly_other_people_is_a_further_appli
 
     assert "ir pārbaudīts un pieņemts" in second and number_in(second) != number_in(first)
     assert intake.status()["applications"] == {"accepted": 2}
+
+
+def two_lists(number: int, first: bytes, second: bytes, *, answers: str = "") -> bytes:
+    """One mail with two participant lists, as a school sends its groups in separate files."""
+    message = EmailMessage()
+    message["From"], message["To"] = SECRETARY, OUR_ADDRESS
+    message["Subject"] = f"Pieteikums supervīzijai {number}"
+    message["Message-ID"] = f"<two-{number}@skola.example.lv>"
+    if answers:
+        message["In-Reply-To"] = message["References"] = answers
+    message.set_content("Labdien! Pielikumā divi saraksti.")
+    for name, content in (("1-grupa.xlsx", first), ("2-grupa.xlsx", second)):
+        message.add_attachment(content, maintype="application", filename=name,
+                               subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return message.as_bytes()
+
+
+def test_a_new_list_beside_a_repeat_in_one_mail_still_meets_r5(intake, mailbox_server, smtp):
+    _id, first, _reply = send(intake, mailbox_server, smtp, mail(1, school_list(PEOPLE[:3])))
+    number = number_in(first)
+
+    _id, second, _reply = send(intake, mailbox_server, smtp, two_lists(
+        2, school_list([PEOPLE[0], *NEW_PEOPLE]), school_list(PEOPLE[:3])))
+
+    assert f"«Ilze Kalniņa» jau ir pieteikts pieteikumā {number}" in second  # the new list
+    assert f"ar pieteikuma numuru {number}" in second  # the repeat
+    assert intake.rows("select state from messages order by id") == [("application",)] * 2
+    assert intake.status()["registered_participants"] == 3
+
+
+def test_two_files_amending_one_application_go_to_staff(intake, mailbox_server, smtp):
+    reply_id, _first, _reply = send(intake, mailbox_server, smtp, mail(1, school_list(PEOPLE[:4])))
+    mailbox_server.append(two_lists(2, school_list(PEOPLE[:2]),
+                                    school_list([*PEOPLE[2:4], NEW_PEOPLE[0]]), answers=reply_id))
+
+    intake("poll")
+
+    assert intake.rows("select state, reason from messages order by id")[1] == (
+        "correspondence", "several-amendments")
+    assert intake.status()["registered_participants"] == 4  # nothing changed without a human
+
+
+def test_a_correction_answering_our_rejection_never_amends_the_application_it_quotes(
+        intake, mailbox_server, smtp):
+    _id, first, _reply = send(intake, mailbox_server, smtp, mail(1, school_list(PEOPLE[:3])))
+    number = number_in(first)
+    rejection_id, second, _reply = send(intake, mailbox_server, smtp, mail(
+        2, school_list([PEOPLE[2], *NEW_PEOPLE]), subject="Otrā grupa"))
+    assert f"Ja pieteikums {number} ir Jūsu iestādes" in second  # our hint names SUP-1
+
+    _id, third, _reply = send(intake, mailbox_server, smtp, mail(
+        3, school_list([*NEW_PEOPLE, PEOPLE[3]]), answers=rejection_id, subject="RE: Otrā grupa",
+        body=f"Izlabots.\n\n> Ja pieteikums {number} ir Jūsu iestādes ..."))
+
+    assert "Paldies par izlaboto sarakstu" in third
+    assert len(people_of(intake, number)) == 3  # the first application untouched
+    assert intake.status()["corrections"] == 1
+
+
+def test_moving_people_between_groups_in_reply_to_the_confirmation_is_an_amendment(
+        intake, mailbox_server, smtp):
+    def grouped(labels):
+        return make_workbook([(f"Izglītības iestāde: {SCHOOL}",), (*HEADER, "Grupa"),
+                              *[(n, *person, label) for n, (person, label)
+                                in enumerate(zip(PEOPLE[2:6], labels, strict=True), start=1)]])
+
+    reply_id, first, _reply = send(intake, mailbox_server, smtp, mail(1, grouped("1122")))
+    number = number_in(first)
+
+    _id, second, _reply = send(intake, mailbox_server, smtp,
+                               mail(2, grouped("1212"), answers=reply_id))
+
+    assert f"Pieteikums {number} (iestāde «{SCHOOL}») ir grozīts" in second
+    assert "Dalībnieku sastāvs nav mainījies (4 dalībnieki)" in second
+    assert intake.status()["resubmissions"] == {"amendment": 1}
+
+
+def test_a_number_named_from_another_domain_amends_nothing(intake, mailbox_server, smtp):
+    _id, first, _reply = send(intake, mailbox_server, smtp, mail(1, school_list(PEOPLE[:3])))
+    number = number_in(first)
+
+    _id, second, _reply = send(intake, mailbox_server, smtp, mail(
+        2, school_list([*PEOPLE[:2], NEW_PEOPLE[0]]), sender="kads@cits.example.lv",
+        subject=f"Grozījumi {number}"))
+
+    assert "ir grozīts" not in second and f"jau ir pieteikts pieteikumā {number}" in second
+    assert sorted(people_of(intake, number)) == sorted((p[0], p[1]) for p in PEOPLE[:3])

@@ -11,6 +11,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from intake.model import Participant, Role
+from intake.resubmission import list_fingerprint
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
     ApplicationRecord,
@@ -142,24 +144,47 @@ def test_upgrade_from_the_previous_schema_keeps_mail_and_replies_and_matches_the
     engine.dispose()
 
 
-def test_upgrade_to_resubmissions_reads_our_sent_replies_message_ids_back(database_url):
-    engine = open_engine(database_url)
+def test_upgrade_to_resubmissions_keeps_applications_and_fingerprints_accepted_lists(database_url):
+    engine = open_engine(database_url)  # SQLite with foreign keys on, as the service runs it
     upgrade(engine, "0003")
     raw = (b"From: supervizija@ikvd.example.lv\r\nMessage-ID: <abc123@ikvd.example.lv>\r\n"
            b"Subject: Re\r\n\r\nMessage-ID: <not-this@body>\r\n")
+    people = [Participant(7, "Anna", "Bērziņa", "skolotāja", "anna@skola.lv", Role.EDUCATOR),
+              Participant(8, "Ilze", "Kalna", "direktore", "ilze@skola.lv", Role.LEADER)]
     with engine.begin() as connection:  # rows as the previous release wrote them
         connection.execute(text(
             "INSERT INTO messages (mailbox, location, sha256, message_id, sender, subject, state, "
             "reason, attempts, error, received_at) VALUES ('m', '1:1', 'd', '', '', '', "
             "'application', '', 0, '', :now)"), {"now": NOW})
-        for raw_mail in (raw, b""):
+        connection.execute(text(
+            "INSERT INTO applications (number, message_row, attachment, programme, institution, "
+            "verdict, errors, warnings, created_at) VALUES ('SUP-2026-00001', 1, 'a.xlsx', "
+            "'national', 'Rīgas 12. vidusskola', 'accepted', 0, 1, :now)"), {"now": NOW})
+        connection.execute(text("INSERT INTO findings (application_id, severity, code, count) "
+                                "VALUES (1, 'warning', 'position.unclear', 1)"))
+        for group, person in enumerate(people, start=1):
+            connection.execute(text("INSERT INTO groups (application_id, position, kind) VALUES "
+                                    "(1, :group, 'educators')"), {"group": group})
+            connection.execute(text(
+                "INSERT INTO participants (group_id, row, first_name, last_name, position, email, "
+                "role) VALUES (:group, :row, :first, :last, :position, :email, :role)"),
+                {"group": group, "row": person.row, "first": person.first_name,
+                 "last": person.last_name, "position": person.position, "email": person.email,
+                 "role": person.role.value})
+        connection.execute(text("INSERT INTO registrations (programme, key, application_id) "
+                                "VALUES ('national', 'email:anna@skola.lv', 1)"))
+        for raw_mail in (raw, b""):  # not sent yet, and sent (its copy dropped)
             connection.execute(text(
                 "INSERT INTO outbox (message_row, revision, recipient, subject, raw, state, "
                 "attempts, next_attempt_at, last_error, created_at) VALUES (1, :revision, "
-                "'a@b.lv', 'Re', :raw, 'sent', 0, :now, '', :now)"),
-                {"now": NOW, "raw": raw_mail, "revision": len(raw_mail)})
+                "'a@b.lv', 'Re', :raw, :state, 0, :now, '', :now)"),
+                {"now": NOW, "raw": raw_mail, "revision": len(raw_mail),
+                 "state": "pending" if raw_mail else "sent"})
     upgrade(engine)
     with Session(engine) as session:
+        (application,) = session.exec(select(ApplicationRecord)).all()
+        assert application.fingerprint == list_fingerprint("Rīgas 12. vidusskola", people)
+        assert (application.resolves_id, application.amended_at) == (None, None)
         replies = session.exec(select(OutboxRecord).order_by(col(OutboxRecord.revision))).all()
         assert [r.message_id for r in replies] == [None, "<abc123@ikvd.example.lv>"]
     with engine.connect() as connection:

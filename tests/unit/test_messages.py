@@ -351,6 +351,14 @@ def test_subject_topic_strips_reply_and_forward_prefixes(subject, topic):
                  ("SUP-2026-00042", "SUP-2026-00043"), id="both-once-each-in-order"),
     pytest.param("SUP-2026-000421", "XSUP-2026-00042 un SUP-26-00042", (), id="not-a-whole-number"),
     pytest.param("Pieteikums", "Labdien!", (), id="none"),
+    pytest.param("Grozījumi", "Lūdzu, grozīt sup-2026-00042.", (), id="our-spelling-only"),
+    pytest.param("Re: Pieteikums", "Labots.\n\n> Pieteikuma numurs: SUP-2026-00042.", (),
+                 id="not-in-a-quoted-reply"),
+    pytest.param("Re: Pieteikums", "Labots.\n\nFrom: supervizija@ikvd.lv\nSUP-2026-00042", (),
+                 id="not-below-an-outlook-quote-header"),
+    pytest.param("Re: Pieteikums", "SUP-2026-00007\n\nOtrd., 2026. g. 24. nov., Ilze rakstīja:\n"
+                 "SUP-2026-00042", ("SUP-2026-00007",), id="above-a-gmail-quote-header"),
+    pytest.param("SUP-2026-123456", "", ("SUP-2026-123456",), id="six-digits"),
 ])
 def test_application_numbers_are_found_in_subject_and_body(subject, body, numbers):
     assert application_numbers(parse(mail(subject, body))) == numbers

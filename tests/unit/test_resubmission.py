@@ -26,7 +26,6 @@ from intake.outcome import (
     ListOutcome,
     MessageOutcome,
     relate_lists,
-    related_ids,
     settle_lists,
 )
 from intake.resubmission import (
@@ -36,7 +35,6 @@ from intake.resubmission import (
     compare_people,
     finding_codes,
     list_fingerprint,
-    numbers_named,
 )
 from intake.store import MessageState
 
@@ -79,16 +77,6 @@ def test_rows_that_gave_no_participant_count_by_their_folded_text():
     moved = ListRow(9, {Field.EMAIL: CellText("X@@SKOLA.LV", 9, 2)})
     assert list_fingerprint(SCHOOL, [ANNA], [row]) == list_fingerprint(SCHOOL, [ANNA], [moved])
     assert list_fingerprint(SCHOOL, [ANNA], [row]) != list_fingerprint(SCHOOL, [ANNA])
-
-
-@pytest.mark.parametrize(("texts", "numbers"), [
-    (("Re: Pieteikums", "> Pieteikuma numurs: SUP-2026-00042."), ("SUP-2026-00042",)),
-    (("Grozījumi sup-2026-00042 un SUP-2026-00042",), ("SUP-2026-00042",)),
-    (("SUP-2026-123456", "SUP-2025-00007"), ("SUP-2026-123456", "SUP-2025-00007")),
-    (("XSUP-2026-00042", "SUP-2026-42", "SUP-26-00042"), ()),
-])
-def test_application_numbers_named_in_subject_or_body(texts, numbers):
-    assert numbers_named(*texts) == numbers
 
 
 def test_an_amendment_adds_removes_and_keeps_people_by_email_or_folded_name():
@@ -147,7 +135,6 @@ def test_a_list_answering_a_confirmation_amends_it_and_its_people_are_no_duplica
     accepted = earlier(1, "accepted", ANNA, JANIS, fingerprint="old")
     related = relate(outcome_of(decision(ANNA, LIGA)), referenced=[accepted])
     assert related.lists[0].relation is Relation.AMENDMENT
-    assert related_ids(related) == {1}
     (item,) = settle_lists(related, referenced=[accepted], same_list=lambda _f: [],
                            unresolved=[]).lists
     assert item.change is not None and item.change.added == (LIGA,)
