@@ -2,7 +2,7 @@
 
 The floor is what any intake must do: batched FETCH BODY.PEEK[] + MIME parse (policy.default) +
 openpyxl read of each attachment, nothing else. Run:
-    .venv/bin/python -m tests.benchmarks.mailbox [N]
+    .venv/bin/python -m tests.benchmarks.mailbox [N ...]   # e.g. 1000 10000: memory growth too
 Prints figures; asserts nothing. BENCH_PROFILE=FILE records the poll's stacks with py-spy (on PATH)
 for `python -m tests.benchmarks.profile FILE`.
 """
@@ -106,8 +106,8 @@ print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water
 """
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+def measure(count: int) -> dict[str, float | str]:
+    """One backlog of `count` in a fresh Dovecot: the floor, then one `intake poll` over it."""
     server = start_dovecot()
     smtp = start_smtp(server.ca_file, server.root / "key.pem")
     try:
@@ -127,24 +127,39 @@ def main() -> None:
                 command = ["py-spy", "record", "--format", "raw", "--rate", "200", "--output",
                            profile, "--", *command]
             result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-            result.stdout = next(line for line in result.stdout.splitlines() if line.startswith("{"))
-            figures = json.loads(result.stdout)
-        smtp.inbox.wait_for(count, timeout=60)
-        poll_seconds = figures["seconds"]
-        print(f"N = {count} applications (10-row xlsx each), Dovecot on loopback")
-        print(f"floor (FETCH batches of 100 + MIME parse + openpyxl read): {floor_seconds:.2f} s "
-              f"= {count / floor_seconds:,.0f} msg/s")
-        print(f"intake poll end to end (decide, store, reply over SMTP, move): {poll_seconds:.2f} s "
-              f"= {count / poll_seconds:,.0f} msg/s")
-        print(f"ratio floor / poll: {floor_seconds / poll_seconds:.2f}")
-        print(f"peak RSS of the poll process: {figures['rss_mb']:.0f} MB; of its largest worker "
-              f"process: {figures['workers_rss_mb']:.0f} MB")
-        print(f"CPU: poll process {figures['cpu_s']:.1f} s (start-up included), worker processes "
-              f"{figures['workers_cpu_s']:.1f} s; {os.cpu_count()} cores")
-        print(figures["line"])
+            figures = json.loads(next(line for line in result.stdout.splitlines()
+                                      if line.startswith("{")))
+        smtp.inbox.wait_for(count, timeout=120)
+        smtp.inbox.clear()
+        return {**figures, "floor": floor_seconds}
     finally:
         smtp.stop()
         server.stop()
+
+
+def main() -> None:
+    counts = [int(arg) for arg in sys.argv[1:]] or [1000]
+    print(f"{os.cpu_count()} cores; Dovecot on loopback; SQLite; 10-row xlsx per application")
+    results = []
+    for count in counts:
+        figures = measure(count)
+        results.append(figures)
+        floor_seconds, poll_seconds = float(figures["floor"]), float(figures["seconds"])
+        print(f"N = {count}")
+        print(f"  floor (FETCH batches of 100 + MIME parse + openpyxl read): {floor_seconds:.2f} s "
+              f"= {count / floor_seconds:,.0f} msg/s")
+        print(f"  intake poll end to end (decide, store, reply over SMTP, move): "
+              f"{poll_seconds:.2f} s = {count / poll_seconds:,.0f} msg/s")
+        print(f"  ratio floor / poll: {floor_seconds / poll_seconds:.2f} (1.00 or more: at the floor)")
+        print(f"  peak RSS of the poll process: {figures['rss_mb']:.0f} MB; of its largest worker "
+              f"process: {figures['workers_rss_mb']:.0f} MB")
+        print(f"  CPU: poll process {figures['cpu_s']:.1f} s (start-up included), worker processes "
+              f"{figures['workers_cpu_s']:.1f} s")
+        print(f"  {figures['line']}")
+    if len(results) > 1:
+        first, last = float(results[0]["rss_mb"]), float(results[-1]["rss_mb"])
+        print(f"peak RSS growth from N = {counts[0]} to N = {counts[-1]}: "
+              f"{100 * (last - first) / first:+.1f} % (poll process)")
 
 
 if __name__ == "__main__":

@@ -150,18 +150,22 @@ def test_institution_hint_gives_the_registrys_name(subject, body, expected):
 class Registered:
     """The store's R5 look-up over a fixed table, remembering what it was asked."""
 
-    def __init__(self, known: Mapping[str, str]) -> None:
+    def __init__(self, known: Mapping[str, str], owners: Mapping[str, int] | None = None) -> None:
         self.known = known
-        self.asked: list[tuple[str, tuple[str, ...]]] = []
+        self.owners = owners or {}  # key -> the id of the application holding it
+        self.asked: list[tuple[str, tuple[str, ...], int | None]] = []
 
-    def __call__(self, programme: str, keys: Sequence[str]) -> Mapping[str, str]:
-        self.asked.append((programme, tuple(keys)))
-        return {key: self.known[key] for key in keys if key in self.known}
+    def __call__(self, programme: str, keys: Sequence[str],
+                 amended: int | None) -> Mapping[str, str]:
+        self.asked.append((programme, tuple(keys), amended))
+        return {key: self.known[key] for key in keys
+                if key in self.known and (amended is None or self.owners.get(key) != amended)}
 
 
-def decide(mail: IncomingMessage, programme: Programme, limits, registered: Registered):
+def decide(mail: IncomingMessage, programme: Programme, limits, registered: Registered,
+           amends=()):
     return decide_lists(mail, programme=programme, today=TODAY, limits=limits, registry=None,
-                        registered=registered)
+                        registered=registered, amends=amends)
 
 
 @pytest.mark.parametrize("kind", [0, 1], ids=["by-email", "by-name-at-the-institution"])
@@ -174,7 +178,7 @@ def test_a_person_registered_before_is_a_registered_duplicate(programme, limits,
     assert "SUP-2026-00001" in duplicates[0].message
     assert not outcome.decision.accepted
     assert outcome.registration_keys == ()
-    assert [programme_name for programme_name, _ in registered.asked] == ["national"]
+    assert [programme_name for programme_name, _keys, _amended in registered.asked] == ["national"]
     assert key in registered.asked[0][1]
 
 
@@ -213,3 +217,14 @@ def test_the_same_list_attached_twice_registers_its_people_once(programme, limit
     first, again = decide(message(lists=[GOOD, ("kopija.xlsx", GOOD[1])]), programme, limits, Registered({}))
     assert first.decision.accepted and first.registration_keys
     assert not again.decision.accepted and again.registration_keys == ()
+
+
+def test_the_people_of_the_amended_application_count_only_against_the_other_lists(programme,
+                                                                                   limits):
+    key = person_keys(*ANNA, SCHOOL)[0]
+    registered = Registered({key: "SUP-2026-00001"}, owners={key: 1})
+    amending, other = decide(message(lists=[GOOD, ("cits.xlsx", GOOD[1])]), programme, limits,
+                             registered, amends=[1, None])
+    assert amending.decision.accepted  # Anna is in the application it amends
+    assert [a for _p, _k, a in registered.asked] == [1, None]
+    assert not other.decision.accepted  # she is registered: by that application, or by this mail
