@@ -11,6 +11,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
+from functools import lru_cache
 
 from intake.automail import CLASSIFIER_HEADERS, Ours, auto_reason
 from intake.latvian import normalise
@@ -49,10 +50,22 @@ class _LenientPolicy(EmailPolicy):
     the way compat32 reads every header."""
 
     def header_fetch_parse(self, name: str, value: str) -> str:
-        try:
-            return super().header_fetch_parse(name, value)  # type: ignore[no-any-return]
-        except Exception:  # noqa: BLE001 - the header parser's own bugs, on hostile input
-            return "".join(value.splitlines())
+        if len(value) <= 1000:  # the parser asks for a part's Content-Type once per line
+            return _fetch_parse(name, value)
+        return _parse_header(name, value)
+
+
+@lru_cache(maxsize=256)
+def _fetch_parse(name: str, value: str) -> str:
+    # Parsed headers are read-only (str subclasses): one parse serves every read of it.
+    return _parse_header(name, value)
+
+
+def _parse_header(name: str, value: str) -> str:
+    try:
+        return EmailPolicy.header_fetch_parse(_POLICY, name, value)  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - the header parser's own bugs, on hostile input
+        return "".join(value.splitlines())
 
 
 _POLICY = _LenientPolicy()
