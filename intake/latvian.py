@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 LATVIAN_LETTERS = frozenset("aābcčdeēfgģhiījkķlļmnņoprsštuūvzž")
 
@@ -31,6 +32,7 @@ def strip_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=4096)  # headers, positions and names are folded over and over: remember them
 def fold(text: str) -> str:
     """Lower case, no diacritics, words separated by single spaces: for matching headers and names."""
     return _NOT_WORD.sub(" ", strip_diacritics(text.casefold())).strip()

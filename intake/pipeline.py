@@ -202,14 +202,18 @@ def _batches(refs: list[MessageRef], count: int, size: int) -> Iterator[list[Mes
 def _workers_for(count: int, parallel_from: int,
                  preparation: Preparation) -> Iterator[Executor | None]:
     """Worker processes for a large poll (a backlog after downtime): parsing and deciding are
-    CPU-bound, and the database and SMTP work stays here. Spawned, not forked: a fork would share
-    this process's database and mailbox connections."""
+    CPU-bound, and the database and SMTP work stays here. Not forked from this process: a fork
+    would share its database and mailbox connections. Forked from a fork server instead, a clean
+    process that imported the deciding code once (for every poll of a daemon), so each worker
+    starts without importing it again."""
     processes = min(os.cpu_count() or 1, 4)
     if count < parallel_from or processes < 2:
         yield None
         return
     log.info("%d messages: deciding them in %d worker processes", count, processes)
-    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["intake.pipeline"])
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context,
                              initializer=_start_worker,
                              initargs=(preparation, os.getpid())) as pool:
         yield pool

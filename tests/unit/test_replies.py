@@ -314,3 +314,17 @@ def test_a_long_latvian_subject_survives_folding_exactly() -> None:
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == subject
     assert parsed["Auto-Submitted"] == "auto-replied"
+
+
+@pytest.mark.parametrize("value", [
+    "supervizija@ikvd.example.lv", "Wed, 25 Nov 2026 09:00:00 +0000", "<abc123@ikvd.example.lv>",
+    'multipart/mixed; boundary="===============1234567890=="', "a  b", "a\tb", " lead", "trail ",
+    "x" * 66, "x" * 67, "x" * 68, "Bērziņa", "a\r\n continued", "<a@b.lv> " * 12, "",
+])
+def test_headers_go_on_the_wire_exactly_as_compat32_folds_them(value):
+    from email.policy import compat32
+
+    from intake.replies import _WIRE
+
+    reference = compat32.clone(linesep="\r\n", max_line_length=78)
+    assert _WIRE.fold_binary("Message-ID", value) == reference.fold_binary("Message-ID", value)
