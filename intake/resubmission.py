@@ -41,7 +41,6 @@ class Relation(StrEnum):
     REPEAT_REJECTED = "repeat-rejected"  # the same list as a rejected one, the same findings
     AMENDMENT = "amendment"  # replaces an accepted application's list
     AMENDMENT_REFUSED = "amendment-refused"  # an amendment with errors: the old list stays
-    LATE_AMENDMENT = "late-amendment"  # after the programme's cutoff: for staff
 
 
 @dataclass(frozen=True, slots=True)
