@@ -111,6 +111,7 @@ def send_due_summary(settings: Settings, engine: Engine, now: datetime) -> int:
         return 0
     day = due_day(now, ZoneInfo(settings.timezone), settings.summary_time)
     if summary_already_queued(engine, day):
+        log.info("daily summary for %s was queued before; nothing to send", day)
         return 0
     queued = queue_summary(settings, engine, day, now, once=True)
     if queued:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 OUR_ADDRESS = "supervizija@ikvd.example.lv"
 STAFF = "koordinators@ikvd.example.lv"  # given per test: with it, `intake run` mails a summary
+FAILED_POLL = re.compile(r"poll failed \((\d+) in a row\): (\w+): .*; next attempt in about (\d+) s")
 
 
 @dataclass
@@ -54,25 +56,14 @@ class Intake:
         finally:
             engine.dispose()
 
-    def start(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        """`intake ARGS` in the background (the daemon); end it with `stop`."""
-        return subprocess.Popen([sys.executable, "-m", "intake", *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, cwd=self.cwd,
-                                env={**self.env, **(extra_env or {})})
-
-    @staticmethod
-    def stop(process: subprocess.Popen[str]) -> int:
-        """SIGTERM, as systemd stops the service; returns the exit status."""
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            _out, err = process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise
-        assert "Traceback" not in err, err
-        return process.returncode
+    def start(self, *args: str, extra_env: dict[str, str] | None = None) -> Daemon:
+        """`intake ARGS` in the background (the daemon), its log in a file; end it with `stop`."""
+        log_path = self.cwd / "daemon.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "intake", *args], cwd=self.cwd,
+                                       env={**self.env, **(extra_env or {})},
+                                       stdout=subprocess.DEVNULL, stderr=log)
+        return Daemon(process, log_path)
 
     @staticmethod
     def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -81,6 +72,53 @@ class Intake:
         while not condition():
             assert time.monotonic() < deadline, "condition not reached in time"
             time.sleep(0.05)
+
+
+@dataclass
+class Daemon:
+    """`intake run` with its log in a file, so a test can read it while it runs."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def failed_polls(self) -> list[tuple[int, str, int]]:
+        """(failures in a row, error class, announced delay) of each failed poll so far."""
+        return [(int(n), kind, int(delay)) for n, kind, delay in FAILED_POLL.findall(self.log())]
+
+    def wait_for_failed_polls(self, count: int, timeout: float = 60.0) -> None:
+        """Until `count` polls have failed; the daemon exiting meanwhile fails the test at once."""
+        self.wait_for(lambda log: len(FAILED_POLL.findall(log)) >= count, timeout)
+
+    def wait_for_log(self, *lines: str, timeout: float = 60.0) -> None:
+        """Until each of `lines` is in the log (what the daemon says it has done)."""
+        self.wait_for(lambda log: all(line in log for line in lines), timeout)
+
+    def wait_for(self, condition: Callable[[str], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition(self.log()):
+            assert self.alive, f"the daemon exited ({self.process.returncode}):\n{self.log()[-3000:]}"
+            assert time.monotonic() < deadline, f"not seen in time:\n{self.log()[-3000:]}"
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        """SIGTERM, as systemd stops the service; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            status = self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        assert "Traceback" not in self.log(), self.log()[-3000:]
+        return status
 
 
 @pytest.fixture

@@ -157,5 +157,5 @@ def test_new_mail_is_answered_at_once_through_imap_idle_not_at_the_next_interval
             assert len(smtp.inbox.wait_for(number - 800, timeout=30)) == number - 800
             assert time.monotonic() - started < 15  # the interval is an hour
     finally:
-        assert intake.stop(daemon) == 0
+        assert daemon.stop() == 0
     assert intake.rows("select count(*) from applications") == [(3,)]

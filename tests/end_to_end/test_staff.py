@@ -99,13 +99,20 @@ def test_the_daemon_mails_the_due_summary_once_at_start_and_not_again(intake, sm
     env = config(intake, 'summary_time = "00:00"', mail="poll_interval_seconds = 3600")
     yesterday = (datetime.now(RIGA).date() - timedelta(days=1)).strftime("%d.%m.%Y.")
     intake("db", "upgrade")  # as ExecStartPre does
-    for _run in range(2):  # a restart must not send the same day again
-        daemon = intake.start("run", extra_env=env)
-        try:
-            intake.wait_until(lambda: intake.rows("select count(*) from summaries")[0][0] == 1
-                              and intake.status()["outbox"] == {"sent": 1})
-        finally:
-            assert intake.stop(daemon) == 0
+    first = intake.start("run", extra_env=env)
+    try:
+        first.wait_for_log("running: polling", "daily summary for ")
+        intake.wait_until(lambda: intake.status()["outbox"] == {"sent": 1})
+    finally:
+        assert first.stop() == 0
+    again = intake.start("run", extra_env=env)  # a restart must not send the same day again
+    try:
+        again.wait_for_log("running: polling", "was queued before; nothing to send")
+    finally:
+        assert again.stop() == 0
+    assert "queued for" not in again.log()
+    assert intake.rows("select count(*) from summaries") == [(1,)]
+    assert intake.status()["outbox"] == {"sent": 1}
 
     (received,) = smtp.inbox.wait_for(1)
     assert received.recipients == [STAFF]
