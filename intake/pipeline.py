@@ -99,6 +99,8 @@ Prepared = tuple[MessageOutcome, IncomingMessage] | str
 
 class PreparationError(Exception):
     """Deciding a message failed in a worker process; the message is recorded as failed."""
+
+
 FINAL_STATES = frozenset({MessageState.APPLICATION, MessageState.AUTO, MessageState.CORRESPONDENCE,
                           MessageState.NO_LIST, MessageState.QUARANTINED})
 Failpoint = Callable[[str], None]
@@ -216,7 +218,18 @@ def _workers_for(count: int, parallel_from: int,
     with ProcessPoolExecutor(max_workers=processes, mp_context=context,
                              initializer=_start_worker,
                              initargs=(preparation, os.getpid())) as pool:
+        # The fork server and the workers start while this thread fetches the first batch.
+        threading.Thread(target=_warm, args=(pool, processes), daemon=True).start()
         yield pool
+
+
+def _warm(pool: Executor, processes: int) -> None:
+    """Starts the workers (each submit starts at most one); a pool already shut down is left be."""
+    try:
+        for _ in range(processes):
+            pool.submit(int)
+    except RuntimeError:
+        pass
 
 
 _worker_preparation: Preparation | None = None
@@ -256,56 +269,124 @@ def _folder(context: Context, state: str) -> str | None:
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],
                    summary: PollSummary, *, oversized: bool = False,
                    workers: Executor | None = None) -> list[tuple[MessageRef, str]]:
-    """Decide and store a batch in one transaction, each message in its own savepoint; returns
-    where each message goes once that transaction is committed."""
+    """Decide and store a batch in one transaction; returns where each message goes once that
+    transaction is committed.
+
+    The batch is first written straight through. Should one message fail, the transaction is
+    rolled back and the batch written again with each message in its own savepoint, where a
+    failure is that message's alone: savepoints cost, and failures are rare."""
     digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
     contents = {ref.location: content_key(raw) for ref, raw in fetched}
-    moves: list[tuple[MessageRef, str]] = []
-    counted: Counter[str] = Counter()
-    lists = [0, 0]
+    keys = _BatchKeys(mailbox, digests, contents)
+    prepared: _Replay | None = None
+
+    def prepare(todo: list[tuple[MessageRef, bytes]]) -> Iterator[Prepared]:
+        nonlocal prepared
+        if prepared is None:  # the second pass reads the same messages: they are prepared once
+            prepared = _Replay(_prepare_all(workers, preparation_of(context), todo, oversized))
+        return iter(prepared)
+
     try:
-        with Session(context.engine) as session:
-            known = _known(session, mailbox, digests, contents)
-            todo = []
-            for ref, raw in fetched:
-                existing = _find(known, ref, digests, contents)
-                if existing is not None and existing.state in FINAL_STATES:
-                    summary.already_done += 1  # a copy, a resend, or an unfinished move
-                    moves.append((ref, _folder(context, existing.state) or ""))
-                else:
-                    todo.append((ref, raw))
-            preparation = preparation_of(context)
-            for (ref, raw), prepared in zip(todo, _prepare_all(workers, preparation, todo, oversized),
-                                            strict=False):
-                if context.should_stop():
-                    break  # SIGTERM: what is decided so far is committed below; the rest waits
-                digest = digests[ref.location]
-                existing = _find(known, ref, digests, contents)
-                if existing is not None and existing.state in FINAL_STATES:
-                    summary.already_done += 1  # the same mail twice in this batch
-                    moves.append((ref, _folder(context, existing.state) or ""))
-                    continue
-                state, record = _handle(context, session, mailbox, ref, raw, digest, existing, lists,
-                                        prepared)
-                record.content_key = contents[ref.location]
-                session.add(record)
-                counted[state] += 1
-                known[digest] = known[ref.location] = record  # the same mail again in this batch
-                if key := contents[ref.location]:
-                    known[key] = record
-                folder = _folder(context, state)
-                if folder:
-                    moves.append((ref, folder))
-            _advance_watermark(session, mailbox, [ref for ref, _raw in fetched])
-            session.commit()
+        try:
+            written = _write_batch(context, keys, fetched, prepare, isolated=False)
+        except _MessageFailed as failed:
+            log.warning("message %s failed; the batch is written again, message by message",
+                        failed.location)
+            written = _write_batch(context, keys, fetched, prepare, isolated=True)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store a batch of messages: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:300]}") from exc
     context.failpoint("after-commit")
-    summary.states.update(counted)
-    summary.accepted_lists += lists[0]
-    summary.rejected_lists += lists[1]
-    return [(ref, folder) for ref, folder in moves if folder]
+    for line in written.log:
+        log.info("%s", line)
+    summary.already_done += written.already_done
+    summary.states.update(written.states)
+    summary.accepted_lists += written.lists[0]
+    summary.rejected_lists += written.lists[1]
+    return [(ref, folder) for ref, folder in written.moves if folder]
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchKeys:
+    """How each message of a batch is recognised when seen before."""
+
+    mailbox: str
+    digests: dict[str, str]
+    contents: dict[str, str | None]
+
+
+@dataclass
+class _Written:
+    """What a committed batch did, for the poll's summary and the moves."""
+
+    moves: list[tuple[MessageRef, str]] = field(default_factory=list)
+    states: Counter[str] = field(default_factory=Counter)
+    lists: list[int] = field(default_factory=lambda: [0, 0])  # accepted, rejected
+    already_done: int = 0
+    log: list[str] = field(default_factory=list)  # a line per message, logged once committed
+
+
+class _MessageFailed(Exception):
+    """A message failed where there was no savepoint: the batch is written again with them."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+class _Replay:
+    """An iterator's items, kept as they come, so that a second pass sees the same ones."""
+
+    def __init__(self, items: Iterator[Prepared]) -> None:
+        self._items = items
+        self._seen: list[Prepared] = []
+
+    def __iter__(self) -> Iterator[Prepared]:
+        yield from list(self._seen)
+        for item in self._items:
+            self._seen.append(item)
+            yield item
+
+
+def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[MessageRef, bytes]],
+                 prepare: Callable[[list[tuple[MessageRef, bytes]]], Iterator[Prepared]], *,
+                 isolated: bool) -> _Written:
+    written = _Written()
+    digests, contents = keys.digests, keys.contents
+    with Session(context.engine) as session:
+        known = _known(session, keys.mailbox, digests, contents)
+        todo = []
+        for ref, raw in fetched:
+            existing = _find(known, ref, digests, contents)
+            if existing is not None and existing.state in FINAL_STATES:
+                written.already_done += 1  # a copy, a resend, or an unfinished move
+                written.moves.append((ref, _folder(context, existing.state) or ""))
+            else:
+                todo.append((ref, raw))
+        for (ref, raw), prepared in zip(todo, prepare(todo), strict=False):
+            if context.should_stop():
+                break  # SIGTERM: what is decided so far is committed below; the rest waits
+            digest = digests[ref.location]
+            existing = _find(known, ref, digests, contents)
+            if existing is not None and existing.state in FINAL_STATES:
+                written.already_done += 1  # the same mail twice in this batch
+                written.moves.append((ref, _folder(context, existing.state) or ""))
+                continue
+            handle = _handle_isolated if isolated else _handle
+            state, record = handle(context, session, keys.mailbox, ref, raw, digest, existing,
+                                   written, prepared)
+            record.content_key = contents[ref.location]
+            session.add(record)
+            written.states[state] += 1
+            known[digest] = known[ref.location] = record  # the same mail again in this batch
+            if key := contents[ref.location]:
+                known[key] = record
+            folder = _folder(context, state)
+            if folder:
+                written.moves.append((ref, folder))
+        _advance_watermark(session, keys.mailbox, [ref for ref, _raw in fetched])
+        session.commit()
+    return written
 
 
 def content_key(raw: bytes) -> str | None:
@@ -352,10 +433,31 @@ def _find(known: dict[str, MessageRecord], ref: MessageRef, digests: dict[str, s
 
 
 def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
-            digest: str, existing: MessageRecord | None, lists: list[int],
+            digest: str, existing: MessageRecord | None, written: _Written,
             prepared: Prepared) -> tuple[str, MessageRecord]:
+    """Decide one message and write its rows and reply, without a savepoint: any failure but the
+    database's own ends the batch's first pass."""
+    if isinstance(prepared, str):  # nothing written yet: no need of a savepoint to record it
+        error = PreparationError(prepared)
+        record = _write_failure(context, session, mailbox, ref, raw, digest, existing, error)
+        log.error("message %s: %s (attempt %d)", ref.location, error, record.attempts)
+        return record.state, record
+    try:
+        outcome, message, prior = finish(context, prepared, session)
+        record = write_outcome(context, session, mailbox, ref, raw, digest, message, outcome, existing,
+                               replies_today=prior.replies_today if prior else None)
+    except (OperationalError, InterfaceError):
+        raise  # the database itself is unreachable: not this message's fault
+    except Exception as exc:
+        raise _MessageFailed(ref.location) from exc
+    _count(written, ref, outcome)
+    return outcome.state, record
+
+
+def _handle_isolated(context: Context, session: Session, mailbox: str, ref: MessageRef,
+                     raw: bytes, digest: str, existing: MessageRecord | None, written: _Written,
+                     prepared: Prepared) -> tuple[str, MessageRecord]:
     """Decide one message and write its rows and reply in a savepoint; returns its record."""
-    attempts = existing.attempts if existing is not None else 0
     savepoint = session.begin_nested()
     try:
         outcome, message, prior = finish(context, prepared, session)
@@ -368,22 +470,25 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     except (IntegrityError, DataError) as exc:
         # A value this message carries that the schema refuses: its failure, not the batch's.
         savepoint.rollback()
-        record = _write_failure(context, session, mailbox, ref, raw, digest, existing,
-                                attempts + 1, exc)
-        log.error("message %s: %s (attempt %d)", ref.location, type(exc).__name__, attempts + 1)
+        record = _write_failure(context, session, mailbox, ref, raw, digest, existing, exc)
+        log.error("message %s: %s (attempt %d)", ref.location, type(exc).__name__, record.attempts)
         return record.state, record
     except Exception as exc:
         savepoint.rollback()
-        record = _write_failure(context, session, mailbox, ref, raw, digest, existing,
-                                attempts + 1, exc)
-        log.exception("message %s: %s (attempt %d)", ref.location, type(exc).__name__, attempts + 1)
+        record = _write_failure(context, session, mailbox, ref, raw, digest, existing, exc)
+        log.exception("message %s: %s (attempt %d)", ref.location, type(exc).__name__,
+                      record.attempts)
         return record.state, record
+    _count(written, ref, outcome)
+    return outcome.state, record
+
+
+def _count(written: _Written, ref: MessageRef, outcome: MessageOutcome) -> None:
     for item in outcome.lists:
         accepted = item.decision.accepted or item.relation is Relation.REPEAT
-        lists[0 if accepted else 1] += 1
-    log.info("message %s: %s (%s), %d list(s)", ref.location, outcome.state, outcome.reason,
-             len(outcome.lists))
-    return outcome.state, record
+        written.lists[0 if accepted else 1] += 1
+    written.log.append(f"message {ref.location}: {outcome.state} ({outcome.reason}), "
+                       f"{len(outcome.lists)} list(s)")
 
 
 def preparation_of(context: Context) -> Preparation:
@@ -615,8 +720,9 @@ def _outbox_row(session: Session, context: Context, message_row: int, recipient:
 
 
 def _write_failure(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
-                   digest: str, existing: MessageRecord | None, attempts: int,
-                   exc: Exception) -> MessageRecord:
+                   digest: str, existing: MessageRecord | None, exc: Exception) -> MessageRecord:
+    """The message recorded as failed (its attempt counted), or quarantined after too many."""
+    attempts = (existing.attempts if existing is not None else 0) + 1
     state = (MessageState.QUARANTINED if attempts >= context.settings.mail.max_attempts
              else MessageState.FAILED)
     now = context.now()

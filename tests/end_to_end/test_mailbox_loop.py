@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 
 import openpyxl
 import pytest
@@ -216,6 +217,33 @@ def test_our_own_error_is_retried_then_quarantined_without_blocking_others(intak
     assert intake.status()["quarantined"] == 1
     assert intake("status", check=False).returncode == 1  # a monitor sees it
     assert smtp.inbox.messages == []
+
+
+def test_one_failing_message_in_a_batch_costs_the_others_nothing(intake, mailbox_server, smtp,
+                                                                 tmp_path):
+    """The batch is written straight through first; the failure sends it round again, each message
+    in a savepoint: the others are stored and answered once, the failing one is recorded."""
+    from intake.config import resource_dir
+
+    templates = tmp_path / "templates"
+    shutil.copytree(resource_dir("templates"), templates)
+    reply = templates / "reply.txt"  # fails (an undefined call) for one school's list only
+    reply.write_text('{% if items[0].decision.institution == "Skola 73" %}{{ nothing() }}'
+                     "{% endif %}" + reply.read_text(encoding="utf-8"), encoding="utf-8")
+    numbers = [71, 72, 73, 74, 75]
+    mailbox_server.append_many([application("outlook", n, school_list(n)) for n in numbers])
+
+    result = intake("poll", extra_env={"INTAKE_CONFIG": str(_config(intake, "", str(templates)))})
+
+    assert "message by message" in result.stderr
+    assert sorted(intake.rows("select state, attempts from messages")) == [
+        ("application", 0)] * 4 + [("failed", 1)]
+    assert intake.rows("select count(*) from applications") == [(4,)]
+    replies = smtp.inbox.wait_for(4)
+    assert sorted(r.recipients[0] for r in replies) == [
+        f"sekretare{n}@skola.example.lv" for n in (71, 72, 74, 75)]
+    assert intake.status()["outbox"] == {"sent": 4}
+    assert mailbox_server.folder_counts()["INBOX"] == 1  # the failed one, for the next poll
 
 
 def test_an_smtp_outage_delays_the_reply_and_sends_it_once(intake, mailbox_server, smtp):
