@@ -13,18 +13,21 @@ import re
 import select as io_select
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from itertools import islice
 from multiprocessing import get_context
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, Executable, func, insert
 from sqlalchemy.exc import (
     DataError,
     IntegrityError,
@@ -74,6 +77,7 @@ from intake.replies import (
     FileAttachment,
     ReplyItem,
     compose_email,
+    make_environment,
     render_no_list,
     render_reply,
     reply_subject,
@@ -93,6 +97,7 @@ from intake.store import (
 log = logging.getLogger(__name__)
 
 BLANK_LIST_NAME = "dalibnieku-saraksts.xlsx"
+PREPARED_AHEAD = 8  # messages the worker processes prepare ahead of the one being written
 # A message prepared (parsed and decided without the database), or the error that stopped it.
 Prepared = tuple[MessageOutcome, IncomingMessage] | str
 
@@ -149,7 +154,8 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     done: dict[str, list[MessageRef]] = {}
     failure: StoreError | MailboxError | None = None
     try:
-        with _workers_for(len(refs), mail.parallel_from, preparation_of(context)) as workers:
+        with _workers_for(len(refs), mail.parallel_from, preparation_of(context),
+                          replies_of(context)) as workers:
             for batch in _batches(refs, mail.batch_size, mail.batch_bytes):
                 if context.should_stop():
                     break
@@ -201,8 +207,8 @@ def _batches(refs: list[MessageRef], count: int, size: int) -> Iterator[list[Mes
 
 
 @contextmanager
-def _workers_for(count: int, parallel_from: int,
-                 preparation: Preparation) -> Iterator[Executor | None]:
+def _workers_for(count: int, parallel_from: int, preparation: Preparation,
+                 replies: Replies) -> Iterator[Executor | None]:
     """Worker processes for a large poll (a backlog after downtime): parsing and deciding are
     CPU-bound, and the database and SMTP work stays here. Not forked from this process: a fork
     would share its database and mailbox connections. Forked from a fork server instead, a clean
@@ -217,7 +223,7 @@ def _workers_for(count: int, parallel_from: int,
     context.set_forkserver_preload(["intake.pipeline"])
     with ProcessPoolExecutor(max_workers=processes, mp_context=context,
                              initializer=_start_worker,
-                             initargs=(preparation, os.getpid())) as pool:
+                             initargs=(preparation, replies, os.getpid())) as pool:
         # The fork server and the workers start while this thread fetches the first batch.
         threading.Thread(target=_warm, args=(pool, processes), daemon=True).start()
         yield pool
@@ -233,13 +239,15 @@ def _warm(pool: Executor, processes: int) -> None:
 
 
 _worker_preparation: Preparation | None = None
+_worker_replies: tuple[Replies, jinja2.Environment] | None = None
 
 
-def _start_worker(preparation: Preparation, parent: int) -> None:
+def _start_worker(preparation: Preparation, replies: Replies, parent: int) -> None:
     """In a worker process: keep what every message needs (the registry is sent once, here), and
     die with the parent — a SIGKILLed poller must not leave workers holding its stdout open."""
-    global _worker_preparation
+    global _worker_preparation, _worker_replies
     _worker_preparation = preparation
+    _worker_replies = (replies, make_environment(replies.templates_dir))
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
@@ -255,6 +263,11 @@ def _exit_with(parent: int) -> None:
 def _prepare_job(job: tuple[bytes, bool]) -> Prepared:
     assert _worker_preparation is not None
     return _prepare_in_worker(job, _worker_preparation)
+
+
+def _compose_job(job: ReplyJob) -> _Reply:
+    assert _worker_replies is not None
+    return compose_reply(job, *_worker_replies)
 
 
 def _folder(context: Context, state: str) -> str | None:
@@ -288,7 +301,7 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
 
     try:
         try:
-            written = _write_batch(context, keys, fetched, prepare, isolated=False)
+            written = _write_batch(context, keys, fetched, prepare, isolated=False, workers=workers)
         except _MessageFailed as failed:
             log.warning("message %s failed; the batch is written again, message by message",
                         failed.location)
@@ -350,8 +363,12 @@ class _Replay:
 
 def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[MessageRef, bytes]],
                  prepare: Callable[[list[tuple[MessageRef, bytes]]], Iterator[Prepared]], *,
-                 isolated: bool) -> _Written:
+                 isolated: bool, workers: Executor | None = None) -> _Written:
+    """One pass over a batch. Straight through (not `isolated`) with worker processes, the replies
+    are composed by the workers while this process writes the next messages, and queued at the
+    end, before the commit."""
     written = _Written()
+    deferred: list[tuple[ReplyJob, str, Future[_Reply]]] = []
     digests, contents = keys.digests, keys.contents
     with Session(context.engine) as session:
         known = _known(session, keys.mailbox, digests, contents)
@@ -366,27 +383,45 @@ def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[Message
         for (ref, raw), prepared in zip(todo, prepare(todo), strict=False):
             if context.should_stop():
                 break  # SIGTERM: what is decided so far is committed below; the rest waits
-            digest = digests[ref.location]
             existing = _find(known, ref, digests, contents)
             if existing is not None and existing.state in FINAL_STATES:
                 written.already_done += 1  # the same mail twice in this batch
                 written.moves.append((ref, _folder(context, existing.state) or ""))
                 continue
             handle = _handle_isolated if isolated else _handle
-            state, record = handle(context, session, keys.mailbox, ref, raw, digest, existing,
-                                   written, prepared)
-            record.content_key = contents[ref.location]
-            session.add(record)
+            defer = None
+            if workers is not None and not isolated:
+                def defer(job: ReplyJob, location: str = ref.location) -> None:
+                    deferred.append((job, location, workers.submit(_compose_job, job)))
+            state, record = handle(context, session, keys, ref, raw, existing, written, prepared,
+                                   defer)
             written.states[state] += 1
-            known[digest] = known[ref.location] = record  # the same mail again in this batch
+            known[digests[ref.location]] = known[ref.location] = record  # again in this batch
             if key := contents[ref.location]:
                 known[key] = record
             folder = _folder(context, state)
             if folder:
                 written.moves.append((ref, folder))
+        _queue_deferred(context, session, deferred)
         _advance_watermark(session, keys.mailbox, [ref for ref, _raw in fetched])
         session.commit()
     return written
+
+
+def _queue_deferred(context: Context, session: Session,
+                    deferred: list[tuple[ReplyJob, str, Future[_Reply]]]) -> None:
+    """The replies the workers composed, into the outbox in the messages' order. One that failed
+    (or a broken pool) ends the batch's first pass: the second composes each reply here."""
+    queued: Counter[str] = Counter()  # per recipient, for the daily limit the probes counted
+    for job, location, future in deferred:
+        try:
+            reply = future.result()
+        except Exception as exc:
+            raise _MessageFailed(location) from exc
+        recipient = job.message.sender
+        _queue_reply(session, context, job, reply,
+                     earlier_in_batch=queued[recipient] if job.replies_today is not None else 0)
+        queued[recipient] += 1
 
 
 def content_key(raw: bytes) -> str | None:
@@ -432,20 +467,21 @@ def _find(known: dict[str, MessageRecord], ref: MessageRef, digests: dict[str, s
     return None
 
 
-def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
-            digest: str, existing: MessageRecord | None, written: _Written,
-            prepared: Prepared) -> tuple[str, MessageRecord]:
+def _handle(context: Context, session: Session, keys: _BatchKeys, ref: MessageRef, raw: bytes,
+            existing: MessageRecord | None, written: _Written, prepared: Prepared,
+            defer: Callable[[ReplyJob], None] | None = None) -> tuple[str, MessageRecord]:
     """Decide one message and write its rows and reply, without a savepoint: any failure but the
     database's own ends the batch's first pass."""
     if isinstance(prepared, str):  # nothing written yet: no need of a savepoint to record it
         error = PreparationError(prepared)
-        record = _write_failure(context, session, mailbox, ref, raw, digest, existing, error)
+        record = _write_failure(context, session, keys, ref, raw, existing, error)
         log.error("message %s: %s (attempt %d)", ref.location, error, record.attempts)
         return record.state, record
     try:
         outcome, message, prior = finish(context, prepared, session)
-        record = write_outcome(context, session, mailbox, ref, raw, digest, message, outcome, existing,
-                               replies_today=prior.replies_today if prior else None)
+        record = write_outcome(context, session, keys.mailbox, ref, raw, keys.digests[ref.location],
+                               message, outcome, existing, content_key=keys.contents[ref.location],
+                               replies_today=prior.replies_today if prior else None, defer=defer)
     except (OperationalError, InterfaceError):
         raise  # the database itself is unreachable: not this message's fault
     except Exception as exc:
@@ -454,14 +490,15 @@ def _handle(context: Context, session: Session, mailbox: str, ref: MessageRef, r
     return outcome.state, record
 
 
-def _handle_isolated(context: Context, session: Session, mailbox: str, ref: MessageRef,
-                     raw: bytes, digest: str, existing: MessageRecord | None, written: _Written,
-                     prepared: Prepared) -> tuple[str, MessageRecord]:
+def _handle_isolated(context: Context, session: Session, keys: _BatchKeys, ref: MessageRef,
+                     raw: bytes, existing: MessageRecord | None, written: _Written,
+                     prepared: Prepared, _defer: object = None) -> tuple[str, MessageRecord]:
     """Decide one message and write its rows and reply in a savepoint; returns its record."""
     savepoint = session.begin_nested()
     try:
         outcome, message, prior = finish(context, prepared, session)
-        record = write_outcome(context, session, mailbox, ref, raw, digest, message, outcome, existing,
+        record = write_outcome(context, session, keys.mailbox, ref, raw, keys.digests[ref.location],
+                               message, outcome, existing, content_key=keys.contents[ref.location],
                                replies_today=prior.replies_today if prior else None)
         savepoint.commit()
     except (OperationalError, InterfaceError):
@@ -470,12 +507,12 @@ def _handle_isolated(context: Context, session: Session, mailbox: str, ref: Mess
     except (IntegrityError, DataError) as exc:
         # A value this message carries that the schema refuses: its failure, not the batch's.
         savepoint.rollback()
-        record = _write_failure(context, session, mailbox, ref, raw, digest, existing, exc)
+        record = _write_failure(context, session, keys, ref, raw, existing, exc)
         log.error("message %s: %s (attempt %d)", ref.location, type(exc).__name__, record.attempts)
         return record.state, record
     except Exception as exc:
         savepoint.rollback()
-        record = _write_failure(context, session, mailbox, ref, raw, digest, existing, exc)
+        record = _write_failure(context, session, keys, ref, raw, existing, exc)
         log.exception("message %s: %s (attempt %d)", ref.location, type(exc).__name__,
                       record.attempts)
         return record.state, record
@@ -539,8 +576,15 @@ def _prepare_all(workers: Executor | None, preparation: Preparation,
     done = 0
     if workers is not None and len(todo) > 1:
         try:
-            jobs = [(raw, oversized) for _ref, raw in todo]
-            for prepared in workers.map(_prepare_job, jobs, chunksize=4):
+            # A few messages ahead, not the whole batch: the replies this process hands the
+            # workers meanwhile (`_write_batch`) wait behind these only.
+            jobs = iter([(raw, oversized) for _ref, raw in todo])
+            ahead: deque[Future[Prepared]] = deque(
+                workers.submit(_prepare_job, job) for job in islice(jobs, PREPARED_AHEAD))
+            while ahead:
+                prepared = ahead.popleft().result()
+                for job in islice(jobs, 1):
+                    ahead.append(workers.submit(_prepare_job, job))
                 done += 1
                 yield prepared
             return
@@ -577,13 +621,17 @@ def write_outcome(context: Context, session: Session, mailbox: str, ref: Message
                   digest: str, message: IncomingMessage, outcome: MessageOutcome,
                   existing: MessageRecord | None, *, reply: bool = True,
                   revision: int = 0, received_at: datetime | None = None,
-                  replies_today: int | None = None) -> MessageRecord:
+                  content_key: str | None = None, replies_today: int | None = None,
+                  defer: Callable[[ReplyJob], None] | None = None) -> MessageRecord:
     """The decision, the application rows and (unless `reply` is False) the reply, together.
-    `revision` numbers a later reply to the same message (`intake reprocess --reply`)."""
+    `revision` numbers a later reply to the same message (`intake reprocess --reply`). With
+    `defer`, the reply is handed to it to be composed elsewhere and queued before the commit."""
     now = context.now()
     record = existing if existing is not None else MessageRecord(
         mailbox=mailbox, location=ref.location, sha256=digest, received_at=now,
         state=outcome.state)
+    if content_key is not None:
+        record.content_key = content_key
     record.message_id = clip(message.message_id, 998)
     record.sender = clip(message.sender, 320)
     record.subject = clip(message.subject, 998)
@@ -597,11 +645,14 @@ def write_outcome(context: Context, session: Session, mailbox: str, ref: Message
     assert record.id is not None
     items = [_store_list(context, session, record.id, outcome, item, received_at or now)
              for item in outcome.lists]
-    answer = _reply(context, message, outcome, items) if reply else None
-    if answer is not None:
-        session.add(_outbox_row(session, context, record.id, message.sender, answer, now,
-                                revision, replies_today))
-    session.flush()
+    if not reply or outcome.state not in REPLIED_STATES:
+        return record
+    job = ReplyJob(record.id, message, outcome, items, now, revision, replies_today)
+    if defer is not None:
+        defer(job)
+    else:
+        _queue_reply(session, context, job, compose_reply(job, replies_of(context),
+                                                          context.environment))
     return record
 
 
@@ -649,22 +700,53 @@ class _Reply:
     message_id: str
 
 
-def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
-           items: list[ReplyItem]) -> _Reply | None:
-    if outcome.state not in (MessageState.APPLICATION, MessageState.NO_LIST):
-        return None
-    settings, programme = context.settings, outcome.programme
+REPLIED_STATES = frozenset({MessageState.APPLICATION, MessageState.NO_LIST})
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyJob:
+    """A reply to compose: plain values, so that a worker process can compose it."""
+
+    message_row: int
+    message: IncomingMessage
+    outcome: MessageOutcome
+    items: list[ReplyItem]
+    now: datetime
+    revision: int = 0
+    replies_today: int | None = None  # the recipient's automatic replies in the last 24 hours
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """What composing any reply needs besides the job: plain values, for the worker processes."""
+
+    templates_dir: Path
+    address: str
+    domain: str
+    limits: Limits
+    max_message_bytes: int
+
+
+def replies_of(context: Context) -> Replies:
+    settings = context.settings
+    return Replies(settings.templates_dir, settings.mail.address, settings.mail.domain,
+                   settings.limits, settings.mail.max_message_bytes)
+
+
+def compose_reply(job: ReplyJob, replies: Replies, environment: jinja2.Environment) -> _Reply:
+    message, outcome, programme = job.message, job.outcome, job.outcome.programme
     attachments: list[FileAttachment] = []
     if outcome.state is MessageState.NO_LIST or outcome.reason == TOO_LARGE:
-        rendered = render_no_list(context.environment, programme=programme,
-                                  blank_name=BLANK_LIST_NAME, too_large_bytes=_too_large(context, outcome))
+        too_large = replies.max_message_bytes if outcome.reason == TOO_LARGE else None
+        rendered = render_no_list(environment, programme=programme, blank_name=BLANK_LIST_NAME,
+                                  too_large_bytes=too_large)
         attachments.append(FileAttachment(BLANK_LIST_NAME, make_blank_list(programme)))
     else:
         annotated_items = []
-        for item, listed in zip(items, outcome.lists, strict=True):
+        for item, listed in zip(job.items, outcome.lists, strict=True):
             name = None
             if not item.decision.accepted and item.decision.findings:
-                copy = _annotated_copy(listed.attachment.content, item.decision, settings.limits)
+                copy = _annotated_copy(listed.attachment.content, item.decision, replies.limits)
                 if copy is not None:
                     name = _annotated_name(listed.attachment.filename)
                     attachments.append(FileAttachment(name, copy))
@@ -672,12 +754,12 @@ def _reply(context: Context, message: IncomingMessage, outcome: MessageOutcome,
         rejected = any(not i.decision.accepted for i in annotated_items)
         if rejected:
             attachments.append(FileAttachment(BLANK_LIST_NAME, make_blank_list(programme)))
-        rendered = render_reply(annotated_items, context.environment, programme=programme,
+        rendered = render_reply(annotated_items, environment, programme=programme,
                                 blank_attached=rejected)
     subject = reply_subject(message.subject) or rendered.subject
     envelope = Envelope(
-        sender=settings.mail.address, recipient=message.sender,
-        message_id=f"<{uuid.uuid4().hex}@{settings.mail.domain}>", date=context.now(),
+        sender=replies.address, recipient=message.sender,
+        message_id=f"<{uuid.uuid4().hex}@{replies.domain}>", date=job.now,
         in_reply_to=message.message_id if message.message_id.startswith("<") else "",
         references=message.in_reply_to)
     raw = compose_email(replace(rendered, subject=subject), envelope, attachments)
@@ -698,11 +780,13 @@ def _annotated_name(filename: str) -> str:
     return f"{stem}-piezimes.xlsx"
 
 
-def _outbox_row(session: Session, context: Context, message_row: int, recipient: str,
-                reply: _Reply, now: datetime, revision: int = 0,
-                sent_today: int | None = None) -> OutboxRecord:
-    """Pending, or held for staff when this recipient has had its automatic replies for the day
-    (`sent_today`, when the message's probe counted them already)."""
+def _queue_reply(session: Session, context: Context, job: ReplyJob, reply: _Reply,
+                 earlier_in_batch: int = 0) -> None:
+    """The reply in the outbox: pending, or held for staff when this recipient has had its
+    automatic replies for the day (counted by the message's probe, when it ran, plus those of
+    this batch queued after it)."""
+    message_row, recipient, now = job.message_row, job.message.sender, job.now
+    sent_today = job.replies_today
     if sent_today is None:
         sent_today = session.exec(
             select(func.count()).select_from(OutboxRecord)
@@ -710,25 +794,34 @@ def _outbox_row(session: Session, context: Context, message_row: int, recipient:
             .where(col(OutboxRecord.created_at) >= now - timedelta(days=1))
         ).one()
     state = OutboxState.PENDING
-    if sent_today >= context.settings.mail.replies_per_recipient_per_day:
+    if sent_today + earlier_in_batch >= context.settings.mail.replies_per_recipient_per_day:
         state = OutboxState.HELD
         log.warning("message row %d: reply held, recipient over the daily limit", message_row)
-    return OutboxRecord(message_row=message_row, revision=revision, message_id=reply.message_id,
-                        recipient=clip(recipient, 320),
-                        subject=clip(reply.subject, 998),
-                        raw=reply.raw, state=state, next_attempt_at=now, created_at=now)
+    session.execute(_outbox_insert(), {
+        "message_row": message_row, "revision": job.revision, "message_id": reply.message_id,
+        "recipient": clip(recipient, 320), "subject": clip(reply.subject, 998), "raw": reply.raw,
+        "state": state, "attempts": 0, "next_attempt_at": now, "last_error": "",
+        "created_at": now, "sent_at": None})
 
 
-def _write_failure(context: Context, session: Session, mailbox: str, ref: MessageRef, raw: bytes,
-                   digest: str, existing: MessageRecord | None, exc: Exception) -> MessageRecord:
+@cache
+def _outbox_insert() -> Executable:
+    """Built once: building a statement costs more than running it."""
+    return insert(OutboxRecord.__table__)  # type: ignore[attr-defined]
+
+
+def _write_failure(context: Context, session: Session, keys: _BatchKeys, ref: MessageRef,
+                   raw: bytes, existing: MessageRecord | None, exc: Exception) -> MessageRecord:
     """The message recorded as failed (its attempt counted), or quarantined after too many."""
     attempts = (existing.attempts if existing is not None else 0) + 1
     state = (MessageState.QUARANTINED if attempts >= context.settings.mail.max_attempts
              else MessageState.FAILED)
     now = context.now()
     record = existing if existing is not None else MessageRecord(
-        mailbox=mailbox, location=ref.location, sha256=digest, received_at=now, raw=raw,
-        state=state)
+        mailbox=keys.mailbox, location=ref.location, sha256=keys.digests[ref.location],
+        received_at=now, raw=raw, state=state)
+    if (content := keys.contents[ref.location]) is not None:
+        record.content_key = content
     record.state = state
     record.attempts = attempts
     record.error = clip(f"{type(exc).__name__}: {exc}", 2000)
@@ -746,10 +839,6 @@ def _handle_oversized(context: Context, source: MailSource, ref: MessageRef,
     moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary,
                            oversized=True)
     return moves[0][1] if moves else None
-
-
-def _too_large(context: Context, outcome: MessageOutcome) -> int | None:
-    return context.settings.mail.max_message_bytes if outcome.reason == TOO_LARGE else None
 
 
 def _advance_watermark(session: Session, mailbox: str, refs: list[MessageRef]) -> None:

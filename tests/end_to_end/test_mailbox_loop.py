@@ -181,13 +181,22 @@ def test_the_same_mail_delivered_again_with_other_transport_headers_is_processed
     assert intake.rows("select count(*) from messages") == [(1,)]
 
 
-def test_replies_beyond_the_daily_limit_are_held_for_staff(intake, mailbox_server, smtp):
+@pytest.mark.parametrize("lists", [False, True], ids=["questions", "lists"])
+@pytest.mark.parametrize("parallel_from", [100, 2], ids=["here", "workers"])
+def test_replies_beyond_the_daily_limit_are_held_for_staff(intake, mailbox_server, smtp, lists,
+                                                           parallel_from):
+    """In one batch: the worker processes compose the replies, queued at the batch's end."""
     for number in range(41, 44):
-        raw = make_email(style="gmail", sender="Anna <anna@skola.example.lv>", to=OUR_ADDRESS,
-                         subject=f"Jautājums {number}", body="?", number=number)
+        if lists:
+            raw = application("gmail", number, school_list(number),
+                              sender="Anna <anna@skola.example.lv>")
+        else:
+            raw = make_email(style="gmail", sender="Anna <anna@skola.example.lv>", to=OUR_ADDRESS,
+                             subject=f"Jautājums {number}", body="?", number=number)
         mailbox_server.append(raw)
 
-    intake("poll", extra_env={"INTAKE_CONFIG": str(_config(intake, "replies_per_recipient_per_day = 2"))})
+    intake("poll", extra_env={"INTAKE_CONFIG": str(_config(
+        intake, f"replies_per_recipient_per_day = 2\nparallel_from = {parallel_from}"))})
 
     assert len(smtp.inbox.wait_for(2)) == 2
     assert intake.status()["outbox"] == {"sent": 2, "held": 1}
@@ -219,8 +228,9 @@ def test_our_own_error_is_retried_then_quarantined_without_blocking_others(intak
     assert smtp.inbox.messages == []
 
 
+@pytest.mark.parametrize("parallel_from", [100, 2], ids=["here", "workers"])
 def test_one_failing_message_in_a_batch_costs_the_others_nothing(intake, mailbox_server, smtp,
-                                                                 tmp_path):
+                                                                 tmp_path, parallel_from):
     """The batch is written straight through first; the failure sends it round again, each message
     in a savepoint: the others are stored and answered once, the failing one is recorded."""
     from intake.config import resource_dir
@@ -233,7 +243,8 @@ def test_one_failing_message_in_a_batch_costs_the_others_nothing(intake, mailbox
     numbers = [71, 72, 73, 74, 75]
     mailbox_server.append_many([application("outlook", n, school_list(n)) for n in numbers])
 
-    result = intake("poll", extra_env={"INTAKE_CONFIG": str(_config(intake, "", str(templates)))})
+    config = _config(intake, f"parallel_from = {parallel_from}", str(templates))
+    result = intake("poll", extra_env={"INTAKE_CONFIG": str(config)})
 
     assert "message by message" in result.stderr
     assert sorted(intake.rows("select state, attempts from messages")) == [
