@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import select as io_select
+import signal
 import threading
 import uuid
 from collections import Counter, deque
@@ -246,6 +247,7 @@ def _start_worker(preparation: Preparation, replies: Replies, parent: int) -> No
     """In a worker process: keep what every message needs (the registry is sent once, here), and
     die with the parent — a SIGKILLed poller must not leave workers holding its stdout open."""
     global _worker_preparation, _worker_replies
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the poller's to answer, not ours
     _worker_preparation = preparation
     _worker_replies = (replies, make_environment(replies.templates_dir))
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
@@ -291,27 +293,31 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
     contents = {ref.location: content_key(raw) for ref, raw in fetched}
     keys = _BatchKeys(mailbox, digests, contents)
+    preparation = preparation_of(context)
     prepared: _Replay | None = None
 
     def prepare(todo: list[tuple[MessageRef, bytes]]) -> Iterator[Prepared]:
         nonlocal prepared
         if prepared is None:  # the second pass reads the same messages: they are prepared once
-            prepared = _Replay(_prepare_all(workers, preparation_of(context), todo, oversized))
-        return iter(prepared)
+            prepared = _Replay(todo, _prepare_all(workers, preparation, todo, oversized))
+        return prepared.results(todo, lambda raw: _prepare_in_worker((raw, oversized), preparation))
 
+    reached = [0]  # messages the first pass got to: a stop request is honoured after them
     try:
         try:
-            written = _write_batch(context, keys, fetched, prepare, isolated=False, workers=workers)
+            written = _write_batch(context, keys, fetched, prepare, isolated=False,
+                                   workers=workers, reached=reached)
         except _MessageFailed as failed:
-            log.warning("message %s failed; the batch is written again, message by message",
-                        failed.location)
-            written = _write_batch(context, keys, fetched, prepare, isolated=True)
+            log.warning("message %s failed (%s); the batch is written again, message by message",
+                        failed.location, type(failed.__cause__).__name__)
+            written = _write_batch(context, keys, fetched, prepare, isolated=True,
+                                   stop_from=reached[0])
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store a batch of messages: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:300]}") from exc
     context.failpoint("after-commit")
-    for line in written.log:
-        log.info("%s", line)
+    for level, line in written.log:
+        log.log(level, "%s", line)
     summary.already_done += written.already_done
     summary.states.update(written.states)
     summary.accepted_lists += written.lists[0]
@@ -336,7 +342,7 @@ class _Written:
     states: Counter[str] = field(default_factory=Counter)
     lists: list[int] = field(default_factory=lambda: [0, 0])  # accepted, rejected
     already_done: int = 0
-    log: list[str] = field(default_factory=list)  # a line per message, logged once committed
+    log: list[tuple[int, str]] = field(default_factory=list)  # logged once committed
 
 
 class _MessageFailed(Exception):
@@ -348,27 +354,35 @@ class _MessageFailed(Exception):
 
 
 class _Replay:
-    """An iterator's items, kept as they come, so that a second pass sees the same ones."""
+    """Prepared messages by place, kept as they come, so that a second pass over the batch reads
+    each message's own result (whatever it leaves out), and none is prepared twice."""
 
-    def __init__(self, items: Iterator[Prepared]) -> None:
+    def __init__(self, todo: list[tuple[MessageRef, bytes]], items: Iterator[Prepared]) -> None:
+        self._order = iter([ref.location for ref, _raw in todo])
         self._items = items
-        self._seen: list[Prepared] = []
+        self._seen: dict[str, Prepared] = {}
 
-    def __iter__(self) -> Iterator[Prepared]:
-        yield from list(self._seen)
-        for item in self._items:
-            self._seen.append(item)
-            yield item
+    def results(self, todo: list[tuple[MessageRef, bytes]],
+                prepare_here: Callable[[bytes], Prepared]) -> Iterator[Prepared]:
+        for ref, raw in todo:
+            while ref.location not in self._seen:
+                location = next(self._order, None)
+                if location is None:  # not in the first pass's list: prepared here
+                    self._seen[ref.location] = prepare_here(raw)
+                    break
+                self._seen[location] = next(self._items)
+            yield self._seen[ref.location]
 
 
 def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[MessageRef, bytes]],
                  prepare: Callable[[list[tuple[MessageRef, bytes]]], Iterator[Prepared]], *,
-                 isolated: bool, workers: Executor | None = None) -> _Written:
+                 isolated: bool, workers: Executor | None = None, reached: list[int] | None = None,
+                 stop_from: int = 0) -> _Written:
     """One pass over a batch. Straight through (not `isolated`) with worker processes, the replies
     are composed by the workers while this process writes the next messages, and queued at the
     end, before the commit."""
     written = _Written()
-    deferred: list[tuple[ReplyJob, str, Future[_Reply]]] = []
+    deferred: list[tuple[ReplyJob, str, Future[_Reply] | None]] = []
     digests, contents = keys.digests, keys.contents
     with Session(context.engine) as session:
         known = _known(session, keys.mailbox, digests, contents)
@@ -380,9 +394,11 @@ def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[Message
                 written.moves.append((ref, _folder(context, existing.state) or ""))
             else:
                 todo.append((ref, raw))
-        for (ref, raw), prepared in zip(todo, prepare(todo), strict=False):
-            if context.should_stop():
+        for number, ((ref, raw), prepared) in enumerate(zip(todo, prepare(todo), strict=False)):
+            if number >= stop_from and context.should_stop():
                 break  # SIGTERM: what is decided so far is committed below; the rest waits
+            if reached is not None:
+                reached[0] = number + 1
             existing = _find(known, ref, digests, contents)
             if existing is not None and existing.state in FINAL_STATES:
                 written.already_done += 1  # the same mail twice in this batch
@@ -392,7 +408,7 @@ def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[Message
             defer = None
             if workers is not None and not isolated:
                 def defer(job: ReplyJob, location: str = ref.location) -> None:
-                    deferred.append((job, location, workers.submit(_compose_job, job)))
+                    deferred.append((job, location, _submit_reply(workers, job)))
             state, record = handle(context, session, keys, ref, raw, existing, written, prepared,
                                    defer)
             written.states[state] += 1
@@ -409,19 +425,36 @@ def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[Message
 
 
 def _queue_deferred(context: Context, session: Session,
-                    deferred: list[tuple[ReplyJob, str, Future[_Reply]]]) -> None:
+                    deferred: list[tuple[ReplyJob, str, Future[_Reply] | None]]) -> None:
     """The replies the workers composed, into the outbox in the messages' order. One that failed
     (or a broken pool) ends the batch's first pass: the second composes each reply here."""
     queued: Counter[str] = Counter()  # per recipient, for the daily limit the probes counted
     for job, location, future in deferred:
+        recipient = job.message.sender
         try:
-            reply = future.result()
+            try:
+                reply = future.result() if future is not None else None
+            except Exception as exc:  # noqa: BLE001 - a broken pool, say: composed here instead
+                log.warning("message %s: the reply is composed here (%s in the worker)", location,
+                            type(exc).__name__)
+                reply = None
+            if reply is None:
+                reply = compose_reply(job, replies_of(context), context.environment)
+            _queue_reply(session, context, job, reply,
+                         earlier_in_batch=queued[recipient] if job.replies_today is not None else 0)
+        except (OperationalError, InterfaceError):
+            raise  # the database itself is unreachable: not this message's fault
         except Exception as exc:
             raise _MessageFailed(location) from exc
-        recipient = job.message.sender
-        _queue_reply(session, context, job, reply,
-                     earlier_in_batch=queued[recipient] if job.replies_today is not None else 0)
         queued[recipient] += 1
+
+
+def _submit_reply(workers: Executor, job: ReplyJob) -> Future[_Reply] | None:
+    """The reply handed to a worker; None where the pool is gone (it is composed here then)."""
+    try:
+        return workers.submit(_compose_job, job)
+    except RuntimeError:  # BrokenProcessPool is one
+        return None
 
 
 def content_key(raw: bytes) -> str | None:
@@ -475,7 +508,8 @@ def _handle(context: Context, session: Session, keys: _BatchKeys, ref: MessageRe
     if isinstance(prepared, str):  # nothing written yet: no need of a savepoint to record it
         error = PreparationError(prepared)
         record = _write_failure(context, session, keys, ref, raw, existing, error)
-        log.error("message %s: %s (attempt %d)", ref.location, error, record.attempts)
+        written.log.append((logging.ERROR, f"message {ref.location}: PreparationError: {error} "
+                                           f"(attempt {record.attempts})"))
         return record.state, record
     try:
         outcome, message, prior = finish(context, prepared, session)
@@ -524,8 +558,8 @@ def _count(written: _Written, ref: MessageRef, outcome: MessageOutcome) -> None:
     for item in outcome.lists:
         accepted = item.decision.accepted or item.relation is Relation.REPEAT
         written.lists[0 if accepted else 1] += 1
-    written.log.append(f"message {ref.location}: {outcome.state} ({outcome.reason}), "
-                       f"{len(outcome.lists)} list(s)")
+    written.log.append((logging.INFO, f"message {ref.location}: {outcome.state} "
+                                      f"({outcome.reason}), {len(outcome.lists)} list(s)"))
 
 
 def preparation_of(context: Context) -> Preparation:
@@ -581,12 +615,16 @@ def _prepare_all(workers: Executor | None, preparation: Preparation,
             jobs = iter([(raw, oversized) for _ref, raw in todo])
             ahead: deque[Future[Prepared]] = deque(
                 workers.submit(_prepare_job, job) for job in islice(jobs, PREPARED_AHEAD))
-            while ahead:
-                prepared = ahead.popleft().result()
-                for job in islice(jobs, 1):
-                    ahead.append(workers.submit(_prepare_job, job))
-                done += 1
-                yield prepared
+            try:
+                while ahead:
+                    prepared = ahead.popleft().result()
+                    for job in islice(jobs, 1):
+                        ahead.append(workers.submit(_prepare_job, job))
+                    done += 1
+                    yield prepared
+            finally:  # a stop request or a failure: what was not started is not waited for
+                for future in ahead:
+                    future.cancel()
             return
         except BrokenExecutor:
             log.error("worker processes died; deciding the rest of the batch in this process")
