@@ -316,6 +316,29 @@ def test_a_long_latvian_subject_survives_folding_exactly() -> None:
     assert parsed["Auto-Submitted"] == "auto-replied"
 
 
+def test_a_reply_with_attachments_parses_back_into_exactly_its_parts() -> None:
+    import email
+    import email.policy
+    from datetime import UTC, datetime
+
+    from intake.replies import Envelope, FileAttachment, compose_email
+
+    text = "Labdien!\n" + "--=_intake_ " * 50  # text that looks like a boundary does no harm
+    raw = compose_email(Rendered("Temats", text, "<p>Ā</p>"),
+                        Envelope("a@ikvd.example.lv", "b@skola.lv", "<x@ikvd.example.lv>",
+                                 datetime(2026, 11, 25, tzinfo=UTC)),
+                        [FileAttachment("saraksts.xlsx", b"PK\x03\x04" + bytes(range(256)) * 40),
+                         FileAttachment("tukšs.xlsx", b"PK")])
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    assert not parsed.defects and all(not part.defects for part in parsed.walk())
+    assert parsed.get_body(("plain",)).get_content() == text
+    assert parsed.get_body(("html",)).get_content() == "<p>Ā</p>"
+    assert [(a.get_filename(), a.get_content()) for a in parsed.iter_attachments()] == [
+        ("saraksts.xlsx", b"PK\x03\x04" + bytes(range(256)) * 40), ("tukšs.xlsx", b"PK")]
+    assert len({part.get_boundary() for part in parsed.walk() if part.is_multipart()}) == 2
+
+
 @pytest.mark.parametrize("value", [
     "supervizija@ikvd.example.lv", "Wed, 25 Nov 2026 09:00:00 +0000", "<abc123@ikvd.example.lv>",
     'multipart/mixed; boundary="===============1234567890=="', "a  b", "a\tb", " lead", "trail ",
