@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, Executable, bindparam, update
+from sqlalchemy import Connection, Engine, Executable, bindparam, update
 from sqlmodel import Session, col, select
 
 from intake.errors import ConfigError, OutboxError
@@ -224,6 +224,14 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
     A reply the server deferred waits out its backoff; but once another reply goes through, the
     server takes mail again, and the deferred ones are sent at once rather than up to an hour
     later."""
+    with engine.connect() as connection:  # one connection for the run, a transaction a step
+        return _deliver(connection, engine, transport, sender=sender, now=now,
+                        max_attempts=max_attempts, retry_seconds=retry_seconds,
+                        failpoint=failpoint)
+
+
+def _deliver(connection: Connection, engine: Engine, transport: Transport, *, sender: str,
+             now: datetime, max_attempts: int, retry_seconds: int, failpoint: object) -> Delivery:
     counts = {"sent": 0, "retried": 0, "failed": 0}
     tried: set[int] = set()
     table = OutboxRecord.__table__  # type: ignore[attr-defined]
@@ -232,7 +240,7 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
         """Send one reply; False when the server cannot be reached (no use trying the rest)."""
         tried.add(row_id)
         claim, mark_sent = _delivery_statements()
-        with engine.begin() as connection:  # claim: committed before the server sees anything
+        with connection.begin():  # claim: committed before the server sees anything
             claimed = connection.execute(claim, {"row": row_id}).first()
         if claimed is None:
             return True  # another sender took it
@@ -241,7 +249,7 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
             transport.send(raw, sender, [recipient])
         except Unreachable as exc:
             # Nothing reached the server: not an attempt of this reply. Try again next poll.
-            with engine.begin() as connection:
+            with connection.begin():
                 connection.execute(update(table).where(table.c.id == row_id)
                                    .values(state=OutboxState.PENDING, last_error=str(exc)[:500]))
             log.warning("outbox: server unreachable, %d replies wait for the next poll: %s",
@@ -258,13 +266,13 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
                 values["state"] = OutboxState.PENDING
                 values["next_attempt_at"] = now + retry_delay(attempts, retry_seconds)
                 counts["retried"] += 1
-            with engine.begin() as connection:
+            with connection.begin():
                 connection.execute(update(table).where(table.c.id == row_id).values(**values))
             log.warning("outbox %d: send failed (attempt %d): %s", row_id, attempts, exc)
             return True
         if callable(failpoint):
             failpoint("after-send")
-        with engine.begin() as connection:
+        with connection.begin():
             # Sent: the copy (names, the school's annotated file) is no longer needed here.
             connection.execute(mark_sent, {"row": row_id, "now": now})
         counts["sent"] += 1
