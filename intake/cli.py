@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from intake import daemon, staff
+from intake import LOG_FORMAT, daemon, staff
 from intake.annotation import annotate_workbook
 from intake.blank_list import make_blank_list
 from intake.config import Settings, load_settings
@@ -48,8 +48,7 @@ PURGE_TIME = time(3, 30)  # the daily retention purge, local time: nobody is at 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:

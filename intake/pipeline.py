@@ -12,6 +12,7 @@ import os
 import re
 import select as io_select
 import signal
+import sys
 import threading
 import uuid
 from collections import Counter, deque
@@ -38,6 +39,7 @@ from sqlalchemy.exc import (
 )
 from sqlmodel import Session, col, select
 
+from intake import LOG_FORMAT
 from intake.annotation import annotate_workbook
 from intake.applications import (
     Prior,
@@ -248,6 +250,8 @@ def _start_worker(preparation: Preparation, replies: Replies, parent: int) -> No
     die with the parent — a SIGKILLed poller must not leave workers holding its stdout open."""
     global _worker_preparation, _worker_replies
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the poller's to answer, not ours
+    # What a worker logs (an annotated copy that failed, say) reads as the poller's own lines.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     _worker_preparation = preparation
     _worker_replies = (replies, make_environment(replies.templates_dir))
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
