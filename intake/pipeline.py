@@ -408,13 +408,16 @@ def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[Message
                 written.already_done += 1  # the same mail twice in this batch
                 written.moves.append((ref, _folder(context, existing.state) or ""))
                 continue
-            handle = _handle_isolated if isolated else _handle
-            defer = None
-            if workers is not None and not isolated:
-                def defer(job: ReplyJob, location: str = ref.location) -> None:
-                    deferred.append((job, location, _submit_reply(workers, job)))
-            state, record = handle(context, session, keys, ref, raw, existing, written, prepared,
-                                   defer)
+            if isolated:
+                state, record = _handle_isolated(context, session, keys, ref, raw, existing,
+                                                 written, prepared)
+            else:
+                defer = None
+                if workers is not None:
+                    def defer(job: ReplyJob, location: str = ref.location) -> None:
+                        deferred.append((job, location, _submit_reply(workers, job)))
+                state, record = _handle(context, session, keys, ref, raw, existing, written,
+                                        prepared, defer)
             written.states[state] += 1
             known[digests[ref.location]] = known[ref.location] = record  # again in this batch
             if key := contents[ref.location]:
@@ -530,7 +533,7 @@ def _handle(context: Context, session: Session, keys: _BatchKeys, ref: MessageRe
 
 def _handle_isolated(context: Context, session: Session, keys: _BatchKeys, ref: MessageRef,
                      raw: bytes, existing: MessageRecord | None, written: _Written,
-                     prepared: Prepared, _defer: object = None) -> tuple[str, MessageRecord]:
+                     prepared: Prepared) -> tuple[str, MessageRecord]:
     """Decide one message and write its rows and reply in a savepoint; returns its record."""
     savepoint = session.begin_nested()
     try:
