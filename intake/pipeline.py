@@ -828,8 +828,8 @@ def _annotated_name(filename: str) -> str:
 def _queue_reply(session: Session, context: Context, job: ReplyJob, reply: _Reply,
                  earlier_in_batch: int = 0) -> None:
     """The reply in the outbox: pending, or held for staff when this recipient has had its
-    automatic replies for the day (counted by the message's probe, when it ran, plus those of
-    this batch queued after it)."""
+    automatic replies for the day (counted by the message's probe, when it ran, plus those queued
+    before this one in the same batch after the probes ran)."""
     message_row, recipient, now = job.message_row, job.message.sender, job.now
     sent_today = job.replies_today
     if sent_today is None:
