@@ -9,12 +9,12 @@ import mailbox
 import os
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Connection, Engine, Executable, bindparam, update
@@ -208,6 +208,11 @@ class Delivery:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    unreachable: bool = False  # the run stopped: the server could not be reached
+
+    def __add__(self, other: Delivery) -> Delivery:
+        return Delivery(self.sent + other.sent, self.retried + other.retried,
+                        self.failed + other.failed, self.unreachable or other.unreachable)
 
 
 def retry_delay(attempts: int, base_seconds: int = 60) -> timedelta:
@@ -219,7 +224,8 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
                     max_attempts: int, retry_seconds: int = 60,
                     failpoint: object = None) -> Delivery:
     """Send every reply that is due. Each is claimed (committed as SENDING) before it is handed to
-    the server and marked SENT after: a crash in between leaves it SENDING, never sent again.
+    the server, and marked SENT after, in the transaction that claims the next: a crash in between
+    leaves it SENDING, never sent again.
 
     A reply the server deferred waits out its backoff; but once another reply goes through, the
     server takes mail again, and the deferred ones are sent at once rather than up to an hour
@@ -234,14 +240,28 @@ def _deliver(connection: Connection, engine: Engine, transport: Transport, *, se
              now: datetime, max_attempts: int, retry_seconds: int, failpoint: object) -> Delivery:
     counts = {"sent": 0, "retried": 0, "failed": 0}
     tried: set[int] = set()
+    reached = True
     table = OutboxRecord.__table__  # type: ignore[attr-defined]
+    claim, mark_sent = _delivery_statements()
+    accepted: list[int] = []  # taken by the server; marked SENT in the next transaction
+
+    def transaction(statement: Executable | None = None,
+                    values: Mapping[str, object] | None = None) -> Sequence[Any] | None:
+        """One step's statement, and the SENT mark of the reply before it (one commit for two)."""
+        with connection.begin():
+            for row_id in accepted:
+                connection.execute(mark_sent, {"row": row_id, "now": now})
+            counts["sent"] += len(accepted)
+            accepted.clear()
+            if statement is None:
+                return None
+            result = connection.execute(statement, values or {})
+            return result.first() if result.returns_rows else None
 
     def attempt(row_id: int, waiting: int) -> bool:
         """Send one reply; False when the server cannot be reached (no use trying the rest)."""
         tried.add(row_id)
-        claim, mark_sent = _delivery_statements()
-        with connection.begin():  # claim: committed before the server sees anything
-            claimed = connection.execute(claim, {"row": row_id}).first()
+        claimed = transaction(claim, {"row": row_id})  # committed before the server sees it
         if claimed is None:
             return True  # another sender took it
         raw, recipient, attempts, created_at = claimed
@@ -249,9 +269,8 @@ def _deliver(connection: Connection, engine: Engine, transport: Transport, *, se
             transport.send(raw, sender, [recipient])
         except Unreachable as exc:
             # Nothing reached the server: not an attempt of this reply. Try again next poll.
-            with connection.begin():
-                connection.execute(update(table).where(table.c.id == row_id)
-                                   .values(state=OutboxState.PENDING, last_error=str(exc)[:500]))
+            transaction(update(table).where(table.c.id == row_id)
+                        .values(state=OutboxState.PENDING, last_error=str(exc)[:500]))
             log.warning("outbox: server unreachable, %d replies wait for the next poll: %s",
                         waiting, exc)
             return False
@@ -266,32 +285,33 @@ def _deliver(connection: Connection, engine: Engine, transport: Transport, *, se
                 values["state"] = OutboxState.PENDING
                 values["next_attempt_at"] = now + retry_delay(attempts, retry_seconds)
                 counts["retried"] += 1
-            with connection.begin():
-                connection.execute(update(table).where(table.c.id == row_id).values(**values))
+            transaction(update(table).where(table.c.id == row_id).values(**values))
             log.warning("outbox %d: send failed (attempt %d): %s", row_id, attempts, exc)
             return True
         if callable(failpoint):
             failpoint("after-send")
-        with connection.begin():
-            # Sent: the copy (names, the school's annotated file) is no longer needed here.
-            connection.execute(mark_sent, {"row": row_id, "now": now})
-        counts["sent"] += 1
+        # Sent: the copy (names, the school's annotated file) is no longer needed here.
+        accepted.append(row_id)
         return True
 
     due = _pending(engine, now, due=True)
     for position, row_id in enumerate(due):
         if not attempt(row_id, len(due) - position):
+            reached = False
             break
     else:
-        deferred = [i for i in _pending(engine, now, due=False)
-                    if i not in tried] if counts["sent"] else []
-        if deferred:
-            log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
-                     len(deferred))
-            for position, row_id in enumerate(deferred):
-                if not attempt(row_id, len(deferred) - position):
-                    break
-    return Delivery(counts["sent"], counts["retried"], counts["failed"])
+        if accepted or counts["sent"]:
+            deferred = [i for i in _pending(engine, now, due=False) if i not in tried]
+            if deferred:
+                log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
+                         len(deferred))
+                for position, row_id in enumerate(deferred):
+                    if not attempt(row_id, len(deferred) - position):
+                        reached = False
+                        break
+    if accepted:
+        transaction()
+    return Delivery(counts["sent"], counts["retried"], counts["failed"], not reached)
 
 
 @cache

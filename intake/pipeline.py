@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -149,41 +148,65 @@ class Context:
 
 
 def poll(context: Context, source: MailSource, transport: Transport) -> PollSummary:
-    """One cycle. Raises only for our own environment (mailbox, database); a bad message is data."""
+    """One cycle. Raises only for our own environment (mailbox, database); a bad message is data.
+
+    Each batch's replies go out once it is committed, while the worker processes (if any) prepare
+    the next batch; the mail is moved at the end."""
     summary = PollSummary()
     mail = context.settings.mail
     refs = source.list_new()
     summary.seen = len(refs)
     done: dict[str, list[MessageRef]] = {}
     failure: StoreError | MailboxError | None = None
+    sending = True  # until the server cannot be reached: then the replies wait for the next poll
+
+    def send() -> None:
+        nonlocal sending
+        try:
+            summary.delivery += deliver_pending(
+                context.engine, transport, sender=mail.address, now=context.now(),
+                max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
+                failpoint=context.failpoint)
+        except SQLAlchemyError as exc:  # the database went away: the replies wait in the outbox
+            sending = False
+            raise StoreError(f"cannot send the replies: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:300]}") from exc
+        sending = not summary.delivery.unreachable
+
     try:
         with _workers_for(len(refs), mail.parallel_from, preparation_of(context),
                           replies_of(context)) as workers:
-            for batch in _batches(refs, mail.batch_size, mail.batch_bytes):
-                if context.should_stop():
-                    break
-                for ref in batch:
-                    if ref.size > mail.max_message_bytes:
-                        folder = _handle_oversized(context, source, ref, summary)
-                        if folder:
-                            done.setdefault(folder, []).append(ref)
-                fetched = []
-                for ref, raw in source.fetch([r for r in batch if r.size <= mail.max_message_bytes]):
-                    context.failpoint("after-fetch")
-                    fetched.append((ref, raw))
-                for ref, folder in _process_batch(context, source.name, fetched, summary,
-                                                  workers=workers):
-                    done.setdefault(folder, []).append(ref)
+            ahead = _Lookahead(workers, preparation_of(context))
+            try:
+                for number, batch in enumerate(_batches(refs, mail.batch_size, mail.batch_bytes)):
+                    if context.should_stop():
+                        break
+                    for ref in batch:
+                        if ref.size > mail.max_message_bytes:
+                            folder = _handle_oversized(context, source, ref, summary, ahead)
+                            if folder:
+                                done.setdefault(folder, []).append(ref)
+                    fetched = []
+                    for ref, raw in source.fetch([r for r in batch
+                                                  if r.size <= mail.max_message_bytes]):
+                        context.failpoint("after-fetch")
+                        fetched.append((ref, raw))
+                    ahead.add(fetched)
+                    if number and sending:  # the last batch's replies, while this one is prepared
+                        ahead.fill(len(fetched))
+                        send()
+                    for ref, folder in _process_batch(context, source.name, fetched, summary,
+                                                      ahead):
+                        done.setdefault(folder, []).append(ref)
+            finally:
+                ahead.close()
     except (StoreError, MailboxError) as exc:
         failure = exc  # what earlier batches committed is still answered (and moved) below
     try:
-        summary.delivery = deliver_pending(
-            context.engine, transport, sender=mail.address, now=context.now(),
-            max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
-            failpoint=context.failpoint)
-    except SQLAlchemyError as exc:  # the database went away: the replies wait in the outbox
-        failure = failure or StoreError(f"cannot send the replies: {type(exc).__name__}: "
-                                        f"{str(exc).splitlines()[0][:300]}")
+        if sending:
+            send()
+    except StoreError as exc:
+        failure = failure or exc
     context.failpoint("before-move")
     if not isinstance(failure, MailboxError):
         # Over a dropped connection nothing is moved: the next poll finds these done, moves them.
@@ -286,8 +309,8 @@ def _folder(context: Context, state: str) -> str | None:
 
 
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],
-                   summary: PollSummary, *, oversized: bool = False,
-                   workers: Executor | None = None) -> list[tuple[MessageRef, str]]:
+                   summary: PollSummary, ahead: _Lookahead, *,
+                   oversized: bool = False) -> list[tuple[MessageRef, str]]:
     """Decide and store a batch in one transaction; returns where each message goes once that
     transaction is committed.
 
@@ -297,20 +320,19 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
     digests = {ref.location: hashlib.sha256(raw).hexdigest() for ref, raw in fetched}
     contents = {ref.location: content_key(raw) for ref, raw in fetched}
     keys = _BatchKeys(mailbox, digests, contents)
-    preparation = preparation_of(context)
-    prepared: _Replay | None = None
+    prepared: dict[str, Prepared] = {}  # the second pass reads the same: each is prepared once
 
     def prepare(todo: list[tuple[MessageRef, bytes]]) -> Iterator[Prepared]:
-        nonlocal prepared
-        if prepared is None:  # the second pass reads the same messages: they are prepared once
-            prepared = _Replay(todo, _prepare_all(workers, preparation, todo, oversized))
-        return prepared.results(todo, lambda raw: _prepare_in_worker((raw, oversized), preparation))
+        for ref, raw in todo:
+            if ref.location not in prepared:
+                prepared[ref.location] = ahead.take(ref, raw, oversized=oversized)
+            yield prepared[ref.location]
 
     reached = [0]  # messages the first pass got to: a stop request is honoured after them
     try:
         try:
             written = _write_batch(context, keys, fetched, prepare, isolated=False,
-                                   workers=workers, reached=reached)
+                                   workers=ahead.workers, reached=reached)
         except _MessageFailed as failed:
             log.warning("message %s failed (%s); the batch is written again, message by message",
                         failed.location, type(failed.__cause__).__name__)
@@ -357,25 +379,65 @@ class _MessageFailed(Exception):
         self.location = location
 
 
-class _Replay:
-    """Prepared messages by place, kept as they come, so that a second pass over the batch reads
-    each message's own result (whatever it leaves out), and none is prepared twice."""
+class _Lookahead:
+    """The messages fetched, handed to the worker processes ahead of the one being written: a few
+    while a batch is written (the replies it hands them wait behind these only), a whole batch
+    while the last one's replies go out. Without workers (a small poll, or a pool that died), a
+    message is prepared here when it is taken."""
 
-    def __init__(self, todo: list[tuple[MessageRef, bytes]], items: Iterator[Prepared]) -> None:
-        self._order = iter([ref.location for ref, _raw in todo])
-        self._items = items
-        self._seen: dict[str, Prepared] = {}
+    def __init__(self, workers: Executor | None, preparation: Preparation) -> None:
+        self.workers = workers
+        self._preparation = preparation
+        self._jobs: deque[tuple[str, tuple[bytes, bool]]] = deque()  # in the order fetched
+        self._running: dict[str, Future[Prepared]] = {}  # the first of them, in the workers
 
-    def results(self, todo: list[tuple[MessageRef, bytes]],
-                prepare_here: Callable[[bytes], Prepared]) -> Iterator[Prepared]:
-        for ref, raw in todo:
-            while ref.location not in self._seen:
-                location = next(self._order, None)
-                if location is None:  # not in the first pass's list: prepared here
-                    self._seen[ref.location] = prepare_here(raw)
-                    break
-                self._seen[location] = next(self._items)
-            yield self._seen[ref.location]
+    def add(self, fetched: list[tuple[MessageRef, bytes]], *, oversized: bool = False) -> None:
+        if self.workers is not None:
+            self._jobs.extend((ref.location, (raw, oversized)) for ref, raw in fetched)
+
+    def fill(self, ahead: int) -> None:
+        """Keep `ahead` messages in the workers' hands."""
+        running = len(self._running)
+        while self.workers is not None and running < min(ahead, len(self._jobs)):
+            location, job = self._jobs[running]
+            try:
+                self._running[location] = self.workers.submit(_prepare_job, job)
+            except RuntimeError:  # BrokenProcessPool is one
+                self._broken()
+            running += 1
+
+    def take(self, ref: MessageRef, raw: bytes, *, oversized: bool = False) -> Prepared:
+        """The message prepared; those fetched before it and not taken were not needed (done
+        before)."""
+        future = None
+        if any(location == ref.location for location, _job in self._jobs):
+            while self._jobs[0][0] != ref.location:
+                location, _job = self._jobs.popleft()
+                if (skipped := self._running.pop(location, None)) is not None:
+                    skipped.cancel()
+            self.fill(PREPARED_AHEAD + 1)  # this one and those after it
+            if self._jobs:  # (a pool found broken empties it)
+                self._jobs.popleft()
+                future = self._running.pop(ref.location, None)
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenExecutor:
+                self._broken()
+        return _prepare_in_worker((raw, oversized), self._preparation)
+
+    def close(self) -> None:
+        """What was not started is not waited for (a stop request, or a failure)."""
+        for future in self._running.values():
+            future.cancel()
+        self._running.clear()
+        self._jobs.clear()
+
+    def _broken(self) -> None:
+        if self.workers is not None:
+            log.error("worker processes died; deciding the rest of the poll in this process")
+        self.workers = None
+        self.close()
 
 
 def _write_batch(context: Context, keys: _BatchKeys, fetched: list[tuple[MessageRef, bytes]],
@@ -608,35 +670,6 @@ def finish(context: Context, prepared: Prepared, session: Session
                   and any(item.relation is Relation.NEW for item in outcome.lists) else [])
     outcome = settle_lists(outcome, referenced=earlier, same_list=same, unresolved=unresolved)
     return outcome, message, prior
-
-
-def _prepare_all(workers: Executor | None, preparation: Preparation,
-                 todo: list[tuple[MessageRef, bytes]], oversized: bool) -> Iterator[Prepared]:
-    """Prepared messages in order: from the worker processes when there are any (they run ahead
-    while this process writes), else one by one here. A broken pool falls back to this process."""
-    done = 0
-    if workers is not None and len(todo) > 1:
-        try:
-            # A few messages ahead, not the whole batch: the replies this process hands the
-            # workers meanwhile (`_write_batch`) wait behind these only.
-            jobs = iter([(raw, oversized) for _ref, raw in todo])
-            ahead: deque[Future[Prepared]] = deque(
-                workers.submit(_prepare_job, job) for job in islice(jobs, PREPARED_AHEAD))
-            try:
-                while ahead:
-                    prepared = ahead.popleft().result()
-                    for job in islice(jobs, 1):
-                        ahead.append(workers.submit(_prepare_job, job))
-                    done += 1
-                    yield prepared
-            finally:  # a stop request or a failure: what was not started is not waited for
-                for future in ahead:
-                    future.cancel()
-            return
-        except BrokenExecutor:
-            log.error("worker processes died; deciding the rest of the batch in this process")
-    for _ref, raw in todo[done:]:
-        yield _prepare_in_worker((raw, oversized), preparation)
 
 
 def _prepare_in_worker(job: tuple[bytes, bool], preparation: Preparation) -> Prepared:
@@ -878,10 +911,10 @@ def _write_failure(context: Context, session: Session, keys: _BatchKeys, ref: Me
 
 
 def _handle_oversized(context: Context, source: MailSource, ref: MessageRef,
-                      summary: PollSummary) -> str | None:
+                      summary: PollSummary, ahead: _Lookahead) -> str | None:
     """Too large to download: decided from its header alone, and told so."""
     header = source.fetch_header(ref)
-    moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary,
+    moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary, ahead,
                            oversized=True)
     return moves[0][1] if moves else None
 

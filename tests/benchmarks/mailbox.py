@@ -130,8 +130,8 @@ def measure(count: int) -> dict[str, float | str]:
             })
             command = [sys.executable, "-c", POLL]
             if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks of the poll (py-spy)
-                command = ["py-spy", "record", "--format", "raw", "--rate", "200", "--output",
-                           profile, "--", *command]
+                command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate",
+                           "200", "--output", profile, "--", *command]
             result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
             figures = json.loads(next(line for line in result.stdout.splitlines()
                                       if line.startswith("{")))

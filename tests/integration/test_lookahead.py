@@ -1,0 +1,114 @@
+"""The look-ahead of a large poll, with real worker processes: each message gets its own prepared
+result (by place, whatever is skipped), the workers hold no more than asked, and a pool that dies
+leaves the messages to be prepared here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from intake.automail import Ours
+from intake.config import Programme
+from intake.formats import Limits
+from intake.mailbox import MessageRef
+from intake.outcome import Preparation
+from intake.pipeline import PREPARED_AHEAD, Replies, _Lookahead, _workers_for
+from tests.support.mail import make_email
+
+OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
+PREPARATION = Preparation(
+    ours=OURS, programmes={"national": Programme(name="national", title="Supervīzija")},
+    default_programme="national", limits=Limits(), registry=None, today=date(2026, 11, 26))
+REPLIES = Replies(Path("templates"), OURS.address, "intake.example.lv", Limits(), 25_000_000)
+
+
+def fetched(*numbers: int) -> list[tuple[MessageRef, bytes]]:
+    return [(MessageRef(f"1:{number}", 1), make_email(
+        style="gmail", sender=f"Skola <s{number}@skola.example.lv>", to=OURS.address,
+        subject=f"Jautājums {number}", body="Labdien!", number=number)) for number in numbers]
+
+
+def subject(prepared: object) -> str:
+    assert isinstance(prepared, tuple), prepared
+    return prepared[1].subject  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def workers():
+    with _workers_for(2, 1, PREPARATION, REPLIES) as pool:
+        assert pool is not None, "this machine has a single core"
+        yield pool
+
+
+def test_each_message_gets_its_own_result_whatever_is_skipped(workers):
+    ahead = _Lookahead(workers, PREPARATION)
+    batch = fetched(*range(1, 21))
+    ahead.add(batch)
+
+    # 1 and 2 were done before (not taken); 9 comes later than its place.
+    taken = [subject(ahead.take(ref, raw)) for ref, raw in batch[2:8] + batch[9:]]
+
+    assert taken == [f"Jautājums {n}" for n in [*range(3, 9), *range(10, 21)]]
+    assert subject(ahead.take(*batch[8])) == "Jautājums 9"  # passed over: prepared here
+    ahead.close()
+
+
+def test_the_workers_hold_no_more_than_asked_and_a_whole_batch_when_told(workers):
+    ahead = _Lookahead(workers, PREPARATION)
+    first, second = fetched(*range(1, 31)), fetched(*range(31, 61))
+    ahead.add(first)
+    ahead.take(*first[0])
+    assert len(ahead._running) == PREPARED_AHEAD  # while a batch is written
+
+    for ref, raw in first[1:]:
+        ahead.take(ref, raw)
+    ahead.add(second)
+    ahead.fill(len(second))  # while the last batch's replies go out
+    assert len(ahead._running) == len(second)
+
+    running = list(ahead._running.values())
+    ahead.close()  # a stop request: what was not started is not waited for
+    assert all(future.cancelled() or future.done() or future.running() for future in running)
+    assert not ahead._running and subject(ahead.take(*second[0])) == "Jautājums 31"
+
+
+def test_a_message_that_was_never_added_is_prepared_here(workers):
+    ahead = _Lookahead(workers, PREPARATION)
+    ahead.add(fetched(1, 2))
+    (ref, raw), = fetched(99)
+    assert subject(ahead.take(ref, raw)) == "Jautājums 99"
+    assert len(ahead._jobs) == 2  # the others still wait for their turn
+    ahead.close()
+
+
+def test_without_workers_every_message_is_prepared_here():
+    ahead = _Lookahead(None, PREPARATION)
+    batch = fetched(1, 2, 3)
+    ahead.add(batch)
+    ahead.fill(3)
+    assert not ahead._running
+    assert [subject(ahead.take(ref, raw)) for ref, raw in batch] == [
+        "Jautājums 1", "Jautājums 2", "Jautājums 3"]
+
+
+def test_a_pool_that_dies_leaves_the_rest_to_be_prepared_here(caplog):
+    batch = fetched(*range(1, 13))
+    with _workers_for(2, 1, PREPARATION, REPLIES) as pool:
+        assert pool is not None
+        ahead = _Lookahead(pool, PREPARATION)
+        ahead.add(batch)
+        assert subject(ahead.take(*batch[0])) == "Jautājums 1"  # the workers are up
+        for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+            os.kill(process.pid, signal.SIGKILL)
+        with caplog.at_level(logging.ERROR, logger="intake.pipeline"):
+            taken = [subject(ahead.take(ref, raw)) for ref, raw in batch[1:]]
+
+    assert taken == [f"Jautājums {n}" for n in range(2, 13)]
+    assert ahead.workers is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "worker processes died; deciding the rest of the poll in this process"]
