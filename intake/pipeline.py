@@ -173,10 +173,11 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                              f"{str(exc).splitlines()[0][:300]}") from exc
         sending = not summary.delivery.unreachable
 
+    preparation = preparation_of(context)
     try:
-        with _workers_for(len(refs), mail.parallel_from, preparation_of(context),
+        with _workers_for(len(refs), mail.parallel_from, preparation,
                           replies_of(context)) as workers:
-            ahead = _Lookahead(workers, preparation_of(context))
+            ahead = _Lookahead(workers, preparation)
             try:
                 for number, batch in enumerate(_batches(refs, mail.batch_size, mail.batch_bytes)):
                     if context.should_stop():
