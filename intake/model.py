@@ -67,6 +67,7 @@ class CellText:
     text: str
     row: int
     column: int
+    sheet: str | None = None  # set when a list spans several sheets; None: the list's own sheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class ListRow:
 
     row: int
     values: dict[Field, CellText]
+    sheet: str | None = None  # set when a list spans several sheets; None: the list's own sheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ class Participant:
     email: str
     role: Role
     group_label: str | None = None
+    sheet: str | None = None  # the row's sheet when the list spans several; None: the list's own
 
 
 class GroupKind(StrEnum):

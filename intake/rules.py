@@ -87,10 +87,12 @@ class _Notes:
 
     def add(self, severity: Severity, code: str, message: str, hint: str = "", *,
             cell: CellText | None = None, field: Field | None = None, row: int | None = None,
-            value: str | None = None) -> None:
+            value: str | None = None, sheet: str | None = None) -> None:
+        """`sheet`: the row's own sheet where a list spans several (a cell knows its own)."""
         column = self.plist.column_for(field) if field else None
+        sheet = (cell.sheet if cell else sheet) or self.plist.sheet
         self.findings.append(Finding(
-            severity, code, message, hint, file=self.plist.file, sheet=self.plist.sheet,
+            severity, code, message, hint, file=self.plist.file, sheet=sheet,
             row=cell.row if cell else row,
             column=cell.column if cell else (column.index if column else None),
             value=cell.text if cell and value is None else value,
@@ -154,13 +156,13 @@ def _participant(row: ListRow, plist: ParticipantList, notes: _Notes) -> Partici
         if cell is None and plist.column_for(field):
             notes.add(Severity.ERROR, "field.missing",
                       f"Nav aizpildīta šūna kolonnā «{_LABELS[field]}».",
-                      _MISSING_HINTS[field], field=field, row=row.row)
+                      _MISSING_HINTS[field], field=field, row=row.row, sheet=row.sheet)
     role = _role(position, values.get(Field.CATEGORY), notes)
     if first is None or last is None:
         return None
     group = values.get(Field.GROUP)
     return Participant(row.row, first, last, position.text if position else "", email or "", role,
-                       group.text if group else None)
+                       group.text if group else None, row.sheet)
 
 
 _MISSING_HINTS = {
@@ -194,7 +196,8 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
     if full and values.get(Field.FIRST_NAME) is None and values.get(Field.LAST_NAME) is None:
         notes.add(Severity.ERROR, "field.missing",
                   f"Nav aizpildīta šūna kolonnā «{_LABELS[full.field]}».",
-                  "Lūdzu, ierakstiet dalībnieka vārdu un uzvārdu.", field=full.field, row=row.row)
+                  "Lūdzu, ierakstiet dalībnieka vārdu un uzvārdu.", field=full.field, row=row.row,
+                  sheet=row.sheet)
         return None, None
     names: list[str | None] = []
     for field in (Field.FIRST_NAME, Field.LAST_NAME):
@@ -203,7 +206,7 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
             if plist.column_for(field):
                 notes.add(Severity.ERROR, "field.missing",
                           f"Nav aizpildīta šūna kolonnā «{_LABELS[field]}».", _MISSING_HINTS[field],
-                          field=field, row=row.row)
+                          field=field, row=row.row, sheet=row.sheet)
             names.append(None)
         else:
             names.append(tidy_name(cell.text) if _check_name(cell, notes) else None)
@@ -303,7 +306,7 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
                       f"Dalībnieks «{name}» sarakstā norādīts atkārtoti "
                       f"(pirmo reizi – {earlier.row}. rindā).",
                       "Lūdzu, izdzēsiet lieko rindu; ja tie ir divi dažādi cilvēki, pārbaudiet "
-                      "vārdus un e-pasta adreses.", row=person.row, value=name,
+                      "vārdus un e-pasta adreses.", row=person.row, sheet=person.sheet, value=name,
                       field=_name_field(notes.plist))
         elif circumstances.programme.one_supervision_per_educator:
             application = next((registered[k] for k in keys if k in registered), None)
@@ -311,7 +314,7 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
                 notes.add(Severity.ERROR, "duplicate.registered",
                           f"Dalībnieks «{name}» jau ir pieteikts pieteikumā {application}; "
                           "programmā katrs pedagogs var piedalīties tikai vienā supervīzijā.",
-                          _duplicate_hint(application), row=person.row, value=name,
+                          _duplicate_hint(application), row=person.row, sheet=person.sheet, value=name,
                           field=_name_field(notes.plist))
         for key in keys:
             seen.setdefault(key, person)
@@ -359,7 +362,8 @@ def _form_groups(participants: Sequence[Participant], plist: ParticipantList,
                       f"paredz vismaz {programme.min_group_size} "
                       f"{plural(programme.min_group_size, 'dalībnieku', 'dalībniekus')} grupā.",
                       "Programmas darbinieki sazināsies par grupas apvienošanu.",
-                      row=group.participants[0].row)
+                      row=group.participants[0].row,
+                      sheet=group.participants[0].sheet)
     return groups
 
 
@@ -377,7 +381,7 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
                       "Dalībniekam nav norādīta grupa, lai gan citiem dalībniekiem tā ir norādīta.",
                       "Lūdzu, ierakstiet grupas numuru katram dalībniekam vai izdzēsiet visus "
                       "grupu numurus, lai grupas izveido programmas darbinieki.", field=Field.GROUP,
-                      row=person.row)
+                      row=person.row, sheet=person.sheet)
             continue
         by_label.setdefault(group_key(person.group_label), []).append(person)
     groups = []
@@ -390,7 +394,8 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
                       "Lūdzu, sadaliet dalībniekus vairākās grupās (katrā ne vairāk kā "
                       f"{programme.max_group_size}) vai izdzēsiet grupu numurus, lai grupas "
                       "izveido programmas darbinieki.", field=Field.GROUP,
-                      row=members[programme.max_group_size].row, value=label)
+                      row=members[programme.max_group_size].row, value=label,
+                      sheet=members[programme.max_group_size].sheet)
         leaders = [p for p in members if p.role is Role.LEADER]
         if programme.leaders_apart and leaders and len(leaders) < len(members):
             first_leader = leaders[0]
@@ -399,7 +404,7 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
                       "dēļ tie nevar būt vienā grupā.",
                       "Lūdzu, ierakstiet vadītājiem (direktoram, vietniekiem, metodiķiem) citu "
                       "grupas numuru nekā pedagogiem.", field=Field.GROUP, row=first_leader.row,
-                      value=label)
+                      sheet=first_leader.sheet, value=label)
         groups.append(Group(_kind(members), tuple(members), label))
     return tuple(groups)
 
