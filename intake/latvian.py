@@ -10,9 +10,19 @@ from functools import lru_cache
 LATVIAN_LETTERS = frozenset("aābcčdeēfgģhiījkķlļmnņoprsštuūvzž")
 
 _SPACES = re.compile(r"\s+")
+# Every dash a keyboard, Word's autocorrect or a copy from a web page puts between two surnames:
+# hyphen-minus, hyphen, non-breaking hyphen, figure dash, en and em dash, horizontal bar, minus,
+# small and full-width hyphen-minus.
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 # "Vīķe - Freiberga", "Vīķe -Freiberga", "Vīķe–Freiberga": one hyphen, no spaces.
-_HYPHEN = re.compile(r"\s*[-‐‑‒–—]\s*")
+_HYPHEN = re.compile(rf"\s*[{DASHES}]\s*")
+_DASH = re.compile(f"[{DASHES}]")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+# Latin letters whose mark is part of the letter: NFD leaves them whole, so they are mapped.
+_LATIN_LETTERS = str.maketrans({
+    "ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŀ": "l", "ŧ": "t", "ƀ": "b",
+    "ɨ": "i", "ʉ": "u", "ƶ": "z", "ȥ": "z", "ŋ": "n", "æ": "ae", "œ": "oe", "þ": "th", "ĳ": "ij",
+})
 
 
 def normalise(text: str) -> str:
@@ -38,9 +48,30 @@ def fold(text: str) -> str:
     return _NOT_WORD.sub(" ", strip_diacritics(text.casefold())).strip()
 
 
+@lru_cache(maxsize=4096)
 def fold_key(text: str) -> str:
-    """Like `fold`, without spaces or hyphens: `Vīķe - Freiberga` and `VIKE-FREIBERGA` are one key."""
-    return fold(text).replace(" ", "")
+    """A name's key (R5): `Vīķe - Freiberga` and `VIKE-FREIBERGA` are one key, `Łukasz` and `Lukasz`
+    too; letters of every script are kept (`Иван` and `Пётр` are two keys), only Latin and Greek
+    marks are dropped, with case, spaces, hyphens and punctuation. For a name in the Latvian
+    alphabet it is `fold` without spaces, as registrations have always been stored."""
+    kept = []
+    foldable = False
+    for ch in unicodedata.normalize("NFKD", text.casefold()):
+        if unicodedata.combining(ch):
+            # "й" is not "и", nor "ё" "е": a mark on a letter of another script makes another letter.
+            if not foldable:
+                kept.append(ch)
+            continue
+        foldable = ch < "\u0250" or unicodedata.name(ch, "").startswith(("LATIN", "GREEK"))
+        kept.append(ch)
+    letters = unicodedata.normalize("NFC", "".join(kept)).translate(_LATIN_LETTERS)
+    # Vowel signs of Indic and other scripts are marks, not letters, yet part of the name.
+    return "".join(ch for ch in letters if ch.isalnum() or unicodedata.category(ch)[0] == "M")
+
+
+def unify_dashes(text: str) -> str:
+    """Every kind of dash read as a hyphen: `Kalniņa–Liepiņa` is `Kalniņa-Liepiņa`."""
+    return _DASH.sub("-", text)
 
 
 def group_key(label: str) -> str:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from math import ceil
 
 from email_validator import EmailNotValidError, validate_email
 
+from intake.addresses import MASKED_CODE, address_finding
 from intake.config import Programme, SplitPolicy
-from intake.latvian import fold_key, foreign_letters, group_key, plural, tidy_name
+from intake.latvian import (
+    PERSONAL_CODE,
+    fold_key,
+    foreign_letters,
+    group_key,
+    plural,
+    tidy_name,
+    unify_dashes,
+)
 from intake.model import (
     CellText,
     Decision,
@@ -28,7 +37,9 @@ from intake.model import (
 from intake.positions import classify_category, classify_position
 from intake.registry import InstitutionIndex, name_key
 
-_NAME_SYMBOLS = re.compile(r"[^\w\s\-'’.]|_")
+# Letters of any script, spaces, a hyphen, apostrophes as people type them (O'Brien, O’Brien,
+# d`Artagnan, d´Artagnan) and the full stop of an initial («J.»); dashes are hyphens by then.
+_NAME_SYMBOLS = re.compile(r"[^\w\s\-'’‘`´.]|_")
 _LABELS = {
     Field.FIRST_NAME: "Vārds", Field.LAST_NAME: "Uzvārds", Field.FULL_NAME: "Vārds, uzvārds",
     Field.FULL_NAME_REVERSED: "Uzvārds, vārds", Field.POSITION: "Amats", Field.EMAIL: "E-pasts",
@@ -49,8 +60,10 @@ class Circumstances:
 
 
 def person_keys(first_name: str, last_name: str, email: str, institution: str | None) -> tuple[str, ...]:
-    """R5: the same person is the same folded name at the same institution, or the same e-mail."""
-    keys = [f"email:{email.casefold()}"] if email else []
+    """R5: the same person is the same folded name at the same institution, or the same e-mail
+    with the same folded name (in either order): two names on one e-mail share a mailbox."""
+    name = sorted((fold_key(first_name), fold_key(last_name)))
+    keys = [f"email:{email.casefold()}|{name[0]}|{name[1]}"] if email else []
     if institution:
         keys.append(f"name:{fold_key(first_name)}|{fold_key(last_name)}|{name_key(institution)}")
     return tuple(keys)
@@ -60,7 +73,7 @@ def decide(plist: ParticipantList, circumstances: Circumstances) -> Decision:
     """The verdict on one list, with every finding and the groups it forms."""
     programme = circumstances.programme
     notes = _Notes(plist)
-    notes.findings.extend(plist.findings)
+    notes.findings.extend(_with_code_hint(f, plist) for f in plist.findings)
     if not plist.is_readable:
         return Decision(plist.file, None, programme.name, (), tuple(notes.findings), plist.sheet)
     if not programme.is_open(circumstances.today):
@@ -68,7 +81,8 @@ def decide(plist: ParticipantList, circumstances: Circumstances) -> Decision:
                   "Lūdzu, iesniedziet pieteikumu programmas pieteikšanās laikā.")
     institution = _check_institution(plist, circumstances, notes)
     _check_columns(plist, notes)
-    participants = [p for row in plist.rows if (p := _participant(row, plist, notes))]
+    participants = [p for row in plist.rows
+                    if (p := _participant(row, plist, notes, programme.leaders_apart))]
     if not participants and not notes.has_errors():
         notes.add(Severity.ERROR, "list.empty", "Sarakstā nav neviena dalībnieka.",
                   "Lūdzu, ierakstiet katru dalībnieku savā rindā zem kolonnu nosaukumiem.")
@@ -135,6 +149,16 @@ def _check_institution(plist: ParticipantList, circumstances: Circumstances,
     return text
 
 
+def _with_code_hint(finding: Finding, plist: ParticipantList) -> Finding:
+    """Personal codes typed into a column the list needs (E-pasts, a name) are removed from its
+    cells: the column itself stays (R9, R11)."""
+    fields = {c.field for c in plist.columns if c.index == finding.column}
+    if finding.code != "personal-code.present" or not fields - {Field.PERSONAL_CODE, Field.NUMBER}:
+        return finding
+    return replace(finding, hint="Turpmāk personas kodus, lūdzu, nesūtiet: izdzēsiet tos no šīs "
+                                 "kolonnas šūnām, bet pašu kolonnu atstājiet.")
+
+
 def _check_columns(plist: ParticipantList, notes: _Notes) -> None:
     fields = {c.field for c in plist.columns}
     has_full = bool(fields & {Field.FULL_NAME, Field.FULL_NAME_REVERSED})
@@ -147,7 +171,8 @@ def _check_columns(plist: ParticipantList, notes: _Notes) -> None:
                   "dalībniekam (kā pievienotajā veidlapā).")
 
 
-def _participant(row: ListRow, plist: ParticipantList, notes: _Notes) -> Participant | None:
+def _participant(row: ListRow, plist: ParticipantList, notes: _Notes,
+                 leaders_apart: bool) -> Participant | None:
     values = row.values
     first, last = _names(row, plist, notes)
     position = values.get(Field.POSITION)
@@ -157,7 +182,7 @@ def _participant(row: ListRow, plist: ParticipantList, notes: _Notes) -> Partici
             notes.add(Severity.ERROR, "field.missing",
                       f"Nav aizpildīta šūna kolonnā «{_LABELS[field]}».",
                       _MISSING_HINTS[field], field=field, row=row.row, sheet=row.sheet)
-    role = _role(position, values.get(Field.CATEGORY), notes)
+    role = _role(position, values.get(Field.CATEGORY), notes, leaders_apart)
     if first is None or last is None:
         return None
     group = values.get(Field.GROUP)
@@ -166,11 +191,11 @@ def _participant(row: ListRow, plist: ParticipantList, notes: _Notes) -> Partici
 
 
 _MISSING_HINTS = {
-    Field.FIRST_NAME: "Lūdzu, ierakstiet dalībnieka vārdu.",
-    Field.LAST_NAME: "Lūdzu, ierakstiet dalībnieka uzvārdu.",
-    Field.POSITION: "Lūdzu, ierakstiet dalībnieka amatu, piemēram, «sākumskolas skolotāja» vai "
+    Field.FIRST_NAME: "Lūdzu, ierakstiet šīs personas vārdu.",
+    Field.LAST_NAME: "Lūdzu, ierakstiet šīs personas uzvārdu.",
+    Field.POSITION: "Lūdzu, ierakstiet šīs personas amatu, piemēram, «sākumskolas skolotāja» vai "
                     "«direktora vietniece izglītības jomā».",
-    Field.EMAIL: "Lūdzu, ierakstiet dalībnieka e-pasta adresi, uz kuru nosūtīt uzaicinājumu.",
+    Field.EMAIL: "Lūdzu, ierakstiet šīs personas e-pasta adresi, uz kuru nosūtīt uzaicinājumu.",
 }
 
 
@@ -196,7 +221,7 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
     if full and values.get(Field.FIRST_NAME) is None and values.get(Field.LAST_NAME) is None:
         notes.add(Severity.ERROR, "field.missing",
                   f"Nav aizpildīta šūna kolonnā «{_LABELS[full.field]}».",
-                  "Lūdzu, ierakstiet dalībnieka vārdu un uzvārdu.", field=full.field, row=row.row,
+                  "Lūdzu, ierakstiet šīs personas vārdu un uzvārdu.", field=full.field, row=row.row,
                   sheet=row.sheet)
         return None, None
     names: list[str | None] = []
@@ -216,7 +241,7 @@ def _names(row: ListRow, plist: ParticipantList, notes: _Notes) -> tuple[str | N
 def _check_name(cell: CellText, notes: _Notes, text: str | None = None) -> bool:
     """Whether a name can be used; digits and symbols are errors, foreign letters a warning."""
     field = _field_of(cell, notes.plist)
-    text = cell.text if text is None else text
+    text = unify_dashes(cell.text if text is None else text)
     if any(ch.isdigit() for ch in text):
         notes.add(Severity.ERROR, "name.digits", "Vārdā vai uzvārdā ir cipari.",
                   "Lūdzu, ierakstiet tikai vārdu un uzvārdu (burtus); numuru, datumu vai kodu "
@@ -246,34 +271,20 @@ def _email(cell: CellText | None, notes: _Notes) -> str | None:
     try:
         # SMTPUTF8 local parts are legal but no Latvian school's server takes them: "bērziņa@" is
         # a typo for "berzina@".
-        return validate_email(cell.text, check_deliverability=False, allow_smtputf8=False).normalized
+        address: str | None = validate_email(cell.text, check_deliverability=False,
+                                             allow_smtputf8=False).normalized
     except EmailNotValidError:
-        notes.add(Severity.ERROR, "email.invalid",
-                  f"«{cell.text}» nav derīga e-pasta adrese.", _email_hint(cell.text),
-                  cell=cell, field=Field.EMAIL)
+        address = None
+    problem = address_finding(cell.text, valid=address is not None)
+    if problem:
+        notes.add(Severity.ERROR, "email.invalid", *problem, cell=cell, field=Field.EMAIL,
+                  value=PERSONAL_CODE.sub(MASKED_CODE, cell.text))
         return None
+    return address
 
 
-def _email_hint(text: str) -> str:
-    if re.search(r"[,;\s]", text.strip()) and text.count("@") > 1:
-        return "Šūnā drīkst būt tikai viena adrese; katram dalībniekam ierakstiet savu adresi."
-    if text.count("@") == 0:
-        return "Adresē nav zīmes «@»; pareizi ir, piemēram, «vards.uzvards@skola.lv»."
-    if text.count("@") > 1:
-        return "Adresē drīkst būt tikai viena zīme «@», piemēram, «vards.uzvards@skola.lv»."
-    if re.search(r"\s", text):
-        return "Adresē nedrīkst būt atstarpju."
-    if foreign_letters(text) or re.search(r"[āčēģīķļņšūž]", text, re.IGNORECASE):
-        return "Adresē nedrīkst būt garumzīmju un mīkstinājuma zīmju (ā, č, ē …)."
-    local, _, domain = text.partition("@")
-    if "." not in domain:
-        return "Pēc zīmes «@» jābūt pilnam domēnam ar punktu, piemēram, «skola.lv»."
-    if ".." in text or local.endswith(".") or local.startswith(".") or domain.endswith("."):
-        return "Adresē nedrīkst būt divu punktu pēc kārtas vai punkta vārda sākumā vai beigās."
-    return "Lūdzu, pārbaudiet adresi; pareizi ir, piemēram, «vards.uzvards@skola.lv»."
-
-
-def _role(position: CellText | None, category: CellText | None, notes: _Notes) -> Role:
+def _role(position: CellText | None, category: CellText | None, notes: _Notes,
+          leaders_apart: bool) -> Role:
     if category is not None:
         role = classify_category(category.text)
         if role is not Role.UNCLEAR:
@@ -281,43 +292,74 @@ def _role(position: CellText | None, category: CellText | None, notes: _Notes) -
     if position is None:
         return Role.UNCLEAR
     role = classify_position(position.text)
-    if role is Role.UNCLEAR:
+    # Where leaders and educators may share a group (R3 off), the difference decides nothing.
+    if role is Role.UNCLEAR and leaders_apart:
         notes.add(Severity.WARNING, "position.unclear",
-                  f"Pēc amata «{position.text}» nevar viennozīmīgi noteikt, vai dalībnieks ir "
-                  "iestādes vadītājs vai pedagogs; dalībnieks iekļauts pedagogu grupā, un programmas "
+                  f"Pēc amata «{position.text}» nevar viennozīmīgi noteikt, vai šī persona ir "
+                  "iestādes vadītājs vai pedagogs; tā iekļauta pedagogu grupā, un programmas "
                   "darbinieki to pārbaudīs.",
-                  "Ja dalībnieks ir direktors, vietnieks vai metodiķis, norādiet to kolonnā «Amata "
-                  "kategorija» (vadītājs), jo vadītāji un pedagogi supervīzijā nav vienā grupā.",
+                  "Ja šī persona ir direktors, direktora vietnieks vai metodiķis, norādiet to kolonnā "
+                  "«Amata kategorija» (vadītājs), jo vadītāji un pedagogi supervīzijā nav vienā grupā.",
                   cell=position, field=Field.POSITION)
     return role
 
 
 def _check_duplicates(participants: Sequence[Participant], institution: str | None,
                       circumstances: Circumstances, notes: _Notes) -> None:
+    """R5 on every row, whatever else is wrong in it, so that one corrected list is accepted."""
     seen: dict[str, Participant] = {}
+    mailboxes: dict[str, Participant] = {}
     registered = circumstances.registered or {}
+    if not circumstances.programme.one_supervision_per_educator:
+        registered = {}
+    reported: dict[int, str] = {}  # row -> the application it was reported registered in
     for person in participants:
         keys = person_keys(person.first_name, person.last_name, person.email, institution)
         keys += (f"row:{fold_key(person.first_name)}|{fold_key(person.last_name)}",)
         earlier = next((seen[k] for k in keys if k in seen), None)
-        name = f"{person.first_name} {person.last_name}"
+        name = _full_name(person)
         if earlier:
             notes.add(Severity.ERROR, "duplicate.in-list",
-                      f"Dalībnieks «{name}» sarakstā norādīts atkārtoti "
+                      f"Persona «{name}» sarakstā norādīta atkārtoti "
                       f"(pirmo reizi – {earlier.row}. rindā).",
-                      "Lūdzu, izdzēsiet lieko rindu; ja tie ir divi dažādi cilvēki, pārbaudiet "
+                      "Lūdzu, izdzēsiet lieko rindu; ja tās ir divas dažādas personas, pārbaudiet "
                       "vārdus un e-pasta adreses.", row=person.row, sheet=person.sheet, value=name,
                       field=_name_field(notes.plist))
-        elif circumstances.programme.one_supervision_per_educator:
-            application = next((registered[k] for k in keys if k in registered), None)
-            if application:
-                notes.add(Severity.ERROR, "duplicate.registered",
-                          f"Dalībnieks «{name}» jau ir pieteikts pieteikumā {application}; "
-                          "programmā katrs pedagogs var piedalīties tikai vienā supervīzijā.",
-                          _duplicate_hint(application), row=person.row, sheet=person.sheet, value=name,
-                          field=_name_field(notes.plist))
+        application = next((registered[k] for k in keys if k in registered), None)
+        # The row repeating one reported already needs deleting, not a second explanation.
+        if application and not (earlier and reported.get(earlier.row) == application):
+            reported[person.row] = application
+            notes.add(Severity.ERROR, "duplicate.registered",
+                      f"Persona «{name}» jau ir pieteikta pieteikumā {application}; "
+                      "programmā katrs pedagogs var piedalīties tikai vienā supervīzijā.",
+                      _duplicate_hint(application), row=person.row, sheet=person.sheet, value=name,
+                      field=_name_field(notes.plist))
+        _check_mailbox(person, earlier, mailboxes, notes)
         for key in keys:
             seen.setdefault(key, person)
+
+
+def _check_mailbox(person: Participant, earlier: Participant | None,
+                   mailboxes: dict[str, Participant], notes: _Notes) -> None:
+    """Two names on one e-mail are two people sharing a mailbox (a pre-school group's, a family's):
+    not a duplicate, but staff should see it, and the school may have copied a row's address."""
+    if not person.email:
+        return
+    other = mailboxes.setdefault(person.email.casefold(), person)
+    if other is person or other is earlier:
+        return
+    notes.add(Severity.WARNING, "email.shared",
+              f"E-pasta adrese «{person.email}» norādīta divām dažādām personām: "
+              f"«{_full_name(other)}» ({other.row}. rindā) un «{_full_name(person)}» "
+              f"({person.row}. rindā).",
+              "Ja abām personām tiešām ir kopīga e-pasta adrese, nekas nav jālabo; uzaicinājumi "
+              "abām tiks nosūtīti uz šo adresi. Ja adrese ierakstīta kļūdaini, lūdzu, ierakstiet "
+              "katrai personai savu adresi.", field=Field.EMAIL, row=person.row,
+              sheet=person.sheet, value=person.email)
+
+
+def _full_name(person: Participant) -> str:
+    return f"{person.first_name} {person.last_name}"
 
 
 def _duplicate_hint(application: str) -> str:

@@ -26,6 +26,7 @@ FINDING_LABELS = {
     "name.symbols": "vārdā vai uzvārdā ir zīmes, kas nav burti",
     "name.foreign-letters": "vārdā ir burti ārpus latviešu alfabēta",
     "email.invalid": "nederīga e-pasta adrese",
+    "email.shared": "viena e-pasta adrese vairākām personām",
     "position.unclear": "neskaidrs amats (vadītājs vai pedagogs)",
     "duplicate.in-list": "dalībnieks sarakstā norādīts divreiz",
     "duplicate.registered": "dalībnieks jau pieteikts citā pieteikumā",

@@ -287,12 +287,17 @@ def test_empty_group_column_means_we_split() -> None:
          ("Anna", "Berzina", "skolotāja", "anna2@skola.lv")),
         (("Vaira", "Vīķe - Freiberga", "skolotāja", "v1@skola.lv"),
          ("vaira", "vike-freiberga", "logopēde", "v2@skola.lv")),
-        (("Jānis", "Ozols", "skolotājs", "kopeja@skola.lv"),
-         ("Pēteris", "Kalns", "skolotājs", "kopeja@skola.lv")),
-        (("Jānis", "Ozols", "skolotājs", "kopeja@skola.lv"),
-         ("Pēteris", "Kalns", "skolotājs", "KOPEJA@skola.lv")),
+        (("Jānis", "Ozols", "skolotājs", "janis@skola.lv"),
+         ("Ozols", "Jānis", "skolotājs", "JANIS@skola.lv")),
+        (("Łukasz", "Nowak", "skolotājs", "l1@skola.lv"),
+         ("Lukasz", "NOWAK", "skolotājs", "l2@skola.lv")),
+        (("Иван", "Петров", "skolotājs", "i1@skola.lv"),
+         ("ИВАН", "ПЕТРОВ", "skolotājs", "i2@skola.lv")),
+        (("Inga", "Kalniņa–Liepiņa", "skolotāja", "i1@skola.lv"),
+         ("Inga", "Kalniņa-Liepiņa", "skolotāja", "i2@skola.lv")),
     ],
-    ids=["folded-name", "double-surname", "same-email", "email-case"],
+    ids=["folded-name", "double-surname", "same-email-names-swapped", "stroked-l", "cyrillic-caps",
+         "en-dash"],
 )
 def test_rejects_a_person_twice_in_the_list(first: tuple[str, ...], second: tuple[str, ...]) -> None:
     decision = judge(make_list([first, ("Līga", "Liepa", "skolotāja", "liga@skola.lv"), second],
@@ -320,12 +325,13 @@ REGISTERED = person_keys("Anna", "Bērziņa", "anna.berzina@skola.lv", "Rīgas 1
     [
         (REGISTERED[1], ("ANNA", "BERZINA", "skolotāja", "cita.adrese@skola.lv"), "RĪGAS 12.VIDUSSKOLA"),
         (REGISTERED[1], ("Anna", "Bērziņa", "skolotāja", "cita.adrese@skola.lv"), "Rīgas 12. vidusskola"),
-        (REGISTERED[0], ("Anete", "Bērziņa", "skolotāja", "Anna.Berzina@skola.lv"), "Ogres tehnikums"),
+        (REGISTERED[0], ("Anna", "Berzina", "skolotāja", "Anna.Berzina@skola.lv"), "Ogres tehnikums"),
+        (REGISTERED[0], ("Bērziņa", "Anna", "skolotāja", "anna.berzina@skola.lv"), None),
     ],
-    ids=["name-other-spelling", "same-name", "same-email"],
+    ids=["name-other-spelling", "same-name", "same-email-and-name", "same-email-names-swapped"],
 )
 def test_rejects_a_person_registered_in_an_earlier_application(
-        key: str, row: tuple[str, ...], institution: str) -> None:
+        key: str, row: tuple[str, ...], institution: str | None) -> None:
     decision = judge(make_list([row], institution=institution), registered={key: "SUP-2026-00042"})
 
     assert not decision.accepted
@@ -663,3 +669,312 @@ def test_decision_carries_file_sheet_and_programme() -> None:
 
     assert (decision.file, decision.sheet, decision.programme) == ("saraksts.xlsx", "Saraksts", "national")
     assert decision.participant_count == 1
+
+
+# Names in any script, written as people write them
+
+
+@pytest.mark.parametrize("dash", ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212",
+                                  "\uff0d", " \u2013 ", " - ", "\u2014 "])
+def test_a_double_surname_with_any_dash_is_a_hyphenated_name(dash: str) -> None:
+    decision = judge(make_list([("Inga", f"Kalniņa{dash}Liepiņa", "skolotāja", "inga@skola.lv")]))
+
+    assert decision.accepted, decision.findings
+    assert codes(decision) == []
+    assert decision.groups[0].participants[0].last_name == "Kalniņa-Liepiņa"
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("Shane", "O’Brien"),
+        ("Charles", "d'Artagnan"),
+        ("Sinead", "O‘Connor"),
+        ("Shane", "O`Brien"),
+        ("Anna J.", "Bērziņa"),
+        ("J.", "Ozols"),
+        ("Jean-Luc", "Picard"),
+    ],
+)
+def test_apostrophes_and_middle_initials_are_part_of_a_name(first: str, last: str) -> None:
+    decision = judge(make_list([(first, last, "skolotāja", "vards@skola.lv")]))
+
+    assert decision.accepted, decision.findings
+    assert not {"name.symbols", "name.digits"} & set(codes(decision))
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [("Anna J. Bērziņa", "Anna J.", "Bērziņa"), ("Inga Kalniņa – Liepiņa", "Inga", "Kalniņa-Liepiņa"),
+     ("Inga Kalniņa—Liepiņa", "Inga", "Kalniņa-Liepiņa")],
+)
+def test_a_full_name_column_takes_dashes_and_initials(text: str, first: str, last: str) -> None:
+    decision = judge(make_list([(text, "skolotāja", "vards@skola.lv")], columns=FULL_NAME_COLUMNS))
+
+    assert decision.accepted, decision.findings
+    person = decision.groups[0].participants[0]
+    assert (person.first_name, person.last_name) == (first, last)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (("Иван", "Петров"), ("Пётр", "Сидоров")),
+        (("Андрей", "Иванов"), ("Андреи", "Иванов")),
+        (("Ελένη", "Παπαδοπούλου"), ("Μαρία", "Νικολάου")),
+        (("伟", "王"), ("芳", "李")),
+        (("ნინო", "ბერიძე"), ("თამარ", "ბერიძე")),
+        (("Олена", "Шевченко"), ("Olena", "Shevchenko")),
+    ],
+    ids=["cyrillic", "cyrillic-short-i", "greek", "chinese", "georgian", "cyrillic-and-latin"],
+)
+def test_people_named_in_other_scripts_are_different_people(
+        one: tuple[str, str], other: tuple[str, str]) -> None:
+    rows = [(*one, "skolotāja", "pirmais@skola.lv"), (*other, "skolotāja", "otrais@skola.lv")]
+    registered = dict.fromkeys(person_keys(*one, "pirmais@skola.lv", "Rīgas 12. vidusskola"),
+                               "SUP-2026-00001")
+
+    within = judge(make_list(rows, institution="Rīgas 12. vidusskola"))
+    across = judge(make_list(rows[1:], institution="Rīgas 12. vidusskola"), registered=registered)
+
+    assert within.accepted and across.accepted
+    assert not {"duplicate.in-list", "duplicate.registered", "name.symbols"} & set(
+        codes(within) + codes(across))
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [(("Иван", "Петров"), ("ИВАН", "ПЕТРОВ")), (("Łukasz", "Żółć"), ("Lukasz", "Zolc")),
+     (("Søren", "Ærø"), ("Soren", "Aero")), (("Ελένη", "Παππά"), ("ΕΛΕΝΗ", "ΠΑΠΠΑ"))],
+    ids=["cyrillic-caps", "polish", "danish", "greek-caps"],
+)
+def test_one_person_in_another_script_registered_earlier_is_found(
+        one: tuple[str, str], other: tuple[str, str]) -> None:
+    registered = dict.fromkeys(person_keys(*one, "a@skola.lv", "Rīgas 12. vidusskola"), "SUP-2026-00007")
+
+    decision = judge(make_list([(*other, "skolotāja", "b@skola.lv")], institution="Rīgas 12. vidusskola"),
+                     registered=registered)
+
+    assert "SUP-2026-00007" in only(decision, "duplicate.registered").message
+
+
+# R5: one mailbox, several people
+
+
+@pytest.mark.parametrize("second_address", ["grupa.zilite@pii.lv", "GRUPA.Zilite@pii.lv"])
+def test_two_people_on_one_email_are_a_shared_mailbox_for_staff_to_see(second_address: str) -> None:
+    rows = [("Ilze", "Kalniņa", "pirmsskolas skolotāja", "grupa.zilite@pii.lv"),
+            ("Līga", "Ozola", "skolotāja", "liga@pii.lv"),
+            ("Dace", "Liepa", "pirmsskolas skolotāja", second_address)]
+
+    decision = judge(make_list(rows, institution="PII «Zīlīte»"))
+
+    assert decision.accepted
+    finding = only(decision, "email.shared")
+    assert finding.severity is Severity.WARNING
+    assert (finding.row, finding.column, finding.column_title) == (HEADER_ROW + 3, 5, "E-pasts")
+    assert f"{HEADER_ROW + 1}. rindā" in finding.message and f"{HEADER_ROW + 3}. rindā" in finding.message
+    assert "«Ilze Kalniņa»" in finding.message and "«Dace Liepa»" in finding.message
+    assert "duplicate.in-list" not in codes(decision)
+
+
+def test_three_people_on_one_email_each_name_the_first_row() -> None:
+    rows = [(name, surname, "skolotāja", "pii@pii.lv")
+            for name, surname in (("Ilze", "Kalniņa"), ("Dace", "Liepa"), ("Anna", "Ozola"))]
+
+    decision = judge(make_list(rows))
+
+    shared = [f for f in decision.findings if f.code == "email.shared"]
+    assert [f.row for f in shared] == [HEADER_ROW + 2, HEADER_ROW + 3]
+    assert all(f"{HEADER_ROW + 1}. rindā" in f.message for f in shared)
+    assert decision.accepted
+
+
+def test_the_same_person_twice_on_one_email_is_a_duplicate_not_a_shared_mailbox() -> None:
+    rows = [("Ilze", "Kalniņa", "skolotāja", "ilze@pii.lv"), ("ILZE", "KALNINA", "skolotāja", "ilze@pii.lv")]
+
+    decision = judge(make_list(rows))
+
+    assert codes(decision) == ["duplicate.in-list"]
+
+
+@pytest.mark.parametrize("institution", ["Rīgas 12. vidusskola", "Ogres tehnikums", None])
+def test_someone_else_on_a_registered_email_is_not_registered(institution: str | None) -> None:
+    registered = dict.fromkeys(REGISTERED, "SUP-2026-00042")
+
+    decision = judge(make_list([("Ilze", "Kalniņa", "skolotāja", "anna.berzina@skola.lv")],
+                               institution=institution), registered=registered)
+
+    assert decision.accepted
+    assert "duplicate.registered" not in codes(decision)
+
+
+def test_person_keys_of_latvian_names_are_as_stored() -> None:
+    assert person_keys("Anna", "Vīķe - Freiberga", "Anna.V@Skola.lv", "Rīgas 12. vidusskola") == (
+        "email:anna.v@skola.lv|anna|vikefreiberga", "name:anna|vikefreiberga|rigas 12 vidusskola")
+    assert person_keys("Jānis", "Ozols", "", None) == ()
+
+
+def test_duplicate_findings_speak_of_a_person_whatever_the_sex() -> None:
+    rows = [("Ilze", "Kalniņa", "skolotāja", "ilze@pii.lv"), ("Ilze", "Kalniņa", "skolotāja", "i@pii.lv"),
+            ("Jānis", "Ozols", "skolotājs", "janis@pii.lv")]
+    registered = dict.fromkeys(person_keys("Jānis", "Ozols", "janis@pii.lv", None), "SUP-2026-00001")
+
+    decision = judge(make_list(rows), registered=registered)
+
+    assert only(decision, "duplicate.in-list").message.startswith("Persona «Ilze Kalniņa» sarakstā")
+    assert only(decision, "duplicate.registered").message.startswith(
+        "Persona «Jānis Ozols» jau ir pieteikta pieteikumā SUP-2026-00001")
+
+
+# All findings at once: one corrected list is accepted
+
+
+GOOD_ROWS = [("Ilze", "Kalniņa", "skolotāja", "ilze@skola.lv"),
+             ("Jānis", "Ozols", "skolotājs", "janis@skola.lv"),
+             ("Dace", "Liepa", "logopēde", "dace@skola.lv"),
+             ("Anna", "Bērziņa", "skolotāja", "anna.berzina@skola.lv")]
+# Each: the row it spoils, the spoiled row, the finding it brings.
+ERRORS = {
+    "email": (0, ("Ilze", "Kalniņa", "skolotāja", "ilze@skola,lv"), "email.invalid"),
+    "name": (1, ("Jānis2", "Ozols", "skolotājs", "janis@skola.lv"), "name.digits"),
+    "position": (2, ("Dace", "Liepa", "", "dace@skola.lv"), "field.missing"),
+}
+
+
+def spoiled(which: Sequence[str]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = list(GOOD_ROWS)
+    for name in which:
+        index, row, _code = ERRORS[name]
+        rows[index] = row
+    return rows
+
+
+def test_every_error_in_every_row_is_reported_at_once() -> None:
+    decision = judge(make_list(spoiled(list(ERRORS)), institution="Rīgas 12. vidusskola"))
+
+    assert sorted((f.row, f.code) for f in decision.errors) == [
+        (HEADER_ROW + 1, "email.invalid"), (HEADER_ROW + 2, "name.digits"),
+        (HEADER_ROW + 3, "field.missing")]
+
+
+def test_the_corrected_list_is_accepted() -> None:
+    assert judge(make_list(spoiled([]), institution="Rīgas 12. vidusskola")).accepted
+
+
+@pytest.mark.parametrize("fixed", list(ERRORS))
+def test_fixing_one_error_leaves_exactly_the_others(fixed: str) -> None:
+    left = [name for name in ERRORS if name != fixed]
+
+    decision = judge(make_list(spoiled(left), institution="Rīgas 12. vidusskola"))
+
+    assert sorted(f.code for f in decision.errors) == sorted(ERRORS[name][2] for name in left)
+
+
+@pytest.mark.parametrize("spoil", ["email", "position"])
+def test_a_row_with_another_error_is_still_checked_for_earlier_registration(spoil: str) -> None:
+    registered = dict.fromkeys(person_keys(*GOOD_ROWS[ERRORS[spoil][0]][:2], "x@skola.lv",
+                                           "Rīgas 12. vidusskola"), "SUP-2026-00003")
+
+    decision = judge(make_list(spoiled([spoil]), institution="Rīgas 12. vidusskola"),
+                     registered=registered)
+
+    assert sorted(f.code for f in decision.errors) == sorted(
+        ["duplicate.registered", ERRORS[spoil][2]])
+
+
+def test_a_row_with_a_bad_email_is_still_checked_for_being_in_the_list_twice() -> None:
+    rows = [*GOOD_ROWS, ("ILZE", "KALNIŅA", "skolotāja", "ilze(at)skola.lv")]
+
+    decision = judge(make_list(rows))
+
+    assert sorted((f.row, f.code) for f in decision.errors) == [
+        (HEADER_ROW + 5, "duplicate.in-list"), (HEADER_ROW + 5, "email.invalid")]
+
+
+def test_a_repeated_registered_row_is_reported_once_as_registered() -> None:
+    rows = [GOOD_ROWS[3], GOOD_ROWS[0], GOOD_ROWS[3]]
+
+    decision = judge(make_list(rows, institution="Rīgas 12. vidusskola"),
+                     registered=dict.fromkeys(REGISTERED, "SUP-2026-00042"))
+
+    assert sorted((f.row, f.code) for f in decision.errors) == [
+        (HEADER_ROW + 1, "duplicate.registered"), (HEADER_ROW + 3, "duplicate.in-list")]
+
+
+# E-mail findings that name the real cause
+
+
+@pytest.mark.parametrize(
+    ("email", "said", "not_said"),
+    [
+        ("anna@example.com", "piemēriem", "garumzīm"),
+        ("anna@EXAMPLE.org", "piemēriem", "garumzīm"),
+        ("anna@skola.test", "piemēriem", "garumzīm"),
+        ("anna@skola.invalid", "piemēriem", "garumzīm"),
+        ("anna@skola.local", "piemēriem", "garumzīm"),
+        ("anna@localhost", "piemēriem", "garumzīm"),
+        ("xena@skola", "«skola» tāds nav", "garumzīm"),
+        ("anna@gmail.con", "«anna@gmail.com»", "garumzīm"),
+        ("anna@gmial.com", "«anna@gmail.com»", "garumzīm"),
+        ("anna@gmail.co", "«anna@gmail.com»", "garumzīm"),
+        ("anna@inbox.lvv", "«anna@inbox.lv»", "garumzīm"),
+        ("anna@imbox.lv", "«anna@inbox.lv»", "garumzīm"),
+        ("anna@skola,lv", "«anna@skola.lv»", "garumzīm"),
+        ("anna@rigas12.vl", "«anna@rigas12.lv»", "garumzīm"),
+        ("bērziņa@skola.lv", "«berzina@skola.lv»", "piemēriem"),
+        ("anna.bērziņa@skola.lv", "garumzīm", "piemēriem"),
+        ("анна@skola.lv", "latīņu burti", "piemēriem"),
+    ],
+)
+def test_an_email_finding_names_the_real_cause(email: str, said: str, not_said: str) -> None:
+    decision = judge(make_list([("Anna", "Bērziņa", "skolotāja", email)]))
+
+    finding = only(decision, "email.invalid")
+    assert finding.severity is Severity.ERROR
+    assert f"«{email}»" in finding.message
+    assert said in finding.message + finding.hint
+    assert not_said not in finding.message + finding.hint
+    assert (finding.row, finding.column) == (HEADER_ROW + 1, 5)
+
+
+@pytest.mark.parametrize("email", ["anna@inbox.lt", "anna@gmail.com", "a.b@e-apollo.lv",
+                                   "anna+supervizija@outlook.com", "vards@rigas12.edu.lv",
+                                   "x@skola.co", "anna@mail.ru"])
+def test_real_addresses_are_taken(email: str) -> None:
+    assert judge(make_list([("Anna", "Bērziņa", "skolotāja", email)])).accepted
+
+
+@pytest.mark.parametrize("text", ["******-*****", "32123456789", "Kods: ******-*****"])
+def test_a_personal_code_in_the_email_cell_is_to_be_removed_from_that_cell(text: str) -> None:
+    decision = judge(make_list([("Anna", "Bērziņa", "skolotāja", text)]))
+
+    finding = only(decision, "email.invalid")
+    assert "personas kod" in finding.message
+    assert "no šīs šūnas" in finding.hint
+    assert "izdzēsiet šo kolonnu" not in finding.hint
+    assert "32123456789" not in f"{finding.message}{finding.hint}{finding.value}"
+
+
+def test_personal_codes_found_in_the_email_column_keep_the_column() -> None:
+    reader_says = Finding(Severity.WARNING, "personal-code.present", "Kolonnā ir personas kodi (1).",
+                          "Turpmāk personas kodus, lūdzu, nesūtiet; izdzēsiet šo kolonnu no saraksta.",
+                          file="saraksts.xlsx", sheet="Saraksts", column=5, column_title="E-pasts")
+    in_a_code_column = replace(reader_says, column=7, column_title="Personas kods")
+    plist = replace(make_list(GOOD_ROWS), findings=(reader_says, in_a_code_column))
+
+    hints = [f.hint for f in judge(plist).findings if f.code == "personal-code.present"]
+
+    assert "no šīs kolonnas šūnām" in hints[0] and "kolonnu atstājiet" in hints[0]
+    assert hints[1] == in_a_code_column.hint
+
+
+# R3: unclear positions where leaders and educators are kept apart
+
+
+def test_an_unclear_position_is_not_a_warning_where_leaders_and_educators_may_share_a_group() -> None:
+    together = replace(NATIONAL, leaders_apart=False)
+    rows = [("Ilze", "Kalniņa", "bibliotekāre", "ilze@skola.lv"), GOOD_ROWS[1]]
+
+    assert codes(judge(make_list(rows), together)) == []
+    assert codes(judge(make_list(rows))) == ["position.unclear"]
