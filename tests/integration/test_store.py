@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from intake.model import Participant, Role
 from intake.resubmission import list_fingerprint
+from intake.rules import person_keys
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
     ApplicationRecord,
@@ -189,4 +193,105 @@ def test_upgrade_to_resubmissions_keeps_applications_and_fingerprints_accepted_l
         assert [r.message_id for r in replies] == [None, "<abc123@ikvd.example.lv>"]
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    engine.dispose()
+
+
+PERSON_KEYS = importlib.import_module("intake.migrations.versions.0006_person_keys")
+# As the release before stored them: Anna's keys stay byte for byte; the e-mail key gains the name;
+# both Cyrillic names were folded to nothing, so only the first of them could be registered.
+PEOPLE_BEFORE = [
+    (1, Participant(5, "Anna", "Bērziņa", "skolotāja", "Anna@Skola.lv", Role.EDUCATOR),
+     ["email:anna@skola.lv", "name:anna|berzina|rigas 12 vidusskola"]),
+    (1, Participant(6, "Иван", "Петров", "skolotājs", "ivan@skola.lv", Role.EDUCATOR),
+     ["email:ivan@skola.lv", "name:||rigas 12 vidusskola"]),
+    (2, Participant(5, "Ilze", "Kalniņa", "pirmsskolas skolotāja", "grupa@pii.lv", Role.EDUCATOR),
+     ["email:grupa@pii.lv", "name:ilze|kalnina|pirmsskolas izglitibas iestade zilite"]),
+    (2, Participant(6, "Łukasz", "Nowak", "skolotājs", "lukasz@pii.lv", Role.EDUCATOR),
+     ["email:lukasz@pii.lv", "name:ukasz|nowak|pirmsskolas izglitibas iestade zilite"]),
+]
+INSTITUTIONS = {1: "Rīgas 12. vidusskola", 2: "PII Zīlīte"}
+
+
+def store_as_before(engine: Engine) -> None:
+    """Two accepted applications, their people and keys as revision 0004 left them."""
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO messages (mailbox, location, sha256, message_id, sender, subject, state, "
+            "reason, attempts, error, received_at) VALUES ('m', '1:1', 'd', '', '', '', "
+            "'application', '', 0, '', :now)"), {"now": NOW})
+        for number, institution in INSTITUTIONS.items():
+            members = [p for a, p, _ in PEOPLE_BEFORE if a == number]
+            connection.execute(text(
+                "INSERT INTO applications (number, message_row, attachment, programme, institution, "
+                "verdict, errors, warnings, created_at, fingerprint) VALUES (:number, 1, 'a.xlsx', "
+                "'national', :institution, 'accepted', 0, 0, :now, :fingerprint)"),
+                {"now": NOW, "number": f"SUP-2026-0000{number}", "institution": institution,
+                 "fingerprint": PERSON_KEYS._fingerprint_before(institution, members)})
+            connection.execute(text("INSERT INTO groups (application_id, position, kind) VALUES "
+                                    "(:number, 1, 'educators')"), {"number": number})
+        for number, person, keys in PEOPLE_BEFORE:
+            connection.execute(text(
+                "INSERT INTO participants (group_id, row, first_name, last_name, position, email, "
+                "role) VALUES (:group, :row, :first, :last, :position, :email, :role)"),
+                {"group": number, "row": person.row, "first": person.first_name,
+                 "last": person.last_name, "position": person.position, "email": person.email,
+                 "role": person.role.value})
+            for key in keys:
+                if key != "name:||rigas 12 vidusskola" or person.first_name == "Иван":
+                    connection.execute(text(
+                        "INSERT INTO registrations (programme, key, application_id) VALUES "
+                        "('national', :key, :number)"), {"key": key, "number": number})
+
+
+def registrations(engine: Engine) -> dict[int, set[str]]:
+    with Session(engine) as session:
+        found: dict[int, set[str]] = {}
+        for record in session.exec(select(RegistrationRecord)).all():
+            found.setdefault(record.application_id, set()).add(record.key)
+        return found
+
+
+def test_upgrade_recomputes_person_keys_from_the_stored_people(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0004")
+    store_as_before(engine)
+
+    upgrade(engine)
+
+    expected = {number: {key for a, p, _ in PEOPLE_BEFORE if a == number
+                         for key in person_keys(p.first_name, p.last_name, p.email, institution)}
+                for number, institution in INSTITUTIONS.items()}
+    assert registrations(engine) == expected
+    assert "name:anna|berzina|rigas 12 vidusskola" in expected[1]  # as stored: byte for byte
+    assert "email:anna@skola.lv|anna|berzina" in expected[1]
+    assert "name:иван|петров|rigas 12 vidusskola" in expected[1]
+    assert "name:lukasz|nowak|pirmsskolas izglitibas iestade zilite" in expected[2]
+    with Session(engine) as session:
+        fingerprints = {a.id: a.fingerprint for a in session.exec(select(ApplicationRecord))}
+    for number, institution in INSTITUTIONS.items():
+        members = [p for a, p, _ in PEOPLE_BEFORE if a == number]
+        assert fingerprints[number] == list_fingerprint(institution, members)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    engine.dispose()
+
+
+def test_upgrade_leaves_a_fingerprint_it_did_not_make_and_downgrade_restores_the_keys(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0004")
+    store_as_before(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE applications SET fingerprint = 'own' WHERE id = 2"))
+    before = registrations(engine)
+
+    upgrade(engine)
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", "intake:migrations")
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+
+    assert registrations(engine) == before
+    with Session(engine) as session:
+        assert session.get(ApplicationRecord, 2).fingerprint == "own"
     engine.dispose()
