@@ -7,25 +7,39 @@ import re
 from intake.latvian import fold
 from intake.model import Role
 
-# Stems are matched on folded text (no diacritics), so masculine and feminine forms and ASCII
-# spellings match alike: direktors/direktore, metodiķis/metodiķe/metodikis, vadītājs/vadītāja.
+# Stems are matched on folded text (lower case, no diacritics, punctuation as spaces), so masculine
+# and feminine forms, ASCII spellings and ALL CAPS match alike: direktors/direktore,
+# metodiķis/metodiķe/metodikis, vadītājs/vadītāja/VADITAJA; «dir.vietn.» folds to «dir vietn».
 
-# Titles that must go to staff review before anything else (DOMAIN.md): not clearly pedagogical,
-# or a leader outside the pedagogical process.
+# First, titles that are neither the institution's leadership nor clearly teaching: staff review
+# (DOMAIN.md). Household and kitchen heads, a deputy for the household, assistants, clerks.
 _UNCLEAR = re.compile(
-    r"saimniecisk|administrativ|lietved|gramatved|bibliotek|sporta organizator"
-    r"|skolotaj\w* palig|pedagog\w* palig|aukl|medmas|arsts|ekonomist|jurist|\binformatik(?:is|e)\b"
+    r"saimn|administrativ|lietved|gramatved|bibliotek|sporta organizator|ednic|edinasan"
+    r"|virtuv|noliktav|pavar|palig|palidz|aukl|medmas|arsts|ekonomist|jurist|\binformatik(?:is|e)\b"
+    r"|\blibrarian|\bassistant teacher|\bteaching assistant|\bteacher s? (?:assistant|aide)"
+    r"|\bbursar|\bcaretaker|\bcook\b|\bkitchen|\bsecretary"
 )
-# A "vadītājs" of a club, ensemble or methodological commission is a teacher role.
+# A head of a club, an ensemble, a studio or a methodological commission teaches it.
 _TEACHING_HEAD = re.compile(
-    r"(pulcin|kolektiv|ansambl|kora|koris|studij|metodisk\w* (komisij|apvienib)|mk|ma)\w* vaditaj"
-    r"|interes\w* izglitib\w* (skolotaj|vaditaj)"
+    r"(?:pulcin|kolektiv|ansambl|orkestr|kapel|\bkora|\bkoris|\bkoru|studij|teatr|muzikal"
+    r"|metodisk\w* (?:komisij|apvienib)|\bmk|\bma\b)\w* vaditaj"
+    r"|interes\w* izglitib\w* (?:skolotaj|pedagog|vaditaj)"
+    r"|\b(?:choir|club|ensemble|orchestra|band|studio|dance group)\w* (?:leader|head|director)"
+    r"|\bhead of (?:the )?(?:\w+ )?(?:department|club|choir|ensemble)"
 )
-_LEADER = re.compile(r"direktor|vietniek|vietniec|metodik|vaditaj|parzin|rektor|dekan")
+# Deputies written short: «dir.», «dir. vietn.», «direktora v.», «DV», «DVIJ» (direktora vietnieks
+# izglītības jomā), «DVMD» (mācību darbā), «DVAD»/«DVAJ» (audzināšanas darbā/jomā).
+_LEADER = re.compile(
+    r"direktor|vietniek|vietniec|\bvietn\b|\bdir\b|\bdv(?:ij|mj|md|aj|ad)?\b|metodik|vaditaj"
+    r"|parzin|rektor|dekan|\bprincipal|\bhead ?(?:teacher|master|mistress)|\bheadteacher"
+    r"|\bdirector|\bdeputy|\bvice\b|\bmethodolog|\bhead\b|\bmanager of (?:the )?(?:school|kindergarten)"
+)
 _EDUCATOR = re.compile(
-    r"skolotaj|pedagog|audzinataj|logoped|psihologs?|psiholog|trener|koncertmeistar"
-    r"|karjer\w* konsultant|surdopedagog|tiflopedagog|lektor|docent|profesor|instruktor"
-    r"|asistent|mentor|specialist\w* pedagog|izglitibas specialist"
+    r"skolotaj|pedagog|audzinataj|logoped|psiholog|trener|koncertmeistar|karjer\w* konsultant"
+    r"|surdopedagog|tiflopedagog|lektor|docent|profesor|instruktor|asistent|mentor"
+    r"|specialist\w* pedagog|izglitibas specialist|\bteacher|\beducator|\bpedagogue"
+    r"|\bpsychologist|\bspeech\w*(?: and language)? therapist|\btutor|\bcoach|\btrainer"
+    r"|\blecturer|\bcareer\w* (?:counsel|advis)|\bspecial (?:needs|education)"
 )
 
 
