@@ -89,7 +89,7 @@ def test_person_already_registered_is_a_duplicate_naming_the_application(intake,
     intake("poll")
 
     second = smtp.inbox.wait_for(2)[1].message.get_body(("plain",)).get_content()
-    assert f"jau ir pieteikts pieteikumā {number}" in second
+    assert f"jau ir pieteikta pieteikumā {number}" in second
     assert intake.rows("select verdict from applications order by id") == [
         ("accepted",), ("rejected",)]
 
@@ -297,7 +297,7 @@ def test_worker_processes_decide_a_backlog_exactly_as_this_process_does(intake, 
         ("rejected",)]
     replies = {r.recipients[0]: r.message for r in smtp.inbox.wait_for(6)}
     duplicate = replies["cita@skola.example.lv"].get_body(("plain",)).get_content()
-    assert "jau ir pieteikts pieteikumā SUP-" in duplicate
+    assert "jau ir pieteikta pieteikumā SUP-" in duplicate
     repeat = replies["vel@skola.example.lv"].get_body(("plain",)).get_content()
     assert "jau ir reģistrēts: tas ir tāds pats kā" in repeat
 
@@ -364,3 +364,39 @@ def _with_one_more(content: bytes) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _preschool_list(institution: str, *people: tuple[str, str, str]) -> bytes:
+    rows = [(i, first, last, "pirmsskolas skolotāja", email)
+            for i, (first, last, email) in enumerate(people, start=1)]
+    return make_workbook([(f"Izglītības iestāde: {institution}",), HEADER, *rows])
+
+
+def test_a_shared_mailbox_and_names_in_other_scripts_are_not_taken_for_registered_people(
+        intake, mailbox_server, smtp):
+    mailbox_server.append(application("outlook", 21, _preschool_list(
+        "PII «Zīlīte»", ("Ilze", "Kalniņa", "grupa.zilite@pii.example.lv"),
+        ("Иван", "Петров", "ivan.petrov@pii.example.lv"),
+        ("Łukasz", "Nowak", "lukasz@pii.example.lv"))))
+    intake("poll")
+    first = smtp.inbox.wait_for(1)[0].message.get_body(("plain",)).get_content()
+    number = first.split("Pieteikuma numurs: ")[1].split(".")[0]
+    # Another teacher of the same group on its mailbox, another Russian-speaking teacher.
+    mailbox_server.append(application("gmail", 22, _preschool_list(
+        "PII «Zīlīte»", ("Dace", "Liepa", "grupa.zilite@pii.example.lv"),
+        ("Пётр", "Сидоров", "petr@pii.example.lv")), sender="Vadītāja <vaditaja@pii.example.lv>"))
+    intake("poll")
+    second = smtp.inbox.wait_for(2)[1].message.get_body(("plain",)).get_content()
+    # The same people again, spelt otherwise: registered in the first application.
+    mailbox_server.append(application("thunderbird", 23, _preschool_list(
+        "PII «Zīlīte»", ("ИВАН", "ПЕТРОВ", "i.petrovs@pii.example.lv"),
+        ("Lukasz", "NOWAK", "nowak@pii.example.lv")), sender="Cita <cita@pii.example.lv>"))
+    intake("poll")
+    third = smtp.inbox.wait_for(3)[2].message.get_body(("plain",)).get_content()
+
+    assert "ir pārbaudīts un pieņemts" in first and "ir pārbaudīts un pieņemts" in second
+    assert "jau ir pieteikta" not in second
+    assert f"«Иван Петров» jau ir pieteikta pieteikumā {number}" in third
+    assert f"«Lukasz Nowak» jau ir pieteikta pieteikumā {number}" in third
+    assert intake.rows("select verdict from applications order by id") == [
+        ("accepted",), ("accepted",), ("rejected",)]

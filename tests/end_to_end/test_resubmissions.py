@@ -86,7 +86,7 @@ def test_the_same_list_resaved_by_another_program_is_already_registered(intake, 
 
     assert f"jau ir reģistrēts: tas ir tāds pats kā {today():%d.%m.%Y.} pieņemtais " \
            f"saraksts ar pieteikuma numuru {number}" in second
-    assert "jau ir pieteikts" not in second  # no duplicate findings (R5) for the school's own list
+    assert "jau ir pieteikta" not in second  # no duplicate findings (R5) for the school's own list
     assert "1. grupa – iestādes vadītāji, 2 dalībnieki" in second  # the groups as confirmed
     assert reply["Subject"] == "Re: Pieteikums supervīzijai 2"
     assert "Dalībnieku saraksts (fails «saraksts (labots).xlsx»)" in second
@@ -190,7 +190,7 @@ def test_an_amendment_replaces_the_list_keeps_the_number_and_frees_the_removed(
     _id, fifth, _reply = send(intake, mailbox_server, smtp, mail(
         5, school_list([NEW_PEOPLE[1], ("Zane", "Kalna", "skolotāja", "zane@skola.example.lv")]),
         sender="cita@raina6.example.lv", subject="Vēl divi"))
-    assert f"«Inese Lapiņa» jau ir pieteikts pieteikumā {number}" in fifth
+    assert f"«Inese Lapiņa» jau ir pieteikta pieteikumā {number}" in fifth
 
 
 def test_an_amendment_with_errors_is_refused_and_the_confirmed_list_stays(intake, mailbox_server,
@@ -251,7 +251,7 @@ def test_a_partial_overlap_without_reference_names_the_application_and_how_to_am
         2, school_list([PEOPLE[2], *NEW_PEOPLE]), sender="cita@raina6.example.lv",
         subject="Pieteikums"))
 
-    assert f"«Anna Bērziņa» jau ir pieteikts pieteikumā {number}" in second
+    assert f"«Anna Bērziņa» jau ir pieteikta pieteikumā {number}" in second
     assert (f"Ja pieteikums {number} ir Jūsu iestādes un vēlaties mainīt tā dalībniekus, "
             "atbildiet uz šī pieteikuma apstiprinājuma vēstuli") in second
     assert intake.status()["applications"] == {"accepted": 1, "rejected": 1}
@@ -290,7 +290,7 @@ def test_a_new_list_beside_a_repeat_in_one_mail_still_meets_r5(intake, mailbox_s
     _id, second, _reply = send(intake, mailbox_server, smtp, two_lists(
         2, school_list([PEOPLE[0], *NEW_PEOPLE]), school_list(PEOPLE[:3])))
 
-    assert f"«Ilze Kalniņa» jau ir pieteikts pieteikumā {number}" in second  # the new list
+    assert f"«Ilze Kalniņa» jau ir pieteikta pieteikumā {number}" in second  # the new list
     assert f"ar pieteikuma numuru {number}" in second  # the repeat
     assert intake.rows("select state from messages order by id") == [("application",)] * 2
     assert intake.status()["registered_participants"] == 3
@@ -351,5 +351,5 @@ def test_a_number_named_from_another_domain_amends_nothing(intake, mailbox_serve
         2, school_list([*PEOPLE[:2], NEW_PEOPLE[0]]), sender="kads@cits.example.lv",
         subject=f"Grozījumi {number}"))
 
-    assert "ir grozīts" not in second and f"jau ir pieteikts pieteikumā {number}" in second
+    assert "ir grozīts" not in second and f"jau ir pieteikta pieteikumā {number}" in second
     assert sorted(people_of(intake, number)) == sorted((p[0], p[1]) for p in PEOPLE[:3])

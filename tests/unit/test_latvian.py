@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from intake.latvian import fold, fold_key, foreign_letters, is_personal_code, normalise, tidy_name
+from intake.latvian import (
+    fold,
+    fold_key,
+    foreign_letters,
+    is_personal_code,
+    normalise,
+    tidy_name,
+    unify_dashes,
+)
 
 _WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -190,3 +201,53 @@ def test_new_format_personal_code_starting_32_to_39_is_recognised(code: str) -> 
 )
 def test_text_without_a_personal_code_is_not_one(text: str) -> None:
     assert not is_personal_code(text)
+
+
+def fold_key_as_stored(text: str) -> str:
+    """The key registrations were stored with before names in other scripts kept their letters."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^0-9a-z]+", "", plain)
+
+
+LATVIAN_NAMES = ["Anna", "Bērziņa", "Vīķe - Freiberga", "KĻAVIŅŠ", "Ēķe", "Jānis Pēteris",
+                 "O'Brien", "Šmite-Ozoliņa", "Džeina", "Ģirts", "Ūdre", "Žubure", "Čakste",
+                 "J.", "Lāčplēsis", "Anna  Marija", "Be\u0304rzin\u0327a"]
+
+
+@pytest.mark.parametrize("name", LATVIAN_NAMES)
+def test_fold_key_of_a_latvian_name_is_the_key_registrations_are_stored_with(name: str) -> None:
+    assert fold_key(name) == fold_key_as_stored(name)
+
+
+@given(st.text(alphabet="aābcčdeēfgģhiījkķlļmnņoprsštuūvzžAĀBCČDEĒFGĢHIĪJKĶLĻMNŅOPRSŠTUŪVZŽ"
+                        "qwxyQWXY -'’.", max_size=30))
+def test_fold_key_of_any_text_in_the_latvian_alphabet_is_unchanged(text: str) -> None:
+    assert fold_key(text) == fold_key_as_stored(text)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("Łukasz", "Lukasz"), ("Straße", "Strasse"), ("Øyvind", "Oyvind"), ("Đorđe", "Dorde"),
+     ("Æsa", "Aesa"), ("Cœur", "Coeur"), ("İlker", "Ilker"), ("Müller", "Muller"),
+     ("Wójcik", "Wojcik"), ("ΕΛΕΝΗ", "Ελένη"), ("ИВАН", "Иван"), ("Kalniņa–Liepiņa", "Kalnina-Liepina")],
+)
+def test_fold_key_folds_latin_letters_and_case_in_every_script(one: str, other: str) -> None:
+    assert fold_key(one) == fold_key(other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("Иван", "Пётр"), ("Андрей", "Андреи"), ("Ελένη", "Μαρία"), ("王", "李"), ("ნინო", "თამარ"),
+     ("Олена", "Olena"), ("सुनील", "सुनल")],
+)
+def test_fold_key_keeps_every_letter_of_other_scripts(one: str, other: str) -> None:
+    assert fold_key(one) and fold_key(other)
+    assert fold_key(one) != fold_key(other)
+
+
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212",
+                                  "\ufe58", "\ufe63", "\uff0d"])
+def test_every_dash_in_a_double_surname_becomes_a_hyphen(dash: str) -> None:
+    assert unify_dashes(f"Kalniņa{dash}Liepiņa") == "Kalniņa-Liepiņa"
+    assert tidy_name(f"KALNIŅA {dash} LIEPIŅA") == "Kalniņa-Liepiņa"
