@@ -30,14 +30,14 @@ def address_finding(text: str, valid: bool) -> tuple[str, str] | None:
     """(message, hint) about an address: None for a good one. `valid`: whether its syntax is."""
     if MASKED_CODE in text or is_personal_code(text):
         return (f"«{PERSONAL_CODE.sub(MASKED_CODE, text)}» nav e-pasta adrese, bet personas kods.",
-                "Lūdzu, izdzēsiet personas kodu no šīs šūnas un ierakstiet tajā dalībnieka e-pasta "
-                "adresi. Personas kodi supervīzijai nav vajadzīgi (kolonna «E-pasts» jāatstāj).")
+                "Lūdzu, izdzēsiet personas kodu no šīs šūnas un ierakstiet tajā šīs personas e-pasta "
+                "adresi; kolonnu «E-pasts» atstājiet. Personas kodi supervīzijai nav vajadzīgi.")
     local, _, domain = text.strip().rpartition("@")
     domain = domain.casefold()
     if local and _is_reserved(domain):
         return (f"«{text}» nav īsta e-pasta adrese: domēns «{domain}» ir paredzēts tikai piemēriem "
                 "vai iekšējiem tīkliem, un uz to e-pasts netiek piegādāts.",
-                "Lūdzu, ierakstiet dalībnieka īsto e-pasta adresi, uz kuru nosūtīt uzaicinājumu.")
+                "Lūdzu, ierakstiet šīs personas īsto e-pasta adresi, uz kuru nosūtīt uzaicinājumu.")
     meant = _meant_domain(domain)
     if local and meant:
         return (f"«{text}» nav derīga e-pasta adrese: domēnā «{domain}» ir drukas kļūda.",
@@ -93,7 +93,8 @@ def _syntax_hint(text: str) -> str:
         if plain.isascii():
             return (f"Adresē nedrīkst būt garumzīmju un mīkstinājuma zīmju (ā, č, ē …); vai domāta "
                     f"adrese «{plain}»?")
-        return "Adresē drīkst būt tikai latīņu burti bez garumzīmēm, cipari, punkts, defise un «@»."
+        return ("Adresē var būt tikai latīņu burti bez garumzīmēm, cipari un dažas zīmes, "
+                "piemēram, punkts, defise un «@».")
     local, _, domain = text.partition("@")
     if "." not in domain:
         return (f"Pēc zīmes «@» jābūt pilnam domēnam ar punktu, piemēram, «skola.lv»; «{domain}» "

@@ -364,8 +364,8 @@ def _full_name(person: Participant) -> str:
 
 def _duplicate_hint(application: str) -> str:
     if not application.startswith("SUP-"):  # another list attached to the same mail
-        return "Lūdzu, izņemiet dalībnieku no saraksta."
-    return ("Lūdzu, izņemiet dalībnieku no saraksta. Ja pieteikums "
+        return "Lūdzu, izņemiet šo personu no saraksta."
+    return ("Lūdzu, izņemiet šo personu no saraksta. Ja pieteikums "
             f"{application} ir Jūsu iestādes un vēlaties mainīt tā dalībniekus, atbildiet uz šī "
             "pieteikuma apstiprinājuma vēstuli un pievienojiet pilnu dalībnieku sarakstu ar "
             "izmaiņām: tad pieteikums tiks grozīts, nevis iesniegts vēlreiz.")
@@ -420,7 +420,7 @@ def _school_groups(participants: Sequence[Participant], programme: Programme,
     for person in participants:
         if not person.group_label:
             notes.add(Severity.ERROR, "group.missing",
-                      "Dalībniekam nav norādīta grupa, lai gan citiem dalībniekiem tā ir norādīta.",
+                      "Šajā rindā nav norādīta grupa, lai gan citiem dalībniekiem tā ir norādīta.",
                       "Lūdzu, ierakstiet grupas numuru katram dalībniekam vai izdzēsiet visus "
                       "grupu numurus, lai grupas izveido programmas darbinieki.", field=Field.GROUP,
                       row=person.row, sheet=person.sheet)
