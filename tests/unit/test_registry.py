@@ -41,9 +41,9 @@ def test_reads_every_institution_with_a_registration_number() -> None:
 
     assert institutions == [
         Institution("4013900123", "Saulkalnes 12. vidusskola", "Vispārējās izglītības iestāde",
-                    FounderKind.MUNICIPAL, "Rīga"),
+                    FounderKind.MUNICIPAL, "Rīga", ("example.lv",)),
         Institution("4010800456", '"Pūcīte" privātā pirmsskola', "Pirmsskolas izglītības iestāde",
-                    FounderKind.PRIVATE, "Ādažu novads"),
+                    FounderKind.PRIVATE, "Ādažu novads", ("example.lv",)),
         Institution("4311900789", "Zvaigžņu tehnikums", "Profesionālās izglītības iestāde",
                     FounderKind.STATE, "Madonas novads"),
     ]
