@@ -53,9 +53,9 @@ _EXPLICIT_LINE = re.compile(
     r"|iestades?|skola)\s*[:\-–]\s*(\S.*)$", re.IGNORECASE)
 # A signature begins with a closing phrase or the `-- ` separator.
 _CLOSING = re.compile(
-    r"^\s*(--\s*$|ar\s+cieņu|ar\s+cienu|ar\s+labākajiem\s+vēlējumiem|ar\s+labiem\s+vēlējumiem"
+    r"^\s*(?:--\s*$|(?:ar\s+cieņu|ar\s+cienu|ar\s+labākajiem\s+vēlējumiem|ar\s+labiem\s+vēlējumiem"
     r"|ar\s+sveicieniem|ar\s+vislabākajiem|cieņā|paldies|jauku\s+dienu|с\s+уважением"
-    r"|best\s+regards|kind\s+regards|regards|sincerely)\b", re.IGNORECASE)
+    r"|best\s+regards|kind\s+regards|regards|sincerely)\b)", re.IGNORECASE)
 _CONTACT_LINE = re.compile(r"(tālr|talr|tel\b|mob\b|phone|\+371|\b[26]\d{7}\b|@|www\.)", re.IGNORECASE)
 _SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|atb|pārs|pars|ats|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -64,16 +64,21 @@ _SUBJECT_PREFIX = re.compile(
 _TOKEN = re.compile(r"«[^»]{1,80}»|\"[^\"]{1,80}\"|„[^“”\"]{1,80}[“”\"]|“[^”]{1,80}”|\d+\.?"
                     r"|[^\W\d_]+(?:-[^\W\d_]+)*\.?|[^\w\s]")
 _QUOTES = "«\"„“"
+# A file name («Ogres_1_vidusskola.xlsx») names a file, not the sender's institution.
+_FILE_NAME = re.compile(r"\S+\.(?:xlsx|xlsm|xls|ods|csv|docx|doc|pdf|odt|zip|eml)\b", re.IGNORECASE)
 
 # Head words of institution names, by stem, with their nominative ending.
 _HEADS = {"gimnazij": "a", "koledz": "a", "akademij": "a", "tehnikum": "s", "licej": "s",
-          "bernudarz": "s", "universitat": "e", "augstskol": "a"}
+          "bernudarz": "s", "universitat": "e", "augstskol": "a", "iestad": "e", "centr": "s"}
+# Heads that name an institution only after these words: «izglītības iestāde», «mācību centrs»
+# (a «centrs» alone is as often a shop or a clinic; the registry knows the real ones).
+_NEEDS_BEFORE = {"iestad": frozenset({"izglitib"}), "centr": frozenset({"izglitib", "macib"})}
 _ABBREVIATED_HEADS = {"vsk": "vidusskola", "psk": "pamatskola", "vidussk": "vidusskola",
                       "pamatsk": "pamatskola", "pii": "PII"}
 # Lower-case words that belong to a name before its head («Cēsu Valsts ģimnāzija», «mūzikas skola»).
-_NAME_WORDS = frozenset(stem(w) for w in (
+_NAME_WORDS = frozenset(stem(fold(w)) for w in (
     "valsts", "privātā", "speciālā", "speciālās", "profesionālā", "tālmācības", "mūzikas", "mākslas",
-    "sporta", "mūzikas un mākslas", "vakara", "neklātienes", "maiņu", "kristīgā", "katoļu", "brīvā",
+    "sporta", "vakara", "neklātienes", "maiņu", "kristīgā", "katoļu", "brīvā",
     "pirmsskolas", "izglītības", "interešu", "mācību", "tehniskā", "humanitārā", "ekonomikas",
     "tehnoloģiju", "dizaina", "amatniecības", "internātpamatskola", "sākumskola", "un", "pamatskola",
     "vidusskola", "tehnoloģijas", "medicīnas", "jauniešu", "bērnu", "pirmsskola", "skola",
@@ -166,6 +171,7 @@ def split_body(body: str) -> tuple[list[str], list[str], list[str]]:
 def _names_in(text: str, rank: Rank, registry: InstitutionIndex | None, *,
               whole: bool = False) -> Iterator[Candidate]:
     """The names in one line: the registry's first; then what reads as a name outside them."""
+    text = _FILE_NAME.sub(" , ", text)
     tokens = [m.group() for m in _TOKEN.finditer(text)]
     if not tokens:
         return
@@ -219,15 +225,20 @@ def _written_names(tokens: list[str], taken: set[int]) -> Iterator[str]:
     index = 0
     while index < len(tokens):
         ending = _head(tokens[index])
-        if ending is None or index in taken or _continues(tokens, index):
+        if ending is None or index in taken or _continues(tokens, index) or not _after_needed(tokens, index):
             index += 1
             continue
-        first, last = _extent(tokens, index)
+        first, head_start, last = _extent(tokens, index)
         named = any(t[0].isdigit() or t[0] in _QUOTES or t[0].isupper()
-                    for t in (*tokens[first:index], *tokens[index + 1:last + 1]))
+                    for t in (*tokens[first:head_start], *tokens[index + 1:last + 1]))
         if named and not taken & set(range(first, last + 1)):
             yield _nominative(tokens[first:last + 1], index - first, ending)
         index = last + 1
+
+
+def _after_needed(tokens: list[str], index: int) -> bool:
+    needed = _NEEDS_BEFORE.get(stem(fold(tokens[index].rstrip("."))))
+    return needed is None or (index > 0 and stem(fold(tokens[index - 1])) in needed)
 
 
 def _continues(tokens: list[str], index: int) -> bool:
@@ -236,13 +247,14 @@ def _continues(tokens: list[str], index: int) -> bool:
     return len(follows) == 2 and stem(follows[0]) == "izglitib" and stem(follows[1]) == "iestad"
 
 
-def _extent(tokens: list[str], head: int) -> tuple[int, int]:
-    """The first and last token of the name whose head is at `head`."""
+def _extent(tokens: list[str], head: int) -> tuple[int, int, int]:
+    """The first token of the name whose head is at `head`, of its head phrase, and its last."""
     folded = fold(tokens[head])
+    head_start = head
     if stem(folded) == "iestad" and head >= 1 and stem(fold(tokens[head - 1])) == "izglitib":
         head_start = head - 1
-    else:
-        head_start = head
+        if head >= 2 and stem(fold(tokens[head - 2])) == "pirmsskol":
+            head_start = head - 2
     first = head_start
     while first > 0:
         token = tokens[first - 1]
@@ -267,7 +279,7 @@ def _extent(tokens: list[str], head: int) -> tuple[int, int]:
     while first < head_start and not (tokens[first][0].isupper() or tokens[first][0].isdigit()
                                       or tokens[first][0] in _QUOTES):
         first += 1
-    return first, last
+    return first, head_start, last
 
 
 def _nominative(tokens: list[str], head: int, ending: str) -> str:
