@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -9,19 +10,24 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from intake.model import Participant, Role
+from intake.registry import FounderKind, Institution
 from intake.resubmission import list_fingerprint
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
     ApplicationRecord,
+    InstitutionRecord,
     MessageRecord,
     MessageState,
     OutboxRecord,
     OutboxState,
     RegistrationRecord,
+    load_default_registry,
+    load_institution_index,
     open_engine,
+    replace_institutions,
 )
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -189,4 +195,83 @@ def test_upgrade_to_resubmissions_keeps_applications_and_fingerprints_accepted_l
         assert [r.message_id for r in replies] == [None, "<abc123@ikvd.example.lv>"]
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    engine.dispose()
+
+
+# --- the institution registry -----------------------------------------------------------------
+
+def institution_count(engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(InstitutionRecord)).one()
+
+
+def test_a_new_database_knows_the_shipped_registry_with_its_domains(engine):
+    index = load_institution_index(engine)
+    assert index is not None
+    assert len(index) == institution_count(engine) == 2713
+    found = index.match("Ogres 1. vidusskolas")
+    assert found is not None
+    assert (found.number, found.municipality, found.domains) == (
+        "4313900189", "Ogres novads", ("ogresnovads.lv",))
+    assert index.by_domain("ovt.lv").name == "Ogres tehnikums"
+
+
+def test_loading_the_shipped_registry_again_changes_nothing(engine):
+    assert load_default_registry(engine) == 2713
+    assert load_default_registry(engine) == 0
+    assert institution_count(engine) == 2713
+
+
+def test_loaders_starting_together_store_the_registry_once(database_url):
+    engines = [open_engine(database_url) for _ in range(3)]
+    upgrade(engines[0])
+    start = threading.Barrier(len(engines))
+    loaded: list[int] = []
+    failures: list[BaseException] = []
+
+    def load(engine) -> None:
+        start.wait()
+        try:
+            loaded.append(load_default_registry(engine))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=load, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(loaded) == [0, 0, 2713]
+    assert institution_count(engines[0]) == 2713
+    for engine in engines:
+        engine.dispose()
+
+
+def test_an_import_replaces_the_shipped_registry(engine):
+    load_institution_index(engine)
+    newer = [Institution("9000000001", "Jaunā vidusskola", "Vispārējās izglītības iestāde",
+                         FounderKind.MUNICIPAL, "Rīga", ("jauna.example.lv",))]
+    assert replace_institutions(engine, newer) == 1
+    index = load_institution_index(engine)
+    assert index is not None
+    assert len(index) == 1
+    assert index.match("Ogres 1. vidusskola") is None
+    assert index.by_domain("jauna.example.lv").number == "9000000001"
+
+
+def test_upgrade_to_institution_domains_keeps_an_imported_registry(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO institutions (number, name, kind, founder, municipality) VALUES "
+            "('9000000001', 'Jaunā vidusskola', 'Vispārējās izglītības iestāde', 'municipal', 'Rīga')"))
+    upgrade(engine)
+    index = load_institution_index(engine)
+    assert index is not None
+    assert len(index) == 1  # an imported registry is kept: the shipped one fills only an empty table
+    with Session(engine) as session:
+        (record,) = session.exec(select(InstitutionRecord)).all()
+    assert (record.name, record.domains) == ("Jaunā vidusskola", None)
     engine.dispose()
