@@ -198,7 +198,10 @@ class InstitutionIndex:
     domain; built once and handed to worker processes, so matching a mail costs a dictionary
     look-up per word."""
 
-    def __init__(self, institutions: Iterable[Institution]) -> None:
+    def __init__(self, institutions: Iterable[Institution], *, imported: bool = True) -> None:
+        # False for the shipped export: it misses what opened or was renamed since, so a name it
+        # does not know is taken as given rather than refused (R10 refuses against an imported one).
+        self.imported = imported
         self._by_number: dict[str, Institution] = {}
         self._by_name: dict[str, Institution] = {}
         self._by_stems: dict[tuple[str, ...], Institution] = {}

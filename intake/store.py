@@ -13,10 +13,16 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, LargeBinary, UniqueConstraint, event, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel, create_engine, delete, func, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, func, select
 
 from intake.errors import StoreError
-from intake.registry import FounderKind, Institution, InstitutionIndex, default_institutions
+from intake.registry import (
+    DEFAULT_EXPORT,
+    FounderKind,
+    Institution,
+    InstitutionIndex,
+    default_institutions,
+)
 
 
 class MessageState(StrEnum):
@@ -271,11 +277,16 @@ def replace_institutions(engine: Engine, institutions: list[Institution]) -> int
     try:
         with Session(engine) as session:
             session.exec(delete(InstitutionRecord))
+            session.exec(delete(ServiceRecord).where(col(ServiceRecord.key) == _SHIPPED_KEY))
             session.add_all(records)
             session.commit()
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store the registry: {exc.__class__.__name__}") from exc
     return len(records)
+
+
+# Present while the institutions are the shipped export's, until an import replaces them.
+_SHIPPED_KEY = "registry_shipped"
 
 
 def load_default_registry(engine: Engine) -> int:
@@ -288,6 +299,7 @@ def load_default_registry(engine: Engine) -> int:
                 return 0
             records = _records(default_institutions())
             session.add_all(records)
+            session.merge(ServiceRecord(key=_SHIPPED_KEY, value=DEFAULT_EXPORT.rpartition("/")[2]))
             session.commit()
             return len(records)
     except (IntegrityError, OperationalError):
@@ -307,11 +319,12 @@ def load_institution_index(engine: Engine) -> InstitutionIndex | None:
         load_default_registry(engine)
         with Session(engine) as session:
             records = session.exec(select(InstitutionRecord)).all()
+            shipped = session.get(ServiceRecord, _SHIPPED_KEY) is not None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the registry: {exc.__class__.__name__}") from exc
     if not records:
         return None
     return InstitutionIndex(
-        Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality,
-                    tuple((r.domains or "").split()))
-        for r in records)
+        (Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality,
+                     tuple((r.domains or "").split()))
+         for r in records), imported=not shipped)

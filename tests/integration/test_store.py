@@ -209,6 +209,7 @@ def test_a_new_database_knows_the_shipped_registry_with_its_domains(engine):
     index = load_institution_index(engine)
     assert index is not None
     assert len(index) == institution_count(engine) == 2713
+    assert not index.imported  # the shipped export: a name it lacks is not refused (R10)
     found = index.match("Ogres 1. vidusskolas")
     assert found is not None
     assert (found.number, found.municipality, found.domains) == (
@@ -256,6 +257,7 @@ def test_an_import_replaces_the_shipped_registry(engine):
     index = load_institution_index(engine)
     assert index is not None
     assert len(index) == 1
+    assert index.imported
     assert index.match("Ogres 1. vidusskola") is None
     assert index.by_domain("jauna.example.lv").number == "9000000001"
 
@@ -271,6 +273,7 @@ def test_upgrade_to_institution_domains_keeps_an_imported_registry(database_url)
     index = load_institution_index(engine)
     assert index is not None
     assert len(index) == 1  # an imported registry is kept: the shipped one fills only an empty table
+    assert index.imported
     with Session(engine) as session:
         (record,) = session.exec(select(InstitutionRecord)).all()
     assert (record.name, record.domains) == ("Jaunā vidusskola", None)

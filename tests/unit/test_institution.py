@@ -55,7 +55,7 @@ INDEX = InstitutionIndex([
 
 @cache
 def shipped() -> InstitutionIndex:
-    return InstitutionIndex(default_institutions())
+    return InstitutionIndex(default_institutions(), imported=False)
 
 
 def choose(subject: str = "Pieteikums supervīzijai", body: str = "Labdien!", *, forwarded: str = "",
@@ -309,3 +309,17 @@ def test_a_name_found_only_in_the_signature_is_the_lists_institution(programme, 
                               registry=shipped(), registered=lambda _p, _k, _a: {})
     assert outcome.decision.accepted
     assert outcome.decision.institution == "Daugavpils 12. vidusskola"
+
+
+@pytest.mark.parametrize(("imported", "codes", "institution"), [
+    pytest.param(False, [], "Nezināmā vidusskola", id="shipped-registry-takes-it-as-given"),
+    pytest.param(True, ["institution.unknown"], "Nezināmā vidusskola", id="imported-registry-refuses"),
+])
+def test_a_name_the_registry_lacks(programme, limits, imported, codes, institution):
+    registry = InstitutionIndex(default_institutions(), imported=imported)
+    raw = outlook_mail(sender="x@inbox.lv", subject="Pieteikums – Nezināmā vidusskola", body="Labdien!",
+                       attachments=[("saraksts.xlsx", make_workbook([HEADER, person(1), person(2)]))])
+    (outcome,) = decide_lists(parse_message(raw, OURS), programme=programme, today=TODAY, limits=limits,
+                              registry=registry, registered=lambda _p, _k, _a: {})
+    assert [f.code for f in outcome.decision.findings] == codes
+    assert outcome.decision.institution == institution
