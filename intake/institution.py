@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
 from intake.latvian import fold
 from intake.messages import QUOTE_HEADER
@@ -205,6 +206,7 @@ def _stemmed(tokens: list[str]) -> tuple[list[str], list[int]]:
     return words, owners
 
 
+@lru_cache(maxsize=65_536)
 def _head(token: str) -> str | None:
     """The nominative ending of an institution's head word («vidusskolas» -> "a"), or None."""
     folded = fold(token.rstrip("."))

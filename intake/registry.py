@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from intake.latvian import fold
@@ -167,6 +167,7 @@ _STEM_ABBREVIATIONS = {"vsk": "vidusskol", "psk": "pamatskol", "vidussk": "vidus
 _PII = ("pirmsskol", "izglitib", "iestad")
 
 
+@lru_cache(maxsize=65_536)  # the words of mail repeat: each is stemmed once per process
 def stem(folded_word: str) -> str:
     """A folded word without its case ending (numbers as they are)."""
     if folded_word in _STEM_ABBREVIATIONS:
