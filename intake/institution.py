@@ -100,6 +100,7 @@ _NOT_NAME_WORDS = frozenset(stem(fold(w)) for w in (
     "nē", "programma", "programmā", "projekts", "projektā", "grupa", "grupā", "vēlamies", "vēlos",
     "pumpurs", "informēju", "informējam", "apstiprinām", "pēc", "pirms", "līdz", "kopā", "visi",
     "lūgums", "iesniegums", "application", "dear", "hello", "hi"))
+_SUBJECT_LIMIT = 1_000  # a subject longer than this is no school's: the rest is not read
 _BOUNDARY = frozenset(",:;!?()[]–—/|<>=*•-")
 
 
@@ -107,7 +108,7 @@ def find_candidates(mail: MailText, registry: InstitutionIndex | None) -> list[C
     """Every institution name the mail writes, with where it was written."""
     own, signature, quoted = split_body(mail.body)
     found: list[Candidate] = []
-    subject = _SUBJECT_PREFIX.sub("", mail.subject)
+    subject = _SUBJECT_PREFIX.sub("", mail.subject[:_SUBJECT_LIMIT])
     found.extend(_names_in(subject, Rank.OWN, registry))
     for rank, lines in ((Rank.OWN, own), (Rank.SIGNATURE, signature), (Rank.QUOTED, quoted),
                         (Rank.QUOTED, mail.forwarded.splitlines())):
@@ -231,7 +232,8 @@ def _written_names(tokens: list[str], taken: set[int]) -> Iterator[str]:
             index += 1
             continue
         first, head_start, last = _extent(tokens, index)
-        named = any(t[0].isdigit() or t[0] in _QUOTES or t[0].isupper()
+        # A number or an initial alone names nothing («12. vidusskola», «2 X 4 psk» in a log line).
+        named = any(t[0] in _QUOTES or (t[0].isupper() and len(t.rstrip(".")) >= 3)
                     for t in (*tokens[first:head_start], *tokens[index + 1:last + 1]))
         if named and not taken & set(range(first, last + 1)):
             yield _nominative(tokens[first:last + 1], index - first, ending)

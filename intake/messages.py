@@ -379,7 +379,9 @@ def _body_text(parts: list[_Part]) -> str:
             except Exception:  # noqa: BLE001, S112 - undecodable body: no hint from it
                 continue
             if isinstance(text, str):
-                return (html_text(text) if wanted == "text/html" else text)[:_BODY_LIMIT]
+                # Markup is mostly tags and styles: ten times the text's limit holds the text.
+                return (html_text(text[:10 * _BODY_LIMIT]) if wanted == "text/html"
+                        else text)[:_BODY_LIMIT]
     return ""
 
 

@@ -323,3 +323,12 @@ def test_a_name_the_registry_lacks(programme, limits, imported, codes, instituti
                               registry=registry, registered=lambda _p, _k, _a: {})
     assert [f.code for f in outcome.decision.findings] == codes
     assert outcome.decision.institution == institution
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("Diagnostic: 550 5.7.1 [2 X 4 psk] rejected", id="abbreviation-in-a-log-line"),
+    pytest.param("12. vidusskola", id="a-number-alone"),
+    pytest.param("A. vidusskola", id="an-initial-alone"),
+])
+def test_a_head_word_without_a_name_is_no_institution(text):
+    assert choose("Undeliverable", text) == InstitutionChoice()
