@@ -90,7 +90,7 @@ _NAME_WORDS = frozenset(stem(fold(w)) for w in (
 _NOT_NAME_WORDS = frozenset(stem(fold(w)) for w in (
     "labdien", "labrīt", "labvakar", "sveiki", "sveiks", "sveicināti", "cienījamie", "cienījamā",
     "cienījamais", "godātie", "godātā", "pielikumā", "piesakām", "piesaka", "piesakās", "sūtām",
-    "sūtu", "nosūtām", "nosūtu", "pārsūtu", "pārsūtām", "lūdzu", "lūdzam", "lūdzu", "paldies",
+    "sūtu", "nosūtām", "nosūtu", "pārsūtu", "pārsūtām", "lūdzu", "lūdzam", "paldies",
     "mēs", "es", "mūsu", "šeit", "te", "no", "uz", "par", "ar", "un", "kā", "ka", "tā", "šī", "šīs",
     "pieteikums", "pieteikšanās", "pieteikumu", "saraksts", "sarakstu", "dalībnieku", "supervīzija",
     "supervīzijai", "supervīzijas", "supervīzijām", "tēma", "subject", "from", "re", "fw", "fwd",
@@ -115,7 +115,8 @@ def find_candidates(mail: MailText, registry: InstitutionIndex | None) -> list[C
         for line in lines:
             explicit = _EXPLICIT_LINE.match(line)
             if explicit:
-                found.extend(_names_in(explicit.group(1), Rank.EXPLICIT if rank is Rank.OWN else rank,
+                # The sender's own «Iestāde: …» (in a sentence or a signature) outranks all they wrote.
+                found.extend(_names_in(explicit.group(1), Rank.EXPLICIT if rank < Rank.QUOTED else rank,
                                        registry, whole=True))
             else:
                 found.extend(_names_in(line, rank, registry))
@@ -141,6 +142,7 @@ def choose_institution(candidates: Sequence[Candidate]) -> InstitutionChoice:
 
 
 def find_institution(mail: MailText, registry: InstitutionIndex | None) -> InstitutionChoice:
+    """The institution the mail names (or the names it wavers between)."""
     return choose_institution(find_candidates(mail, registry))
 
 

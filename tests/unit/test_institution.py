@@ -131,6 +131,11 @@ def test_what_is_no_institutions_name_is_refused(subject, body):
     pytest.param("Fw: Pieteikums", "Pārsūtu.\n\n" + SIGNATURE + "\n\n-----Original Message-----\n"
                  "From: direktore@skola.lv\nSubject: Ogres tehnikuma pieteikums\n\nLabdien!",
                  "Daugavpils 12. vidusskola", Rank.SIGNATURE, id="signature-over-quoted"),
+    pytest.param("Pieteikums – Ogres tehnikums", "Sūtu sarakstu.\n\nAr cieņu\nIlze\n"
+                 "Iestāde: Cēsu 2. pamatskola", "Cēsu 2. pamatskola", Rank.EXPLICIT,
+                 id="explicit-line-in-the-signature"),
+    pytest.param("Pieteikums", "Sūtu.\n> Iestāde: Cēsu 2. pamatskola\n", "Cēsu 2. pamatskola",
+                 Rank.QUOTED, id="explicit-line-quoted-is-quoted"),
 ])
 def test_the_best_ranked_name_wins(subject, body, expected, rank):
     assert choose(subject, body) == InstitutionChoice(expected, rank)
