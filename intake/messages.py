@@ -12,6 +12,7 @@ from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
 from functools import lru_cache
+from html.parser import HTMLParser
 
 from intake.automail import CLASSIFIER_HEADERS, Ours, auto_reason
 from intake.latvian import normalise
@@ -33,10 +34,13 @@ _SUBJECT_PREFIX = re.compile(
 _MAX_PARTS = 2_000  # a 10,000-part tree is not an application; stop walking, do not stall
 # `SUP-2026-00042`: what `applications.store_application` gives (the row id, 5 digits or more).
 _APPLICATION_NUMBER = re.compile(r"\bSUP-\d{4}-(?:\d{5}|[1-9]\d{5,8})\b")
-# Where a quoted mail begins in a reply: what Outlook, Gmail and Thunderbird put above it.
-_QUOTE_HEADER = re.compile(
-    r"^\s*(-{2,}\s*(original message|forwarded message|pārsūtīta vēstule|sākotnējā vēstule)"
-    r"|(from|no|sūtītājs|sender|sent|nosūtīts)\s*:|on .+ wrote:|.+ rakstīja:)",
+# Where a quoted or forwarded mail begins: what Outlook, Gmail, Apple Mail and Thunderbird put above
+# it, in English, Latvian and Russian.
+QUOTE_HEADER = re.compile(
+    r"^\s*(-{2,}\s*(original message|forwarded message|pārsūtīta vēstule|sākotnējā vēstule"
+    r"|pārsūtīta ziņa|pārsūtītā ziņa|sākotnējā ziņa|пересланное сообщение|исходное сообщение)"
+    r"|begin forwarded message:|sākt pārsūtīto ziņu:"
+    r"|(from|no|sūtītājs|sender|sent|nosūtīts|от)\s*:|on .+ wrote:|.+ rakstīja:|.+ написал\(?а?\)?:)",
     re.IGNORECASE)
 _ANGLE_ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _NOT_IN_DOMAIN = frozenset('<>()[],;:\\"@ ')
@@ -91,6 +95,8 @@ class IncomingMessage:
     body_text: str
     recipients_count: int
     defects: tuple[str, ...] = field(default_factory=tuple)
+    # Mails attached as message/rfc822 (a forward "as attachment"): their From, Subject and text.
+    forwarded_text: str = ""
 
     @property
     def is_automatic(self) -> bool:
@@ -111,6 +117,7 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
     headers["subject"] = [subject]
     sender_name, sender = _sender(message)
     parts = [_describe(p) for p in _walk(message)]
+    inner = _inside_attached_mails(parts)
     return IncomingMessage(
         sender=sender,
         sender_name=sender_name,
@@ -120,9 +127,10 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
             headers.get("in-reply-to", []) + headers.get("references", [])))),
         auto_reason=auto_reason(headers, [p.content_type for p in parts], sender, ours),
         attachments=tuple(_attachments(parts)),
-        body_text=_body_text(parts),
+        body_text=_body_text([p for p in parts if id(p.part) not in inner]),
         recipients_count=_count_recipients(_raw_headers(message, _RECIPIENTS)),
         defects=tuple(sorted({type(d).__name__ for p in parts for d in p.part.defects})),
+        forwarded_text=_forwarded_text(parts),
     )
 
 
@@ -215,7 +223,7 @@ def own_text(body: str) -> str:
     """The lines a mail's sender wrote: neither quoted (`>`) nor below a quoted mail's header."""
     lines = []
     for line in body.splitlines():
-        if _QUOTE_HEADER.match(line):
+        if QUOTE_HEADER.match(line):
             break
         if not line.lstrip().startswith(">"):
             lines.append(line)
@@ -357,8 +365,11 @@ def _tnef_attachments(data: bytes) -> Iterator[Attachment]:
         return
 
 
+_BODY_LIMIT = 20_000
+
+
 def _body_text(parts: list[_Part]) -> str:
-    """The first plain-text part that is not an attachment (else HTML without tags)."""
+    """The first plain-text part that is not an attachment (else the HTML part as text)."""
     for wanted in ("text/plain", "text/html"):
         for described in parts:
             if described.content_type != wanted or described.disposition == "attachment":
@@ -368,5 +379,90 @@ def _body_text(parts: list[_Part]) -> str:
             except Exception:  # noqa: BLE001, S112 - undecodable body: no hint from it
                 continue
             if isinstance(text, str):
-                return re.sub(r"<[^>]+>", " ", text)[:20_000]
+                # Markup is mostly tags and styles: ten times the text's limit holds the text.
+                return (html_text(text[:10 * _BODY_LIMIT]) if wanted == "text/html"
+                        else text)[:_BODY_LIMIT]
     return ""
+
+
+def _inside_attached_mails(parts: list[_Part]) -> set[int]:
+    """The ids of the parts that belong to an attached mail, not to the message's own body."""
+    inner: set[int] = set()
+    for described in parts:
+        if described.content_type == "message/rfc822" and id(described.part) not in inner:
+            inner.update(id(p) for p in _walk(described.part) if p is not described.part)
+    return inner
+
+
+def _forwarded_text(parts: list[_Part]) -> str:
+    texts = []
+    for described in parts:
+        if described.content_type != "message/rfc822":
+            continue
+        payload = described.part.get_payload()
+        attached = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(attached, Message):
+            continue
+        inside = [_describe(p) for p in _walk(attached)]
+        deeper = _inside_attached_mails(inside)
+        texts.append(f"From: {_header(attached, 'from')}\nSubject: {_header(attached, 'subject')}\n\n"
+                     + _body_text([p for p in inside if id(p.part) not in deeper]))
+    return "\n\n".join(texts)[:_BODY_LIMIT]
+
+
+class _HtmlText(HTMLParser):
+    """HTML as the text a reader sees: a line per block, quoted blocks marked with `>`."""
+
+    _BLOCKS = frozenset({"p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul",
+                         "ol", "pre", "hr", "address", "section", "article", "header", "footer"})
+    _HIDDEN = frozenset({"style", "script", "head", "title", "template", "noscript"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._line: list[str] = []
+        self._hidden = 0
+        self._quoted = 0
+
+    def _break(self) -> None:
+        text = " ".join("".join(self._line).split())
+        self._line = []
+        if text or (self.lines and self.lines[-1]):
+            self.lines.append(("> " * self._quoted) + text if text else "")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag == "br" or tag in self._BLOCKS:
+            self._break()
+        elif tag == "blockquote":
+            self._break()
+            self._quoted += 1
+        elif tag in ("td", "th"):
+            self._line.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCKS:
+            self._break()
+        elif tag == "blockquote":
+            self._break()
+            self._quoted = max(0, self._quoted - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._line.append(data)
+
+
+def html_text(html: str) -> str:
+    """An HTML body as plain text with its line breaks (<br>, <p>, <div>, <tr>, <li>), without
+    styles, scripts or the head, entities unescaped."""
+    parser = _HtmlText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001, S110 - the parser's bugs on hostile markup: what it read stays
+        pass
+    parser._break()
+    return "\n".join(parser.lines).strip()

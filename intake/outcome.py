@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
@@ -10,8 +9,9 @@ from datetime import date, tzinfo
 from intake.automail import Ours
 from intake.config import Programme
 from intake.formats import Limits
+from intake.institution import InstitutionChoice, MailText, find_institution
 from intake.latvian import fold
-from intake.messages import Attachment, IncomingMessage, parse_message, subject_topic
+from intake.messages import Attachment, IncomingMessage, parse_message
 from intake.model import Decision, ListRow
 from intake.registry import InstitutionIndex
 from intake.resubmission import (
@@ -28,15 +28,6 @@ from intake.resubmission import (
 from intake.rules import Circumstances, decide, person_keys
 from intake.store import MessageState
 from intake.workbook import read_participant_list
-
-# Words of a subject that say what the mail is, not who sends it.
-_SUBJECT_NOISE = re.compile(
-    r"\b(pieteikums|pieteikumi|pieteikšanās|pieteiksanas|piesakām|piesakam|supervīzij\w*|supervizij\w*|"
-    r"dalībnieku|dalibnieku|saraksts|saraksti|sarakstu|grupu|grupas|programm\w*|pumpurs|"
-    r"application|participants?|list|supervision)\b", re.IGNORECASE)
-_INSTITUTION_LINE = re.compile(
-    r"^\s*(izglītības iestāde|izglitibas iestade|iestāde|iestade|skola)\s*[:\-–]\s*(.+)$",
-    re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,22 +208,15 @@ def choose_programme(message: IncomingMessage, programmes: Mapping[str, Programm
 
 
 def institution_hint(message: IncomingMessage, registry: InstitutionIndex | None) -> str | None:
-    """The institution named in the subject or the body, for a sheet that names none (R10)."""
-    topic = subject_topic(message.subject)
-    named = [topic, *(m.group(2) for m in _INSTITUTION_LINE.finditer(message.body_text))]
-    if registry is not None:
-        # Any line of the body may name a registered institution; only the subject and an
-        # explicit "Iestāde: …" line may name one the registry does not know.
-        lines = [line for line in message.body_text.splitlines()[:40] if line.strip()]
-        for candidate in (*named, *lines):
-            found = registry.match(candidate) or registry.match(_SUBJECT_NOISE.sub(" ", candidate))
-            if found:
-                return found.name
-    for candidate in named:
-        cleaned = " ".join(_SUBJECT_NOISE.sub(" ", candidate).strip(" :-–,.").split())
-        if len(cleaned) >= 3 and any(ch.isalpha() for ch in cleaned):
-            return cleaned
-    return None
+    """The institution the mail names, for a sheet that names none (R10)."""
+    return institution_choice(message, registry).name
+
+
+def institution_choice(message: IncomingMessage, registry: InstitutionIndex | None) -> InstitutionChoice:
+    """The institution the mail names, or the names it wavers between: see `intake.institution`."""
+    return find_institution(MailText(subject=message.subject, body=message.body_text,
+                                     forwarded=message.forwarded_text, sender=message.sender),
+                            registry)
 
 
 def decide_lists(message: IncomingMessage, *, programme: Programme, today: date, limits: Limits,
@@ -240,7 +224,7 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
                  amends: Sequence[int | None] = ()) -> tuple[ListOutcome, ...]:
     """Each attached list read and decided; R5 across applications through `registered`, where
     the application a list amends (`amends`, by position) does not count against it."""
-    hint = institution_hint(message, registry)
+    choice = institution_choice(message, registry)
     outcomes = []
     earlier: dict[str, str] = {}  # R5 within one mail: people of the lists attached before
 
@@ -251,16 +235,14 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
 
     for index, attachment in enumerate(message.attachments):
         plist = read_participant_list(attachment.content, attachment.filename, limits=limits)
-        circumstances = Circumstances(programme, today, registry=registry, institution_hint=hint,
-                                      require_institution=True)
+        circumstances = Circumstances(programme, today, registry=registry, institution_hint=choice.name,
+                                      institution_conflict=choice.conflict, require_institution=True)
         decision = decide(plist, circumstances)
         keys = _keys(decision)
         if programme.one_supervision_per_educator and keys:
             known = lookup(programme.name, keys, amends[index] if index < len(amends) else None)
             if known:
-                decision = decide(plist, Circumstances(
-                    programme, today, registered=known, registry=registry, institution_hint=hint,
-                    require_institution=True))
+                decision = decide(plist, replace(circumstances, registered=known))
         keep = decision.accepted and programme.one_supervision_per_educator
         if keep:
             earlier.update(dict.fromkeys(_keys(decision), f"«{attachment.filename}»"))

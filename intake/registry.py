@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from intake.latvian import fold
@@ -35,6 +36,7 @@ class Institution:
     kind: str  # VIIS "Veids", e.g. Vispārējās izglītības iestāde
     founder: FounderKind
     municipality: str | None  # after the 2021 reform; None where the address names none
+    domains: tuple[str, ...] = ()  # of the export's "E-pasts" addresses, lower case
 
 
 def funding_route(kind: str, founder: FounderKind) -> FundingRoute:
@@ -113,8 +115,28 @@ def parse_viis_export(text: str) -> list[Institution]:
             founder=founder_kind(row.get("Juridiskais status") or "",
                                  row.get("Faktiskais dibinātājs") or ""),
             municipality=municipality_of(row.get("Adrese") or ""),
+            domains=mail_domains(row.get("E-pasts") or ""),
         ))
     return institutions
+
+
+# The VIIS open-data export of 2020 (data.gov.lv, "Izglītības iestāžu reģistrs"), shipped so that a
+# new installation knows every institution before anyone imports a newer one.
+DEFAULT_EXPORT = "data/institutions-viis.csv.gz"
+
+
+def default_institutions() -> list[Institution]:
+    """The registry that ships with the package."""
+    data = resources.files("intake").joinpath(DEFAULT_EXPORT).read_bytes()
+    return parse_viis_export(gzip.decompress(data).decode("utf-8"))
+
+
+_ADDRESS_DOMAIN = re.compile(r"@([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.[a-z]{2,})", re.IGNORECASE)
+
+
+def mail_domains(addresses: str) -> tuple[str, ...]:
+    """The domains of the addresses in an export's "E-pasts" cell (it may hold several)."""
+    return tuple(dict.fromkeys(d.lower() for d in _ADDRESS_DOMAIN.findall(addresses)))
 
 
 def _unquote(name: str) -> str:
@@ -128,21 +150,114 @@ def name_key(name: str) -> str:
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
-class InstitutionIndex:
-    """Finds an institution by its registration number or its normalised name."""
+# Free mail and the big providers: an address there says nothing about the school behind it.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "inbox.lv", "apollo.lv", "one.lv", "outlook.com", "hotmail.com",
+    "live.com", "msn.com", "yahoo.com", "icloud.com", "me.com", "mail.ru", "yandex.ru", "yandex.com",
+    "tvnet.lv", "latnet.lv", "e-apollo.lv", "navigator.lv", "gmx.com", "gmx.net", "protonmail.com",
+    "proton.me", "aol.com", "bk.ru",
+})
+_WORD = re.compile(r"\d+|[a-z]+")
+# Latvian case endings, longest first: `vidusskolas`, `vidusskolai`, `vidusskolā` share a stem, so a
+# name is recognised in any case form its sentence puts it in.
+_ENDINGS = ("ajiem", "ajam", "ajai", "ajas", "iem", "aja", "am", "as", "ai", "ei", "es", "em", "is",
+            "os", "us", "im", "a", "e", "i", "o", "u", "s")
+_STEM_ABBREVIATIONS = {"vsk": "vidusskol", "psk": "pamatskol", "vidussk": "vidusskol",
+                       "pamatsk": "pamatskol", "pirmsk": "pirmsskol", "sakumsk": "sakumskol"}
+_PII = ("pirmsskol", "izglitib", "iestad")
 
-    def __init__(self, institutions: Iterable[Institution]) -> None:
+
+@lru_cache(maxsize=65_536)  # the words of mail repeat: each is stemmed once per process
+def stem(folded_word: str) -> str:
+    """A folded word without its case ending (numbers as they are)."""
+    if folded_word in _STEM_ABBREVIATIONS:
+        return _STEM_ABBREVIATIONS[folded_word]
+    if folded_word.isdigit():
+        return folded_word
+    for ending in _ENDINGS:
+        if folded_word.endswith(ending) and len(folded_word) - len(ending) >= 3:
+            return folded_word[:-len(ending)]
+    return folded_word
+
+
+def stems(text: str) -> tuple[str, ...]:
+    """The stems of a text's words, in order: what names are compared by."""
+    return tuple(stem(word) for word in _WORD.findall(fold(text)))
+
+
+def _spellings(words: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """A name's stems, and with «pirmsskolas izglītības iestāde» written as «PII» as schools do."""
+    yield words
+    for i in range(len(words) - 2):
+        if words[i:i + 3] == _PII:
+            yield (*words[:i], "pii", *words[i + 3:])
+            return
+
+
+class InstitutionIndex:
+    """Finds an institution by its registration number, its name (in any case form) or its e-mail
+    domain; built once and handed to worker processes, so matching a mail costs a dictionary
+    look-up per word."""
+
+    def __init__(self, institutions: Iterable[Institution], *, imported: bool = True) -> None:
+        # False for the shipped export: it misses what opened or was renamed since, so a name it
+        # does not know is taken as given rather than refused (R10 refuses against an imported one).
+        self.imported = imported
         self._by_number: dict[str, Institution] = {}
         self._by_name: dict[str, Institution] = {}
+        self._by_stems: dict[tuple[str, ...], Institution] = {}
+        # first stem -> the names starting with it, longest first
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        self._by_domain: dict[str, Institution | None] = {}  # None: several institutions share it
         for institution in institutions:
             self._by_number[institution.number] = institution
             self._by_name.setdefault(name_key(institution.name), institution)
+            for words in _spellings(stems(institution.name)):
+                # A one-word name (`Pamatskola`) would be found in every sentence that says the word.
+                if len(words) >= 2 and words not in self._by_stems:
+                    self._by_stems[words] = institution
+                    self._by_first.setdefault(words[0], []).append(words)
+            for domain in institution.domains:
+                known = self._by_domain.get(domain, institution)
+                self._by_domain[domain] = (
+                    institution if known is not None and known.number == institution.number else None)
+        for names in self._by_first.values():
+            names.sort(key=len, reverse=True)
 
     def __len__(self) -> int:
         return len(self._by_number)
 
     def match(self, text: str) -> Institution | None:
+        """The institution a text names as a whole: its number, or its name in any case form."""
         for number in _REGISTRATION_NUMBER.findall(text):
             if number in self._by_number:
                 return self._by_number[number]
-        return self._by_name.get(name_key(_REGISTRATION_NUMBER.sub("", text)))
+        text = _REGISTRATION_NUMBER.sub("", text)
+        return self._by_name.get(name_key(text)) or self._by_stems.get(stems(text))
+
+    def numbered(self, text: str) -> Iterator[Institution]:
+        """The institutions whose registration numbers a text quotes."""
+        for number in _REGISTRATION_NUMBER.findall(text):
+            if number in self._by_number:
+                yield self._by_number[number]
+
+    def scan(self, words: Sequence[str]) -> Iterator[tuple[int, int, Institution]]:
+        """(start, end, institution) of every registry name in a sequence of stems, longest first
+        where names overlap."""
+        position = 0
+        while position < len(words):
+            for name in self._by_first.get(words[position], ()):
+                end = position + len(name)
+                if tuple(words[position:end]) == name:
+                    yield position, end, self._by_stems[name]
+                    position = end
+                    break
+            else:
+                position += 1
+
+    def by_domain(self, domain: str) -> Institution | None:
+        """The one institution that uses this e-mail domain; None for public mail or a shared one."""
+        domain = domain.lower()
+        if domain in PUBLIC_MAIL_DOMAINS:
+            return None
+        return self._by_domain.get(domain)

@@ -55,7 +55,9 @@ class Circumstances:
     today: date
     registered: Mapping[str, str] | None = None  # person key -> application number (R5)
     registry: InstitutionIndex | None = None  # None: a named institution is taken as given (R10)
-    institution_hint: str | None = None  # named in the mail's subject or body
+    institution_hint: str | None = None  # named in the mail (subject, body, signature, forward, domain)
+    # The names the mail wavers between at its best rank: asked about, never guessed between.
+    institution_conflict: tuple[str, ...] = ()
     require_institution: bool = False  # in mail, an application must name its institution
 
 
@@ -128,6 +130,15 @@ def _check_institution(plist: ParticipantList, circumstances: Circumstances,
                        notes: _Notes) -> str | None:
     named = plist.institution
     text = named.text if named else circumstances.institution_hint
+    if not named and len(circumstances.institution_conflict) > 1:
+        names = circumstances.institution_conflict
+        listed = ", ".join(f"«{n}»" for n in names[:-1]) + f" un «{names[-1]}»"
+        notes.add(Severity.ERROR, "institution.ambiguous",
+                  f"Vēstulē ir minētas vairākas izglītības iestādes: {listed}. Nav skaidrs, kuras "
+                  "iestādes pedagogus Jūs piesakāt.",
+                  "Lūdzu, nosūtiet pieteikumu vēlreiz un ierakstiet vēstulē vai sarakstā virs tabulas "
+                  "«Izglītības iestāde: …» ar vienas iestādes nosaukumu.")
+        return None
     if not text:
         if circumstances.require_institution:
             notes.add(Severity.ERROR, "institution.missing", "Nav norādīta izglītības iestāde.",
@@ -141,6 +152,8 @@ def _check_institution(plist: ParticipantList, circumstances: Circumstances,
         found = registry.match(candidate) if candidate else None
         if found:
             return found.name
+    if not registry.imported:
+        return text  # the shipped export is not the whole truth: R10 refuses against an imported one
     severity = Severity.ERROR if circumstances.programme.registry_match_required else Severity.WARNING
     notes.add(severity, "institution.unknown",
               f"Izglītības iestāde «{text}» nav atrasta izglītības iestāžu reģistrā.",

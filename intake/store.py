@@ -12,11 +12,17 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import Column, Engine, LargeBinary, UniqueConstraint, event, make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel, create_engine, delete, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, func, select
 
 from intake.errors import StoreError
-from intake.registry import FounderKind, Institution, InstitutionIndex
+from intake.registry import (
+    DEFAULT_EXPORT,
+    FounderKind,
+    Institution,
+    InstitutionIndex,
+    default_institutions,
+)
 
 
 class MessageState(StrEnum):
@@ -48,6 +54,7 @@ class InstitutionRecord(SQLModel, table=True):
     kind: str
     founder: str
     municipality: str | None = None
+    domains: str | None = None  # the e-mail domains of the export's "E-pasts", space-separated
 
 
 class MessageRecord(SQLModel, table=True):
@@ -256,16 +263,21 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
     cursor.close()
 
 
-def replace_institutions(engine: Engine, institutions: list[Institution]) -> int:
-    """Replace the registry with `institutions` in one transaction; returns how many were stored."""
-    records = [
+def _records(institutions: list[Institution]) -> list[InstitutionRecord]:
+    return [
         InstitutionRecord(number=i.number, name=i.name, kind=i.kind, founder=i.founder.value,
-                          municipality=i.municipality)
+                          municipality=i.municipality, domains=" ".join(i.domains) or None)
         for i in {i.number: i for i in institutions}.values()
     ]
+
+
+def replace_institutions(engine: Engine, institutions: list[Institution]) -> int:
+    """Replace the registry with `institutions` in one transaction; returns how many were stored."""
+    records = _records(institutions)
     try:
         with Session(engine) as session:
             session.exec(delete(InstitutionRecord))
+            session.exec(delete(ServiceRecord).where(col(ServiceRecord.key) == _SHIPPED_KEY))
             session.add_all(records)
             session.commit()
     except SQLAlchemyError as exc:
@@ -273,15 +285,46 @@ def replace_institutions(engine: Engine, institutions: list[Institution]) -> int
     return len(records)
 
 
-def load_institution_index(engine: Engine) -> InstitutionIndex | None:
-    """The imported registry, or None when none has been imported (names are then taken as given)."""
+# Present while the institutions are the shipped export's, until an import replaces them.
+_SHIPPED_KEY = "registry_shipped"
+
+
+def load_default_registry(engine: Engine) -> int:
+    """Store the registry that ships with the package if the database has none; returns how many
+    were stored (0 when a registry was there). Safe when the daemon and commands start together:
+    of two loaders the second finds the rows, or its insert collides with the first's and is undone."""
     try:
         with Session(engine) as session:
+            if session.exec(select(func.count()).select_from(InstitutionRecord)).one():
+                return 0
+            records = _records(default_institutions())
+            session.add_all(records)
+            session.merge(ServiceRecord(key=_SHIPPED_KEY, value=DEFAULT_EXPORT.rpartition("/")[2]))
+            session.commit()
+            return len(records)
+    except (IntegrityError, OperationalError):
+        # Another process loaded it meanwhile (a duplicate key; SQLite: its write lock or snapshot).
+        with Session(engine) as session:
+            if session.exec(select(func.count()).select_from(InstitutionRecord)).one():
+                return 0
+        raise
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot store the registry: {exc.__class__.__name__}") from exc
+
+
+def load_institution_index(engine: Engine) -> InstitutionIndex | None:
+    """The registry (the shipped one, stored on first use, until `intake institutions import`
+    replaces it), or None when the table is empty after all (names are then taken as given)."""
+    try:
+        load_default_registry(engine)
+        with Session(engine) as session:
             records = session.exec(select(InstitutionRecord)).all()
+            shipped = session.get(ServiceRecord, _SHIPPED_KEY) is not None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the registry: {exc.__class__.__name__}") from exc
     if not records:
         return None
     return InstitutionIndex(
-        Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality)
-        for r in records)
+        (Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality,
+                     tuple((r.domains or "").split()))
+         for r in records), imported=not shipped)

@@ -19,6 +19,7 @@ FINDING_LABELS = {
     "list.too-many-rows": "sarakstā pārāk daudz rindu",
     "institution.missing": "nav norādīta iestāde",
     "institution.unknown": "iestāde nav atrasta reģistrā",
+    "institution.ambiguous": "vēstulē minētas vairākas iestādes",
     "column.missing": "trūkst obligātas kolonnas",
     "field.missing": "nav aizpildīts obligāts lauks",
     "name.incomplete": "nepilns vārds vai uzvārds",

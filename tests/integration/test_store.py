@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -12,20 +13,25 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from intake.model import Participant, Role
+from intake.registry import FounderKind, Institution
 from intake.resubmission import list_fingerprint
 from intake.rules import person_keys
 from intake.schema import current_revision, head_revision, upgrade
 from intake.store import (
     ApplicationRecord,
+    InstitutionRecord,
     MessageRecord,
     MessageState,
     OutboxRecord,
     OutboxState,
     RegistrationRecord,
+    load_default_registry,
+    load_institution_index,
     open_engine,
+    replace_institutions,
 )
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -294,4 +300,86 @@ def test_upgrade_leaves_a_fingerprint_it_did_not_make_and_downgrade_restores_the
     assert registrations(engine) == before
     with Session(engine) as session:
         assert session.get(ApplicationRecord, 2).fingerprint == "own"
+    engine.dispose()
+
+
+# --- the institution registry -----------------------------------------------------------------
+
+def institution_count(engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(InstitutionRecord)).one()
+
+
+def test_a_new_database_knows_the_shipped_registry_with_its_domains(engine):
+    index = load_institution_index(engine)
+    assert index is not None
+    assert len(index) == institution_count(engine) == 2713
+    assert not index.imported  # the shipped export: a name it lacks is not refused (R10)
+    found = index.match("Ogres 1. vidusskolas")
+    assert found is not None
+    assert (found.number, found.municipality, found.domains) == (
+        "4313900189", "Ogres novads", ("ogresnovads.lv",))
+    assert index.by_domain("ovt.lv").name == "Ogres tehnikums"
+
+
+def test_loading_the_shipped_registry_again_changes_nothing(engine):
+    assert load_default_registry(engine) == 2713
+    assert load_default_registry(engine) == 0
+    assert institution_count(engine) == 2713
+
+
+def test_loaders_starting_together_store_the_registry_once(database_url):
+    engines = [open_engine(database_url) for _ in range(3)]
+    upgrade(engines[0])
+    start = threading.Barrier(len(engines))
+    loaded: list[int] = []
+    failures: list[BaseException] = []
+
+    def load(engine) -> None:
+        start.wait()
+        try:
+            loaded.append(load_default_registry(engine))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=load, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(loaded) == [0, 0, 2713]
+    assert institution_count(engines[0]) == 2713
+    for engine in engines:
+        engine.dispose()
+
+
+def test_an_import_replaces_the_shipped_registry(engine):
+    load_institution_index(engine)
+    newer = [Institution("9000000001", "Jaunā vidusskola", "Vispārējās izglītības iestāde",
+                         FounderKind.MUNICIPAL, "Rīga", ("jauna.example.lv",))]
+    assert replace_institutions(engine, newer) == 1
+    index = load_institution_index(engine)
+    assert index is not None
+    assert len(index) == 1
+    assert index.imported
+    assert index.match("Ogres 1. vidusskola") is None
+    assert index.by_domain("jauna.example.lv").number == "9000000001"
+
+
+def test_upgrade_to_institution_domains_keeps_an_imported_registry(database_url):
+    engine = open_engine(database_url)
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO institutions (number, name, kind, founder, municipality) VALUES "
+            "('9000000001', 'Jaunā vidusskola', 'Vispārējās izglītības iestāde', 'municipal', 'Rīga')"))
+    upgrade(engine)
+    index = load_institution_index(engine)
+    assert index is not None
+    assert len(index) == 1  # an imported registry is kept: the shipped one fills only an empty table
+    assert index.imported
+    with Session(engine) as session:
+        (record,) = session.exec(select(InstitutionRecord)).all()
+    assert (record.name, record.domains) == ("Jaunā vidusskola", None)
     engine.dispose()

@@ -8,7 +8,14 @@ from email.message import EmailMessage
 import pytest
 
 from intake.automail import Ours
-from intake.messages import IncomingMessage, application_numbers, parse_message, subject_topic
+from intake.messages import (
+    IncomingMessage,
+    application_numbers,
+    html_text,
+    own_text,
+    parse_message,
+    subject_topic,
+)
 from intake.samples import make_good_list
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
@@ -319,6 +326,63 @@ def test_an_html_only_body_loses_its_tags():
     message = mail()
     message.set_content("<p>Labdien!</p><p>Sūtām <b>sarakstu</b></p>", subtype="html")
     assert parse(message).body_text.split() == ["Labdien!", "Sūtām", "sarakstu"]
+
+
+@pytest.mark.parametrize(("markup", "lines"), [
+    pytest.param("<p>Labdien!</p><p>Ogres 1. vidusskolas pedagogi</p>",
+                 ["Labdien!", "", "Ogres 1. vidusskolas pedagogi"], id="paragraphs"),
+    pytest.param("Labdien!<br>Ogres&nbsp;1.&nbsp;vidusskola<br/>Tālr. 65000000",
+                 ["Labdien!", "Ogres 1. vidusskola", "Tālr. 65000000"], id="line-breaks-and-entities"),
+    pytest.param("<div>Labdien!</div><div>Sūtām &laquo;sarakstu&raquo; &amp; citu</div>",
+                 ["Labdien!", "", "Sūtām «sarakstu» & citu"], id="divs-and-named-entities"),
+    pytest.param("<table><tr><td>Iestāde:</td><td>Ogres tehnikums</td></tr><tr><td>Tālr.</td>"
+                 "<td>65000000</td></tr></table>",
+                 ["Iestāde: Ogres tehnikums", "", "Tālr. 65000000"], id="table-rows"),
+    pytest.param("<ul><li>Viens</li><li>Divi</li></ul>", ["Viens", "", "Divi"], id="list-items"),
+    pytest.param("<html><head><title>Nosaukums</title><style>p {color: red}</style></head><body>"
+                 "<script>var a = '<p>x</p>';</script><p>Teksts</p></body></html>",
+                 ["Teksts"], id="head-style-script-dropped"),
+    pytest.param("<p>Mans teksts</p><blockquote><p>Citēts teksts</p></blockquote>",
+                 ["Mans teksts", "", "> Citēts teksts"], id="blockquote-marked-as-quoted"),
+    pytest.param("<p>Nepabeigts <b>teksts", ["Nepabeigts teksts"], id="unclosed-tags"),
+])
+def test_html_becomes_text_with_its_line_breaks(markup, lines):
+    assert html_text(markup).splitlines() == lines
+
+
+def test_an_html_only_mail_keeps_its_lines_apart():
+    message = mail()
+    message.set_content("<div>Labdien!</div><div>Ogres 1. vidusskola</div>", subtype="html")
+    assert parse(message).body_text.splitlines() == ["Labdien!", "", "Ogres 1. vidusskola"]
+
+
+def test_a_mail_forwarded_as_an_attachment_is_its_own_text_not_the_body():
+    forwarded = attach_list(mail("Pieteikums – Ogres tehnikums", "Labdien!\nOgres tehnikuma pedagogi.",
+                                 sender="Direktore <direktore@ovt.lv>"))
+    outer = mail("Fwd: Pieteikums supervīzijai", "Pārsūtu direktores vēstuli.")
+    outer.add_attachment(forwarded)
+    message = parse(outer)
+    assert message.body_text.splitlines() == ["Pārsūtu direktores vēstuli."]
+    assert message.forwarded_text.splitlines() == [
+        "From: Direktore <direktore@ovt.lv>", "Subject: Pieteikums – Ogres tehnikums", "",
+        "Labdien!", "Ogres tehnikuma pedagogi."]
+
+
+def test_a_mail_without_a_forwarded_attachment_has_no_forwarded_text():
+    assert parse(attach_list(mail())).forwarded_text == ""
+
+
+@pytest.mark.parametrize("header", [
+    "-----Original Message-----", "---------- Forwarded message ---------",
+    "---------- Pārsūtīta ziņa ---------", "-------- Forwarded Message --------",
+    "Begin forwarded message:", "No: Direktore <direktore@skola.lv>", "From: direktore@skola.lv",
+    "On Mon, 30 Nov 2026 at 10:15, Direktore <d@skola.lv> wrote:",
+    "2026. gada 30. novembrī 10:15 Direktore <d@skola.lv> rakstīja:",
+    "-------- Исходное сообщение --------", "От: Директор <d@skola.lv>",
+])
+def test_own_text_stops_at_each_clients_quote_header(header):
+    assert own_text(f"Mans teksts SUP-2026-00042\n{header}\nCitēts SUP-2026-00043") == \
+        "Mans teksts SUP-2026-00042"
 
 
 @pytest.mark.parametrize(("subject", "topic"), [

@@ -121,7 +121,8 @@ def test_choose_programme_falls_back_to_whichever_default_is_configured():
                  "Ogres tehnikums", id="body-line"),
     pytest.param("Pieteikums supervīzijai", "Skola - Ogres tehnikums", "Ogres tehnikums",
                  id="body-line-with-dash"),
-    pytest.param(f"Pieteikums – {SCHOOL}", "Iestāde: Ogres tehnikums", SCHOOL, id="subject-before-body"),
+    pytest.param(f"Pieteikums – {SCHOOL}", "Iestāde: Ogres tehnikums", "Ogres tehnikums",
+                 id="an-explicit-line-before-the-subject"),
 ])
 def test_institution_hint_without_a_registry(subject, body, expected):
     assert institution_hint(message(subject, body), None) == expected

@@ -8,9 +8,12 @@ from intake.registry import (
     FounderKind,
     Institution,
     InstitutionIndex,
+    default_institutions,
     founder_kind,
+    mail_domains,
     municipality_of,
     name_key,
+    stems,
 )
 from intake.registry import parse_viis_export as parse
 
@@ -41,9 +44,9 @@ def test_reads_every_institution_with_a_registration_number() -> None:
 
     assert institutions == [
         Institution("4013900123", "Saulkalnes 12. vidusskola", "Vispārējās izglītības iestāde",
-                    FounderKind.MUNICIPAL, "Rīga"),
+                    FounderKind.MUNICIPAL, "Rīga", ("example.lv",)),
         Institution("4010800456", '"Pūcīte" privātā pirmsskola', "Pirmsskolas izglītības iestāde",
-                    FounderKind.PRIVATE, "Ādažu novads"),
+                    FounderKind.PRIVATE, "Ādažu novads", ("example.lv",)),
         Institution("4311900789", "Zvaigžņu tehnikums", "Profesionālās izglītības iestāde",
                     FounderKind.STATE, "Madonas novads"),
     ]
@@ -164,3 +167,84 @@ def test_index_matches_by_number_or_by_name_in_any_spelling(text: str, number: s
 )
 def test_index_does_not_guess(text: str) -> None:
     assert INDEX.match(text) is None
+
+
+# --- e-mail domains, case forms, the shipped registry -----------------------------------------
+
+@pytest.mark.parametrize(("cell", "domains"), [
+    ("skola@example.lv", ("example.lv",)),
+    ("Skola@Example.LV, lietvede@example.lv; direktors@cits.example.lv",
+     ("example.lv", "cits.example.lv")),
+    ("12vsk@daugavpils.apollo.lv", ("daugavpils.apollo.lv",)),
+    ("", ()),
+    ("nav", ()),
+])
+def test_mail_domains_are_read_from_the_e_mail_cell(cell: str, domains: tuple[str, ...]) -> None:
+    assert mail_domains(cell) == domains
+
+
+def index_with_domains() -> InstitutionIndex:
+    def school(number: str, name: str, *domains: str) -> Institution:
+        return Institution(number, name, "Vispārējās izglītības iestāde", FounderKind.MUNICIPAL, None,
+                           domains)
+    return InstitutionIndex([
+        school("4013900123", "Saulkalnes 12. vidusskola", "saulkalne12.lv"),
+        school("4013900124", "Saulkalnes 13. vidusskola", "saulkalne.lv"),
+        school("4013900125", "Saulkalnes sākumskola", "saulkalne.lv"),
+        school("4013900126", "Privātā skola", "gmail.com"),
+    ])
+
+
+@pytest.mark.parametrize(("domain", "number"), [
+    ("saulkalne12.lv", "4013900123"),
+    ("SAULKALNE12.LV", "4013900123"),
+    ("saulkalne.lv", None),  # shared by two institutions: a municipality's
+    ("gmail.com", None),  # public mail, though one institution gives it
+    ("cits.lv", None),
+])
+def test_a_domain_names_only_the_one_institution_that_uses_it(domain: str, number: str | None) -> None:
+    found = index_with_domains().by_domain(domain)
+    assert (found.number if found else None) == number
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Saulkalnes 12. vidusskolas pedagogi", "Saulkalnes 12. vidusskola"),
+    ("pieteikums Saulkalnes 12. vidusskolai", "Saulkalnes 12. vidusskola"),
+    ("mēs, saulkalnes 12 vsk, piesakām", "Saulkalnes 12. vidusskola"),
+    ("«Pūcītes» privātās pirmsskolas saraksts", '"Pūcīte" privātā pirmsskola'),
+    ("Zvaigžņu tehnikumā strādājošie", "Zvaigžņu tehnikums"),
+])
+def test_scan_finds_a_name_in_any_case_form_inside_a_sentence(text: str, name: str) -> None:
+    (found,) = [institution.name for _start, _end, institution in INDEX.scan(stems(text))]
+    assert found == name
+
+
+def test_scan_takes_the_longest_name_where_two_overlap() -> None:
+    index = InstitutionIndex([
+        Institution("1", "Jelgavas tehnikums", "", FounderKind.STATE, None),
+        Institution("2", "Jelgavas Valsts tehnikums", "", FounderKind.STATE, None),
+    ])
+    text = stems("Jelgavas Valsts tehnikuma pedagogi")
+    assert [(start, end, i.number) for start, end, i in index.scan(text)] == [(0, 3, "2")]
+
+
+def test_a_one_word_name_is_not_found_inside_sentences() -> None:
+    index = InstitutionIndex([Institution("1", "Pamatskola", "", FounderKind.PRIVATE, None)])
+    assert list(index.scan(stems("Mūsu pamatskola piesaka"))) == []
+    assert index.match("Pamatskola") is not None
+
+
+def test_the_shipped_registry_knows_every_institution_of_the_export(shared_dir) -> None:
+    shipped = default_institutions()
+    export = parse((shared_dir / "data" / "institutions-viis-2020.csv").read_text(encoding="utf-8"))
+    assert shipped == export
+    assert len(shipped) == 2713
+    index = InstitutionIndex(shipped)
+    found = index.match("Daugavpils 12. vidusskolas")
+    assert found is not None
+    assert found.domains == ("daugavpils.apollo.lv",)
+    assert index.by_domain("daugavpils.apollo.lv") is None  # the city's schools share it
+    assert index.by_domain("riga.lv") is None
+    tehnikums = index.by_domain("ovt.lv")
+    assert tehnikums is not None
+    assert tehnikums.name == "Ogres tehnikums"

@@ -19,7 +19,7 @@ from intake.model import Participant, Role
 from intake.registry import name_key
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
