@@ -15,8 +15,8 @@ from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantL
 # `Saraksts (2)` (Excel's name for a copied sheet), `Kopija`, `Vecais`.
 _NOT_THE_LIST = re.compile(
     r"\b(piemer\w*|paraug\w*|kopij\w*|veidn\w*|sagatav\w*|melnrakst\w*|vecais|veca|arhiv\w*"
-    r"|noradijum\w*|instrukcij\w*|example|sample|template|copy|old|draft|archive|instructions)\b"
-    r"|\(\d+\)\s*$")
+    r"|noradijum\w*|instrukcij\w*|example|sample|template|copy|old|draft|archive|instructions)\b")
+_COPY_NUMBER = re.compile(r"\(\d+\)\s*$")
 # One sheet per group: `1. grupa`, `Grupa 3`, `2.gr.`, `Group 1`, `Supervīzijas grupa II`.
 _GROUP_WORD = re.compile(r"\b(grupa|grupas|gr|group)\b")
 _GROUP_MARK = re.compile(r"\b(\d{1,2}|[ivx]{1,4}|[a-e])\b")
@@ -95,7 +95,7 @@ def is_group_name(name: str) -> bool:
 
 def _rank(read: SheetRead) -> tuple[bool, bool]:
     """Visible before hidden, and a sheet named as the list before one named as a copy."""
-    return read.hidden, bool(_NOT_THE_LIST.search(fold(read.name)))
+    return read.hidden, bool(_NOT_THE_LIST.search(fold(read.name)) or _COPY_NUMBER.search(read.name))
 
 
 def _why_left(read: SheetRead, lead: SheetRead, chosen: Sequence[SheetRead]) -> str | None:
@@ -142,14 +142,13 @@ def _sheets_not_read(chosen: Sequence[SheetRead], left: Sequence[tuple[SheetRead
     if len(left) == 1:
         sheet, reason = left[0]
         unread = f"Lapu «{sheet.name}» nenolasījām: {reason}."
-        where = "šajā lapā"
+        where, needless = "šajā lapā", "Ja lapa pieteikumam nav vajadzīga"
     else:
         unread = f"Lapas {_joined([f'«{s.name}» ({r})' for s, r in left])} nenolasījām."
-        where = "šajās lapās"
+        where, needless = "šajās lapās", "Ja šīs lapas pieteikumam nav vajadzīgas"
     return Finding(
         Severity.WARNING, "list.sheets-not-read",
         f"Dalībnieku sarakstu nolasījām {source}. {unread}",
         f"Ja arī {where} ir pieteikuma dalībnieki, lūdzu, pārceliet tos uz lapu «{read[0]}» "
-        "(tajās pašās kolonnās) un nosūtiet sarakstu vēlreiz. Ja lapa pieteikumam nav vajadzīga, "
-        "nekas nav jādara.",
+        f"(tajās pašās kolonnās) un nosūtiet sarakstu vēlreiz. {needless}, nekas nav jādara.",
         file=file, sheet=left[0][0].name if len(left) == 1 else None)

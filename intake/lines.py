@@ -185,7 +185,7 @@ def _is_date_or_place(text: str) -> bool:
 
 def _is_signer(text: str) -> bool:
     folded = fold(text)
-    return bool(_SIGNER.search(folded)) and len(folded.split()) <= 8 and not re.search(r"\d|@", text)
+    return bool(_SIGNER.search(folded)) and len(folded.split()) <= 8 and "@" not in text
 
 
 def _is_signature_part(text: str) -> bool:
@@ -247,6 +247,8 @@ def participant_lines(shapes: Sequence[Shape | None]) -> list[bool]:
         last_anchor = anchors[-1] if anchors else -1
         for index, shape in members:
             if shape.line is Line.CLOSING:
+                # Under the last e-mail address a total, a date or a signature closes the list.
+                apart = apart or index > last_anchor
                 continue
             if apart:
                 keep[index] = shape.line is Line.PERSON and not shape.signs

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from intake.assembly import SheetRead, combine
 from intake.columns import header_score, recognise_columns, settle_name_columns
 from intake.formats import Limits, sniff
-from intake.latvian import PERSONAL_CODE, fold_key, is_personal_code, normalise
+from intake.latvian import PERSONAL_CODE, is_personal_code, normalise, strip_diacritics
 from intake.lines import Layout, Shape, classify, is_placeholder, looks_like_person, participant_lines
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
 from intake.sheets import MissingFormulaValue, Row, Sheet, UnreadableWorkbook, open_sheets
@@ -20,6 +20,9 @@ _INSTITUTION_LABEL = re.compile(
     r"^\s*((izglītības |izglitibas )?(iestāde|iestade|iestādes nosaukums|iestades nosaukums)"
     r"|skola|institution|school)\s*[:\-–]?\s*", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+# `Kalniņa–Liepiņa`: word processors turn a typed hyphen into an en dash; in a name it is a hyphen.
+_DASH_IN_NAME = re.compile(r"(?<=[^\W\d_])\s*[‐‑‒–—]\s*(?=[^\W\d_])")
+_NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME, Field.FULL_NAME, Field.FULL_NAME_REVERSED)
 
 
 def read_participant_list(content: bytes, file: str, *, limits: Limits) -> ParticipantList:
@@ -120,20 +123,25 @@ def _read_sheet(sheet: Sheet, order: int, columns: tuple[Column, ...],
     layout = Layout.of(columns)
     span = range(min(by_index), max(by_index) + 1)
     shapes: list[Shape | None] = []
+    placed: list[_Line | None] = []  # the lines, and None for each blank run between them
     for line in lines:
+        if placed and (previous := placed[-1]) is not None and line.number > previous.number + 1:
+            shapes.append(None)
+            placed.append(None)
         listed = [i for i in (*line.cells, *line.uncomputed) if i in layout.listed]
         within = {i: c for i, c in line.cells.items() if i in span}
         shapes.append(classify(within, layout, uncomputed=any(
             i in layout.listed for i in line.uncomputed)) if listed else None)
+        placed.append(line)
     list_rows = []
-    for line, keep in zip(lines, participant_lines(shapes), strict=True):
-        if not keep:
+    for kept, keep in zip(placed, participant_lines(shapes), strict=True):
+        if kept is None or not keep:
             continue
-        findings.extend(_uncomputed(line, by_index, layout, sheet.name, file))
-        found = {by_index[i].field: c for i, c in line.cells.items()
-                  if i in layout.listed and not is_placeholder(c.text)}
+        findings.extend(_uncomputed(kept, by_index, layout, sheet.name, file))
+        found = {by_index[i].field: _tidy(c, by_index[i].field) for i, c in kept.cells.items()
+                 if i in layout.listed and not is_placeholder(c.text)}
         if found:
-            list_rows.append(ListRow(line.number, found))
+            list_rows.append(ListRow(kept.number, found))
     findings.extend(_personal_codes(masked, by_index, sheet.name, file))
     return SheetRead(sheet.name, order, sheet.hidden, score=header_score(columns), columns=columns,
                      institution=institution, rows=tuple(list_rows), findings=tuple(findings),
@@ -176,11 +184,16 @@ def _personal_codes(masked: dict[int, int], by_index: dict[int, Column], sheet: 
             file=file, sheet=sheet, column=column, column_title=title)
 
 
+def _tidy(cell: CellText, field: Field) -> CellText:
+    if field in _NAME_FIELDS and _DASH_IN_NAME.search(cell.text):
+        return replace(cell, text=_DASH_IN_NAME.sub("-", cell.text))
+    return cell
+
+
 def _person_key(row: ListRow) -> str:
-    """Who a row names, however its sheet spells it: for telling a copied sheet."""
-    return "|".join(fold_key(row.values[f].text) for f in (
-        Field.FIRST_NAME, Field.LAST_NAME, Field.FULL_NAME, Field.FULL_NAME_REVERSED, Field.EMAIL)
-        if f in row.values)
+    """Who a row names, in any script and spelling: for telling a sheet that copies another."""
+    return "|".join("".join(strip_diacritics(row.values[f].text.casefold()).split())
+                    for f in (*_NAME_FIELDS, Field.EMAIL) if f in row.values)
 
 
 def _row_cells(number: int, values: Sequence[object]) -> tuple[dict[int, CellText], dict[int, str]]:
