@@ -276,3 +276,20 @@ def test_title_rows_and_a_merged_title_on_each_group_sheet():
     assert plist.institution is not None and plist.institution.sheet is None
     assert [r.row for r in plist.rows] == [5, 6, 7, 5, 6, 7]
     assert table(members(1))[0][0] == "Nr."
+
+
+# --- as LibreOffice Calc saves it ---------------------------------------------------------------
+
+@pytest.mark.parametrize("to", ["xlsx", "ods"])
+def test_group_sheets_with_closings_saved_by_libreoffice_read_whole(to):
+    from tests.support.lists import CLOSINGS, libreoffice_convert
+
+    below = (*CLOSINGS["total"], (), *CLOSINGS["signature-placeholder"], *CLOSINGS["date-cell"])
+    sheets = [list_sheet(members(5), name="1. grupa", below=below),
+              list_sheet(members(4, start=20), name="2. grupa", below=below),
+              list_sheet(members(2, start=40), name="Vecais", hidden=True)]
+    content = libreoffice_convert(write(sheets, writer="xlsxwriter"), to=to)
+    plist, decision = decided(content, file=f"saraksts.{to}")
+    assert plist.sheets == ("1. grupa", "2. grupa")
+    assert decision.accepted and codes(decision) == ["list.sheets-not-read"]
+    assert [(g.label, len(g.participants)) for g in decision.groups] == [("1. grupa", 5), ("2. grupa", 4)]
