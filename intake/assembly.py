@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from intake.columns import same_layout
-from intake.latvian import fold
+from intake.latvian import fold, strip_diacritics
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
 
 # Sheets that are not the school's list though they look like one: `Paraugs`, `Piemērs`,
@@ -20,6 +20,7 @@ _COPY_NUMBER = re.compile(r"\(\d+\)\s*$")
 # One sheet per group: `1. grupa`, `Grupa 3`, `2.gr.`, `Group 1`, `Supervīzijas grupa II`.
 _GROUP_WORD = re.compile(r"\b(grupa|grupas|gr|group)\b")
 _GROUP_MARK = re.compile(r"\b(\d{1,2}|[ivx]{1,4}|[a-e])\b")
+NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME, Field.FULL_NAME, Field.FULL_NAME_REVERSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +35,17 @@ class SheetRead:
     institution: CellText | None = None
     rows: tuple[ListRow, ...] = ()
     findings: tuple[Finding, ...] = ()
-    people: frozenset[str] = frozenset()
     listed: bool = False  # no header, but a name beside an e-mail address in its first rows
 
     @property
     def has_people(self) -> bool:
         return bool(self.rows) or self.listed
+
+    def people(self) -> set[str]:
+        """Who its rows name, in any script and spelling: for telling a sheet that copies another."""
+        return {"|".join("".join(strip_diacritics(row.values[f].text.casefold()).split())
+                         for f in (*NAME_FIELDS, Field.EMAIL) if f in row.values)
+                for row in self.rows}
 
 
 class _Left(Enum):
@@ -107,8 +113,9 @@ def _why_left(read: SheetRead, lead: SheetRead, chosen: Sequence[SheetRead]) -> 
         return _Left.COPY_NAME.value
     if not same_layout(read.columns, lead.columns):
         return _Left.COLUMNS.value.format(sheet=lead.name)
+    people = read.people()
     for other in chosen:
-        if read.people and len(read.people & other.people) * 2 >= len(read.people):
+        if people and len(people & other.people()) * 2 >= len(people):
             return _Left.SAME_PEOPLE.value.format(sheet=other.name)
     return None
 

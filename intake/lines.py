@@ -111,14 +111,16 @@ def classify(cells: Mapping[int, CellText], layout: Layout, *, uncomputed: bool 
     signs = position is not None and _is_signer(position.text)
     if not texts:
         return Shape(Line.UNSURE if uncomputed else Line.CLOSING)
-    if _is_label(texts[0]) or _is_dated(texts):
+    if _is_label(texts[0]):
         return Shape(Line.CLOSING)
     if len(texts) == 1 and _HEADING.search(fold(texts[0])) and not _is_signer(texts[0]):
         return Shape(Line.CLOSING)
-    if len(listed) == 1 and _SECTION.match(fold(listed[0])):
-        return Shape(Line.CLOSING)  # a subheading across the table: `Pedagogi`, `2. grupa`
     if any(_EMAIL.search(t) for t in listed):
         return Shape(Line.PERSON, email=True, signs=signs)
+    if _is_dated(texts):
+        return Shape(Line.CLOSING)
+    if len(listed) == 1 and _SECTION.match(fold(listed[0])):
+        return Shape(Line.CLOSING)  # a subheading across the table: `Pedagogi`, `2. grupa`
     if header_score(recognise_columns(texts)) or all(t.isdigit() for t in texts):
         return Shape(Line.CLOSING)  # the header again, or the columns' numbers under it
     if _has_name(cells, layout):

@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from intake.assembly import SheetRead, combine
+from intake.assembly import NAME_FIELDS, SheetRead, combine
 from intake.columns import header_score, recognise_columns, settle_name_columns
 from intake.formats import Limits, sniff
-from intake.latvian import PERSONAL_CODE, is_personal_code, normalise, strip_diacritics
+from intake.latvian import PERSONAL_CODE, is_personal_code, normalise
 from intake.lines import Layout, Shape, classify, is_placeholder, looks_like_person, participant_lines
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
 from intake.sheets import MissingFormulaValue, Row, Sheet, UnreadableWorkbook, open_sheets
@@ -22,7 +22,6 @@ _INSTITUTION_LABEL = re.compile(
 _DIGIT = re.compile(r"\d")
 # `Kalniņa–Liepiņa`: word processors turn a typed hyphen into an en dash; in a name it is a hyphen.
 _DASH_IN_NAME = re.compile(r"(?<=[^\W\d_])\s*[‐‑‒–—]\s*(?=[^\W\d_])")
-_NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME, Field.FULL_NAME, Field.FULL_NAME_REVERSED)
 
 
 def read_participant_list(content: bytes, file: str, *, limits: Limits) -> ParticipantList:
@@ -144,8 +143,7 @@ def _read_sheet(sheet: Sheet, order: int, columns: tuple[Column, ...],
             list_rows.append(ListRow(kept.number, found))
     findings.extend(_personal_codes(masked, by_index, sheet.name, file))
     return SheetRead(sheet.name, order, sheet.hidden, score=header_score(columns), columns=columns,
-                     institution=institution, rows=tuple(list_rows), findings=tuple(findings),
-                     people=frozenset(_person_key(r) for r in list_rows))
+                     institution=institution, rows=tuple(list_rows), findings=tuple(findings))
 
 
 def _samples(lines: Sequence[_Line], columns: Sequence[Column]) -> dict[int, list[str]]:
@@ -185,15 +183,9 @@ def _personal_codes(masked: dict[int, int], by_index: dict[int, Column], sheet: 
 
 
 def _tidy(cell: CellText, field: Field) -> CellText:
-    if field in _NAME_FIELDS and _DASH_IN_NAME.search(cell.text):
+    if field in NAME_FIELDS and _DASH_IN_NAME.search(cell.text):
         return replace(cell, text=_DASH_IN_NAME.sub("-", cell.text))
     return cell
-
-
-def _person_key(row: ListRow) -> str:
-    """Who a row names, in any script and spelling: for telling a sheet that copies another."""
-    return "|".join("".join(strip_diacritics(row.values[f].text.casefold()).split())
-                    for f in (*_NAME_FIELDS, Field.EMAIL) if f in row.values)
 
 
 def _row_cells(number: int, values: Sequence[object]) -> tuple[dict[int, CellText], dict[int, str]]:
