@@ -78,9 +78,9 @@ _SECTION = re.compile(
     r"^(pedagogi|skolotaji|vaditaji|vadiba|administracija|atbalsta personals|leaders|educators"
     r"|teachers|\d+ grupa|grupa \d+|group \d+)$")
 _PLACEHOLDER = re.compile(
-    r"_{3,}|[(/]\s*(personiskais |personigais )?(paraksts|paraksta atsifrejums|vards,? uzvards"
+    r"_{3,}|\.{6,}|…{2,}|[(/]\s*(personiskais |personigais )?(paraksts|paraksta atsifrejums|vards,? uzvards"
     r"|vards un uzvards|amats|datums|signature|name|date)\s*[)/]")
-_ONLY_PLACEHOLDER = re.compile(r"^[_.…\s]*_{2,}[_.…\s]*$")
+_ONLY_PLACEHOLDER = re.compile(r"^[_.…\s]*(_{2,}|\.{3,}|…)[_.…\s]*$")
 _STAMP = re.compile(r"^(z v|zv|z v vieta|zimoga vieta|l s)$")
 _MONTH = (r"(janvar|februar|mart|april|maij|junij|julij|august|septembr|oktobr|novembr|decembr"
           r"|january|february|march|june|july|september|october|november|december)\w*")

@@ -163,6 +163,8 @@ CLOSINGS: dict[str, Rows] = {
     "signature-under-position": ((None, None, None, "Direktore"), (None, None, None, "I. Kalniņa")),
     "signature-title-full-name": ((None, "Direktore", "Ilze Kalniņa"),),
     "signature-in-number-column": (("Direktors", None, None, "J. Kalns"),),
+    "signature-dots": ((None, "Direktors ……………… J. Kalns"),),
+    "signature-periods": ((None, "Direktore", "..................", "I. Kalniņa"),),
     "signature-paraksts": ((None, "Direktore", "(paraksts)", "I. Kalniņa"),),
     "signature-underscores-row": ((None, "_______", None, "_______"),
                                   (None, "(paraksts)", None, "(vārds, uzvārds)")),

@@ -147,9 +147,10 @@ def test_a_row_with_only_a_position_among_participants_is_reported_cell_by_cell(
                                 ("field.missing", "E7")]
 
 
-def test_an_underscored_e_mail_cell_is_an_empty_one():
+@pytest.mark.parametrize("placeholder", ["__________", "..........", "……"])
+def test_a_placeholder_e_mail_cell_is_an_empty_one(placeholder):
     people = members(3)
-    people[1] = replace(people[1], email="__________")
+    people[1] = replace(people[1], email=placeholder)
     _, decision = decided(participant_list(people, below=SIGNATURE_AND_DATE))
     assert errors(decision) == [("field.missing", "E6")]
 
