@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 
@@ -12,9 +13,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from intake.columns import recognise_header
 from intake.formats import Format, Limits, Sniffed, sniff
 from intake.latvian import PERSONAL_CODE, is_personal_code
-from intake.model import Decision, Finding, Severity
+from intake.model import Decision, Field, Finding, Severity
 from intake.sheets import open_sheets
 
 _FILLS = {
@@ -27,25 +29,30 @@ SUMMARY_SHEET = "Piezīmes"
 # openpyxl loads a whole workbook at about 50 µs and 0.7 kB a cell (a 100,000-row sheet: 25 s,
 # 350 MB). Past this much worksheet XML the copy is the list's sheet alone, values only.
 WHOLE_WORKBOOK_XML = 4 * 1024 * 1024
+_DIGIT = re.compile(r"\d")
 
 
 def annotate_workbook(content: bytes, decision: Decision, *, limits: Limits) -> bytes | None:
-    """An .xlsx copy with findings marked, or None when the file could not be read at all."""
+    """An .xlsx copy with findings marked, each on its own sheet, or None when the file could not
+    be read at all."""
     sniffed = sniff(content, decision.file, limits)
     if sniffed.format is None or decision.sheet is None:
         return None
+    wanted = {decision.sheet, *(f.sheet for f in decision.findings if f.sheet)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if sniffed.format is Format.XLSX and not sniffed.far_cells and _small(content):
             book = openpyxl.load_workbook(io.BytesIO(content), keep_vba=False, keep_links=False,
                                           rich_text=False)
+            titles = {name: name for name in book.sheetnames}
         else:
-            book = _copy_of_sheet(content, sniffed, decision.sheet, limits)
-    sheet = book[decision.sheet] if decision.sheet in book.sheetnames else None
-    if sheet is not None:
+            book, titles = _copy_of_sheets(content, sniffed, wanted, limits)
+    for sheet in book.worksheets:
         _mask_personal_codes(sheet, limits)
-        for finding in decision.findings:
-            _mark(sheet, finding)
+    for finding in decision.findings:
+        title = titles.get(finding.sheet or decision.sheet)
+        if title is not None:
+            _mark(book[title], finding)
     _add_summary(book, decision)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -58,21 +65,28 @@ def _small(content: bytes) -> bool:
                    if m.filename.startswith("xl/worksheets/")) <= WHOLE_WORKBOOK_XML
 
 
-def _copy_of_sheet(content: bytes, sniffed: Sniffed, name: str, limits: Limits) -> openpyxl.Workbook:
+def _copy_of_sheets(content: bytes, sniffed: Sniffed, names: set[str],
+                    limits: Limits) -> tuple[openpyxl.Workbook, dict[str, str]]:
     """Formats openpyxl cannot write back (.xls, .ods, .csv) and workbooks too large to load whole
-    become an .xlsx of the list's sheet."""
+    become an .xlsx of the sheets the findings name, in the workbook's order; with the title each
+    sheet took there (Excel allows 31 characters)."""
     assert sniffed.format is not None
     book = openpyxl.Workbook()
-    target = book.active
-    target.title = name[:31]
-    source = next(s for s in open_sheets(content, sniffed.format, has_formulas=False, limits=limits,
-                                         far_cells=sniffed.far_cells)
-                  if s.name == name)
-    for number, values in source.rows:
-        for column, value in enumerate(values, start=1):
-            if value not in (None, ""):
-                _set_text(target.cell(number, column), value)
-    return book
+    book.remove(book.active)
+    titles: dict[str, str] = {}
+    for source in open_sheets(content, sniffed.format, has_formulas=False, limits=limits,
+                              far_cells=sniffed.far_cells):
+        if source.name not in names:
+            continue
+        target = book.create_sheet(_unique_title(book, source.name[:31]))
+        titles[source.name] = target.title
+        for number, values in source.rows:
+            for column, value in enumerate(values, start=1):
+                if value not in (None, ""):
+                    _set_text(target.cell(number, column), value)
+    if not book.worksheets:
+        book.create_sheet(_unique_title(book, "Saraksts"))
+    return book, titles
 
 
 def _mark(sheet: Worksheet, finding: Finding) -> None:
@@ -95,14 +109,25 @@ def _mark(sheet: Worksheet, finding: Finding) -> None:
 
 
 def _mask_personal_codes(sheet: Worksheet, limits: Limits) -> None:
-    """R11: the copy we send back (and keep until it is sent) carries no personal codes."""
+    """R11: the copy we send back (and keep until it is sent) carries no personal codes: none that
+    pass the checksum anywhere, and nothing under a personal-code header, checksum or not."""
+    under_header: set[int] = set()
     # Only the cells the sheet has: iter_rows creates every cell of the range it is given.
     for row in sheet.iter_rows(max_row=min(sheet.max_row, limits.max_rows),
                                max_col=min(sheet.max_column, limits.max_columns)):
         for cell in row:
-            if isinstance(cell.value, str) and is_personal_code(cell.value):
-                cell.value = PERSONAL_CODE.sub("******-*****", cell.value)
-            elif isinstance(cell.value, int) and is_personal_code(str(cell.value)):
+            value = cell.value
+            if value is None or isinstance(cell, MergedCell):
+                continue
+            text = str(value)
+            if isinstance(value, str) and cell.row <= limits.header_search_rows and \
+                    recognise_header(value) is Field.PERSONAL_CODE:
+                under_header.add(cell.column)
+            elif cell.column in under_header and _DIGIT.search(text):
+                _set_text(cell, _DIGIT.sub("*", PERSONAL_CODE.sub("******-*****", text)))
+            elif isinstance(value, str) and is_personal_code(value):
+                cell.value = PERSONAL_CODE.sub("******-*****", value)
+            elif isinstance(value, int) and is_personal_code(text):
                 cell.value = "******-*****"
 
 

@@ -98,6 +98,8 @@ class ParticipantList:
     columns: tuple[Column, ...] = ()
     rows: tuple[ListRow, ...] = ()
     findings: tuple[Finding, ...] = ()
+    # Every sheet read, in the workbook's order; `sheet` is the first. Rows of the others name theirs.
+    sheets: tuple[str, ...] = ()
 
     @property
     def is_readable(self) -> bool:

@@ -17,6 +17,7 @@ FINDING_LABELS = {
     "list.empty": "sarakstā nav dalībnieku",
     "list.header-not-found": "nav atrasta tabulas galvene",
     "list.too-many-rows": "sarakstā pārāk daudz rindu",
+    "list.sheets-not-read": "dažas lapas ar dalībniekiem nav nolasītas",
     "institution.missing": "nav norādīta iestāde",
     "institution.unknown": "iestāde nav atrasta reģistrā",
     "institution.ambiguous": "vēstulē minētas vairākas iestādes",

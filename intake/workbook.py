@@ -1,14 +1,17 @@
-"""Reads a participant list from a school's file: the sheet, the header, the rows, the institution."""
+"""Reads a participant list from a school's file: the sheets, the header, the rows, the institution."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from intake.columns import header_score, recognise_columns
+from intake.assembly import NAME_FIELDS, SheetRead, combine
+from intake.columns import header_score, recognise_columns, settle_name_columns
 from intake.formats import Limits, sniff
-from intake.latvian import PERSONAL_CODE, fold, is_personal_code, normalise
+from intake.latvian import PERSONAL_CODE, is_personal_code, normalise
+from intake.lines import Layout, Shape, classify, is_placeholder, looks_like_person, participant_lines
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
 from intake.sheets import MissingFormulaValue, Row, Sheet, UnreadableWorkbook, open_sheets
 
@@ -16,14 +19,9 @@ from intake.sheets import MissingFormulaValue, Row, Sheet, UnreadableWorkbook, o
 _INSTITUTION_LABEL = re.compile(
     r"^\s*((izglītības |izglitibas )?(iestāde|iestade|iestādes nosaukums|iestades nosaukums)"
     r"|skola|institution|school)\s*[:\-–]?\s*", re.IGNORECASE)
-# Lines under the list: `Direktore ____ I. Kalniņa`, `Sagatavoja: …`, `Datums: 12.03.2026`, `Z.v.`.
-_FOOTER = re.compile(
-    r"^(sagatavoja|sagatavotajs|paraksts|datums|direktor|vaditaj|apstiprin|z v|zv|iestades "
-    r"vaditaj|kontaktpersona|talrunis|prepared by|signature|date)\b")
-_SECTION = re.compile(
-    r"^(pedagogi|skolotaji|vaditaji|vadiba|administracija|atbalsta personals|\d+ grupa|grupa \d+)$")
-_DATE_ONLY = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?( g\.?)?$")
-_NUMBERING = re.compile(r"^\d{1,4}\.?$")
+_DIGIT = re.compile(r"\d")
+# `Kalniņa–Liepiņa`: word processors turn a typed hyphen into an en dash; in a name it is a hyphen.
+_DASH_IN_NAME = re.compile(r"(?<=[^\W\d_])\s*[‐‑‒–—]\s*(?=[^\W\d_])")
 
 
 def read_participant_list(content: bytes, file: str, *, limits: Limits) -> ParticipantList:
@@ -53,18 +51,19 @@ def _unreadable(exc: UnreadableWorkbook, file: str) -> Finding:
 
 
 def _read_sheets(sheets: list[Sheet], file: str, limits: Limits) -> ParticipantList:
-    # Visible sheets first: a hidden sheet is the list only when no visible one is.
-    best: tuple[int, Sheet, list[Row], int, tuple[Column, ...]] | None = None
-    for sheet in sorted(sheets, key=lambda s: s.hidden):
-        if best is not None and sheet.hidden:
-            break
+    reads: list[SheetRead] = []
+    for order, sheet in enumerate(sheets):
         head = _take(sheet.rows, limits.header_search_rows)
-        for position, (_, values) in enumerate(head):
-            columns = recognise_columns(values)
-            score = header_score(columns)
-            if score and (best is None or score > best[0]):
-                best = (score, sheet, head, position, columns)
-    if best is None:
+        header = _best_header(head)
+        if header is None:
+            listed = any(looks_like_person(list(_row_cells(n, v)[0].values())) for n, v in head)
+            reads.append(SheetRead(sheet.name, order, sheet.hidden, listed=listed))
+            continue
+        position, columns = header
+        rest = _chain(iter(head[position + 1:]), sheet.rows)
+        reads.append(_read_sheet(sheet, order, columns, _find_institution(head[:position]), rest,
+                                 file, limits))
+    if not any(r.score for r in reads):
         return ParticipantList(file, findings=(Finding(
             Severity.ERROR, "list.header-not-found",
             "Failā neatradām dalībnieku sarakstu: nevienā lapā pirmajās "
@@ -72,18 +71,33 @@ def _read_sheets(sheets: list[Sheet], file: str, limits: Limits) -> ParticipantL
             "«Uzvārds», «Amats» un «E-pasts».",
             "Lūdzu, aizpildiet pievienoto veidlapu vai ierakstiet šos kolonnu nosaukumus virs "
             "saraksta.", file=file),))
-    _, sheet, head, position, columns = best
-    institution = _find_institution(head[:position])
-    rest: Iterator[Row] = iter(head[position + 1:])
-    return _read_rows(sheet, columns, institution, _chain(rest, sheet.rows), file, limits)
+    return combine(reads, file)
 
 
-def _read_rows(sheet: Sheet, columns: tuple[Column, ...], institution: CellText | None,
-               rows: Iterator[Row], file: str, limits: Limits) -> ParticipantList:
+def _best_header(head: list[Row]) -> tuple[int, tuple[Column, ...]] | None:
+    best: tuple[int, int, tuple[Column, ...]] | None = None
+    for position, (_, values) in enumerate(head):
+        columns = recognise_columns(values)
+        score = header_score(columns)
+        if score and (best is None or score > best[0]):
+            best = (score, position, columns)
+    return None if best is None else (best[1], best[2])
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    number: int
+    cells: dict[int, CellText]
+    uncomputed: dict[int, str]
+
+
+def _read_sheet(sheet: Sheet, order: int, columns: tuple[Column, ...],
+                institution: CellText | None, rows: Iterator[Row], file: str,
+                limits: Limits) -> SheetRead:
     findings: list[Finding] = []
-    list_rows: list[ListRow] = []
-    code_columns: dict[int, int] = {}
-    by_index = {c.index: c for c in columns}
+    lines: list[_Line] = []
+    masked: dict[int, int] = {}
+    codes = {c.index for c in columns if c.field is Field.PERSONAL_CODE}
     for number, values in rows:
         if number > limits.max_rows:
             findings.append(Finding(
@@ -94,42 +108,84 @@ def _read_rows(sheet: Sheet, columns: tuple[Column, ...], institution: CellText 
                 file=file, sheet=sheet.name))
             break
         cells, uncomputed = _row_cells(number, values)
-        if not cells and not uncomputed:
-            continue
         for column, cell in cells.items():
-            if is_personal_code(cell.text):
-                code_columns[column] = code_columns.get(column, 0) + 1
-                cells[column] = CellText(PERSONAL_CODE.sub("******-*****", cell.text), number, column)
-        if _is_footer(cells):
-            break
-        listed = {i: by_index[i] for i in (*cells, *uncomputed) if i in by_index
-                  and by_index[i].field not in (Field.NUMBER, Field.PERSONAL_CODE)}
-        if not listed:
-            continue  # numbering only, or notes beside the list
-        for index, formula in uncomputed.items():
-            if index in listed:
-                findings.append(Finding(
-                    Severity.ERROR, "cell.formula-without-value",
-                    "Šūnā ir formula, kurai failā nav saglabāta aprēķinātā vērtība.",
-                    "Lūdzu, ierakstiet vērtību formulas vietā vai atveriet failu Excel vai "
-                    "LibreOffice un saglabājiet to vēlreiz.",
-                    file=file, sheet=sheet.name, row=number, column=index, value=formula,
-                    column_title=listed[index].title))
-        values_found = {listed[i].field: c for i, c in cells.items() if i in listed}
-        if len(values_found) == 1 and _SECTION.match(fold(next(iter(values_found.values())).text)):
-            continue  # a subheading such as "Pedagogi" or "2. grupa" across the table
-        if values_found:
-            list_rows.append(ListRow(number, values_found))
-    for column, count in sorted(code_columns.items()):
+            # R11: a code is never kept, checksum or not, where the header says it is one.
+            if column in codes or is_personal_code(cell.text):
+                if column not in codes or _DIGIT.search(cell.text):
+                    masked[column] = masked.get(column, 0) + 1
+                text = PERSONAL_CODE.sub("******-*****", cell.text)
+                cells[column] = replace(cell, text=_DIGIT.sub("*", text) if column in codes else text)
+        if cells or uncomputed:
+            lines.append(_Line(number, cells, uncomputed))
+    columns = settle_name_columns(columns, _samples(lines, columns))
+    by_index = {c.index: c for c in columns}
+    layout = Layout.of(columns)
+    span = range(min(by_index), max(by_index) + 1)
+    shapes: list[Shape | None] = []
+    placed: list[_Line | None] = []  # the lines, and None for each blank run between them
+    for line in lines:
+        if placed and (previous := placed[-1]) is not None and line.number > previous.number + 1:
+            shapes.append(None)
+            placed.append(None)
+        listed = [i for i in (*line.cells, *line.uncomputed) if i in layout.listed]
+        within = {i: c for i, c in line.cells.items() if i in span}
+        shapes.append(classify(within, layout, uncomputed=any(
+            i in layout.listed for i in line.uncomputed)) if listed else None)
+        placed.append(line)
+    list_rows = []
+    for kept, keep in zip(placed, participant_lines(shapes), strict=True):
+        if kept is None or not keep:
+            continue
+        findings.extend(_uncomputed(kept, by_index, layout, sheet.name, file))
+        found = {by_index[i].field: _tidy(c, by_index[i].field) for i, c in kept.cells.items()
+                 if i in layout.listed and not is_placeholder(c.text)}
+        if found:
+            list_rows.append(ListRow(kept.number, found))
+    findings.extend(_personal_codes(masked, by_index, sheet.name, file))
+    return SheetRead(sheet.name, order, sheet.hidden, score=header_score(columns), columns=columns,
+                     institution=institution, rows=tuple(list_rows), findings=tuple(findings))
+
+
+def _samples(lines: Sequence[_Line], columns: Sequence[Column]) -> dict[int, list[str]]:
+    """Each column's values in the rows that carry an e-mail address (all rows, if none does)."""
+    email = next((c.index for c in columns if c.field is Field.EMAIL), None)
+    chosen = [ln for ln in lines if email in ln.cells and "@" in ln.cells[email].text]
+    samples: dict[int, list[str]] = {}
+    for line in chosen or lines:
+        for index, cell in line.cells.items():
+            samples.setdefault(index, []).append(cell.text)
+    return samples
+
+
+def _uncomputed(line: _Line, by_index: dict[int, Column], layout: Layout, sheet: str,
+                file: str) -> Iterator[Finding]:
+    for index, formula in line.uncomputed.items():
+        if index in layout.listed:
+            yield Finding(
+                Severity.ERROR, "cell.formula-without-value",
+                "Šūnā ir formula, kurai failā nav saglabāta aprēķinātā vērtība.",
+                "Lūdzu, ierakstiet vērtību formulas vietā vai atveriet failu Excel vai "
+                "LibreOffice un saglabājiet to vēlreiz.",
+                file=file, sheet=sheet, row=line.number, column=index, value=formula,
+                column_title=by_index[index].title)
+
+
+def _personal_codes(masked: dict[int, int], by_index: dict[int, Column], sheet: str,
+                    file: str) -> Iterator[Finding]:
+    for column, count in sorted(masked.items()):
         title = by_index[column].title if column in by_index else None
-        findings.append(Finding(
+        yield Finding(
             Severity.WARNING, "personal-code.present",
             f"Kolonnā ir personas kodi ({count}). Supervīzijai tie nav vajadzīgi, tāpēc tos "
             "neizmantojam un dalībnieku datos neglabājam.",
             "Turpmāk personas kodus, lūdzu, nesūtiet; izdzēsiet šo kolonnu no saraksta.",
-            file=file, sheet=sheet.name, column=column, column_title=title))
-    return ParticipantList(file, sheet.name, institution, columns, tuple(list_rows),
-                           tuple(findings))
+            file=file, sheet=sheet, column=column, column_title=title)
+
+
+def _tidy(cell: CellText, field: Field) -> CellText:
+    if field in NAME_FIELDS and _DASH_IN_NAME.search(cell.text):
+        return replace(cell, text=_DASH_IN_NAME.sub("-", cell.text))
+    return cell
 
 
 def _row_cells(number: int, values: Sequence[object]) -> tuple[dict[int, CellText], dict[int, str]]:
@@ -160,17 +216,6 @@ def _as_text(value: object) -> str:
     return normalise(str(value))
 
 
-def _is_footer(cells: dict[int, CellText]) -> bool:
-    """A signature, a date or `Sagatavoja: …` under the list: neither a participant nor an error."""
-    texts = [c.text for c in cells.values() if not _NUMBERING.match(c.text)]
-    if not texts or any("@" in t for t in texts):
-        return False
-    if len(texts) == 1 and _DATE_ONLY.match(texts[0]):
-        return True
-    signed = any("___" in t for t in texts)
-    return signed or (len(texts) <= 3 and bool(_FOOTER.search(fold(texts[0]))))
-
-
 def _find_institution(above: list[Row]) -> CellText | None:
     for number, values in above:
         cells = list(_row_cells(number, values)[0].values())
@@ -198,4 +243,3 @@ def _take(rows: Iterator[Row], count: int) -> list[Row]:
 def _chain(first: Iterator[Row], then: Iterator[Row]) -> Iterator[Row]:
     yield from first
     yield from then
-

@@ -53,6 +53,12 @@ def test_takes_institution_from_the_cell_beside_its_label():
     ("E-pasts", Field.EMAIL), ("e-pasta adrese (darba)", Field.EMAIL), ("Email", Field.EMAIL),
     ("Grupa", Field.GROUP), ("Amata kategorija", Field.CATEGORY),
     ("Personas kods", Field.PERSONAL_CODE), ("Nr.p.k.", Field.NUMBER),
+    ("Given name", Field.FIRST_NAME), ("Last name", Field.LAST_NAME), ("Family name", Field.LAST_NAME),
+    ("Full name", Field.FULL_NAME), ("Surname, name", Field.FULL_NAME_REVERSED),
+    ("Job title", Field.POSITION), ("Role", Field.POSITION), ("E-mail", Field.EMAIL),
+    ("Email address", Field.EMAIL), ("Group", Field.GROUP), ("No.", Field.NUMBER), ("Nr", Field.NUMBER),
+    ("Pers. kods", Field.PERSONAL_CODE), ("Personal code", Field.PERSONAL_CODE),
+    ("VĀRDS", Field.FIRST_NAME), ("Vards", Field.FIRST_NAME), ("E-pasts", Field.EMAIL),
 ])
 def test_recognises_header_synonyms(header, field):
     columns = {"first": ("Vārds", "Uzvārds")}  # a name column keeps the row a header candidate
