@@ -324,3 +324,29 @@ def _hide_capabilities(server: Dovecot, hide: tuple[str, ...]) -> None:
     config.write_text(config.read_text() + f"protocol imap {{\n  imap_capability = {' '.join(kept)}\n}}\n")
     server.halt()
     server.restart()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A folder layout a real server has, and what the intake must make of it."""
+
+    options: dict[str, object]  # for start_dovecot
+    delimiter: str
+    prefix: str
+    applications: str  # the server's name for the shipped "Intake/Applications"
+
+
+LAYOUTS = {
+    # The tests' default: Maildir++ with its own ".".
+    "dot": Layout({}, ".", "", "Intake.Applications"),
+    # "/" over Maildir++ (many distributions' choice): a name with a dot is refused.
+    "slash": Layout({"separator": "/"}, "/", "", "Intake/Applications"),
+    # Courier and Cyrus: every folder below INBOX.
+    "inbox-dot": Layout({"prefix": "INBOX."}, ".", "INBOX.", "INBOX.Intake.Applications"),
+    "inbox-slash-fs": Layout({"separator": "/", "prefix": "INBOX/", "layout": "fs"}, "/",
+                             "INBOX/", "INBOX/Intake/Applications"),
+    # Servers without MOVE: COPY, \Deleted and UID EXPUNGE; without UIDPLUS a plain EXPUNGE.
+    "no-move": Layout({"separator": "/", "layout": "fs", "hide": ("MOVE",)}, "/", "",
+                      "Intake/Applications"),
+    "no-move-no-uidplus": Layout({"hide": ("MOVE", "UIDPLUS")}, ".", "", "Intake.Applications"),
+}

@@ -28,6 +28,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_messages_unmoved_since"), table_name="messages")
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_column("move_error")
-        batch_op.drop_column("unmoved_since")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later) for the same reason as above.
+    op.drop_column("messages", "move_error")
+    op.drop_column("messages", "unmoved_since")
