@@ -12,23 +12,10 @@ import pytest
 
 from tests.end_to_end.conftest import OUR_ADDRESS, Intake
 from tests.end_to_end.test_mailbox_loop import application, school_list
-from tests.support.dovecot import LAYOUTS, start_dovecot
 from tests.support.mail import make_email
 
 REFUSED = "Intake/Apstrādāti 2026.g."  # a dot: Dovecot's Maildir++ under "/" refuses it
 FIXED = "Intake/Apstrādāti 2026"
-
-
-@pytest.fixture(scope="module", params=sorted(LAYOUTS))
-def layout_server(request):
-    """One Dovecot per layout for this module."""
-    layout = LAYOUTS[request.param]
-    try:
-        server = start_dovecot(**layout.options)
-    except (RuntimeError, OSError) as exc:
-        pytest.fail(f"Dovecot cannot start here: {exc}")
-    yield layout, server
-    server.stop()
 
 
 @pytest.fixture

@@ -24,24 +24,11 @@ from intake.schema import _config, upgrade
 from intake.service import make_context, open_smtp, read_status
 from intake.store import MessageRecord, open_engine
 from tests.conftest import HEADER, make_workbook
-from tests.support.dovecot import LAYOUTS, start_dovecot
 from tests.support.mail import make_email
 
 OUR_ADDRESS = "supervizija@ikvd.example.lv"
 REFUSED = "Intake/Apstrādāti 2026.g."  # a dot: refused by Dovecot's Maildir++ under "/"
 FIXED = "Intake/Apstrādāti 2026"
-
-
-@pytest.fixture(scope="module", params=sorted(LAYOUTS))
-def layout_server(request):
-    """One Dovecot per layout for this module."""
-    layout = LAYOUTS[request.param]
-    try:
-        server = start_dovecot(**layout.options)
-    except (RuntimeError, OSError) as exc:
-        pytest.fail(f"Dovecot cannot start here: {exc}")
-    yield layout, server
-    server.stop()
 
 
 @pytest.fixture
