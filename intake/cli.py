@@ -28,7 +28,7 @@ from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError, StoreError
 from intake.export import write_export
 from intake.idle import NewMailWatcher
-from intake.mailbox import check_folders
+from intake.mailbox import MaildirSource, check_folders
 from intake.model import Decision
 from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
@@ -374,7 +374,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     source = open_mailbox(settings)
     try:
         print(f"mailbox: ok ({len(source.list_new())} message(s) waiting)")
-        print(f"folders: the server's {source.layout().describe()}")
+        print(f"folders: Maildir++ directories in {source.root}" if isinstance(
+            source, MaildirSource) else f"folders: the server's {source.layout().describe()}")
         checks = check_folders(source, asdict(settings.mail.folders))
     finally:
         source.close()
