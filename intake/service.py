@@ -200,5 +200,6 @@ def _read_status(engine: Engine) -> Status:
     return Status(dict(messages), dict(outbox), last.value if last else None, dict(applications),
                   oldest.isoformat() if oldest is not None else None, resubmissions, people,
                   amended, len(fixes),
-                  round(median(fixes) / 3600, 1) if fixes else None, not_moved,
-                  since.isoformat() if since is not None else None, move_error)
+                  round(median(fixes) / 3600, 1) if fixes else None, not_moved=not_moved,
+                  not_moved_since=since.isoformat() if since is not None else None,
+                  move_error=move_error)

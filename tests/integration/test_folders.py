@@ -69,6 +69,9 @@ def test_the_layout_is_read_from_the_server(server):
     source = imap(dovecot)
     try:
         assert source.layout() == Layout(layout.delimiter, layout.prefix)
+        hidden = layout.options.get("hide", ())
+        for capability in ("MOVE", "UIDPLUS"):  # which way a move goes on this server
+            assert source.client.has_capability(capability) is (capability not in hidden)
     finally:
         source.close()
 
