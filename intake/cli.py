@@ -12,7 +12,7 @@ import mailbox
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError, StoreError
 from intake.export import write_export
 from intake.idle import NewMailWatcher
+from intake.mailbox import MaildirSource, check_folders
 from intake.model import Decision
 from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
@@ -331,10 +332,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     except StoreError as exc:  # the database is out: the daemon starts anyway, its polls retry
         log.error("%s; polls will try again", str(exc).splitlines()[0])
 
+    folders_ready = [False]
+
     def once(should_stop: Callable[[], bool]) -> None:
         if not migrated[0]:
             upgrade(engine)
             migrated[0] = True
+        if not folders_ready[0]:  # before the first poll; a mailbox that is out: tried again
+            _folders_ready(settings)
+            folders_ready[0] = True
         summary = poll_once(settings, engine, should_stop=should_stop)
         if summary is not None:
             log.info("%s", summary.line())
@@ -360,19 +366,51 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    """Pre-flight: every dependency reached once; the exit status is the health."""
+    """Pre-flight: every dependency reached once, every folder created; the exit status is the
+    health (a folder the configuration cannot name: EXIT_USAGE, one the server refuses: 3)."""
     engine = prepare_engine(settings)
-    read_status(engine)
+    status = read_status(engine)
     print(f"database: ok ({engine.dialect.name})")
     source = open_mailbox(settings)
     try:
         print(f"mailbox: ok ({len(source.list_new())} message(s) waiting)")
+        print(f"folders: Maildir++ directories in {source.root}" if isinstance(
+            source, MaildirSource) else f"folders: the server's {source.layout().describe()}")
+        checks = check_folders(source, asdict(settings.mail.folders))
     finally:
         source.close()
+    for folder in checks:
+        print(f"  {folder.line()}")
+    if status.not_moved:
+        print(f"not moved: {status.not_moved} message(s) decided and answered wait in the mailbox "
+              f"since {status.not_moved_since} ({status.move_error}); the next poll moves them "
+              "if every folder above is fine")
     transport = open_smtp(settings)
     transport.check()
     print("smtp: ok")
-    return EXIT_OK
+    if any(folder.config for folder in checks):
+        raise ConfigError("; ".join(f.problem or "" for f in checks if f.config))
+    return EXIT_FAILURE if any(folder.problem for folder in checks) else EXIT_OK
+
+
+def _folders_ready(settings: Settings) -> None:
+    """The daemon's start: `intake check`'s folders, in the log. A folder the configuration
+    cannot name stops it (ConfigError); one the server refuses is an ERROR, and polls go on."""
+    source = open_mailbox(settings)
+    try:
+        layout = source.layout().describe()
+        checks = check_folders(source, asdict(settings.mail.folders))
+    finally:
+        source.close()
+    if any(folder.config for folder in checks):
+        raise ConfigError("; ".join(f.problem or "" for f in checks if f.config))
+    for folder in checks:
+        if folder.problem:
+            log.error("folder %s; mail for it stays in the mailbox until the server takes the "
+                      "folder (the server's %s)", folder.line(), layout)
+    log.info("folders: %s (the server's %s)", ", ".join(
+        f"{f.folder!r} {'created' if f.created else 'ok'}" for f in checks if not f.problem),
+        layout)
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
+from intake.folders import folder_path
 from intake.formats import Limits
 from intake.oauth import check_settings as check_oauth
 
@@ -58,13 +59,14 @@ class Programme:
 
 @dataclass(frozen=True, slots=True)
 class Folders:
-    """Where handled mail is moved, by outcome (created when missing)."""
+    """Where handled mail is moved, by outcome (created when missing): paths with `/` between
+    their parts, whatever the server's own delimiter (intake.folders maps them)."""
 
-    application: str = "Intake.Applications"
-    auto: str = "Intake.Automatic"
-    correspondence: str = "Intake.Correspondence"
-    no_list: str = "Intake.NoList"
-    quarantined: str = "Intake.Quarantine"
+    application: str = "Intake/Applications"
+    auto: str = "Intake/Automatic"
+    correspondence: str = "Intake/Correspondence"
+    no_list: str = "Intake/NoList"
+    quarantined: str = "Intake/Quarantine"
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +266,7 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
             **{k: v for k, v in values.items() if k not in ("staff", "tls_ca_file")},
             staff=tuple(values.get("staff", ())),
             tls_ca_file=Path(values["tls_ca_file"]) if values.get("tls_ca_file") else None,
-            folders=Folders(**folders),
+            folders=_folders(folders, path),
             mailbox_password=_secret(env, "INTAKE_MAILBOX_PASSWORD", "mailbox-password"),
             smtp_password=_secret(env, "INTAKE_SMTP_PASSWORD", "smtp-password"),
             oauth_client_secret=_secret(env, "INTAKE_OAUTH_CLIENT_SECRET", "oauth-client-secret"),
@@ -284,6 +286,20 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
         raise ConfigError(f"CA file {mail.tls_ca_file} does not exist")
     check_oauth(mail, path)
     return _anchor_maildirs(mail, state_dir)
+
+
+def _folders(raw: Mapping[str, Any], path: Path) -> Folders:
+    """Each path in its `/` form; the older dotted form (`Intake.Applications`) is read as one."""
+    paths = {}
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: [mail.folders] {key} must be a folder path, such as "
+                              "\"Intake/Applications\"")
+        try:
+            paths[key] = folder_path(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: [mail.folders] {key}: {exc}") from None
+    return Folders(**paths)
 
 
 def _check_url(url: str, what: str, schemes: tuple[str, ...]) -> None:

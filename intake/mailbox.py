@@ -2,24 +2,28 @@
 
 Nothing here decides anything: the pipeline acknowledges (moves) a message only after its outcome
 is committed, so a crash at any point leaves the message where the next poll finds it again.
+Folders are named by configured paths (`Intake/Applications`); each source maps them to its own
+names (intake.folders). A folder the server refuses is a FolderError, an outage a MailboxError.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import imapclient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from intake.errors import ConfigError, MailboxError
+from intake.folders import MAILDIR_LAYOUT, Layout, maildir_name
 from intake.oauth import TokenError, TokenSource, XOAuth2, is_loopback, scrub
 
 _T = TypeVar("_T")
@@ -31,8 +35,22 @@ class MessageRef:
     size: int
 
 
+class FolderError(MailboxError):
+    """The server answered, and refused a folder: its name, its creation, or a move into it. The
+    connection is fine and other folders may work; the message says which folder, under what
+    name, what the server said, and how the server names folders."""
+
+    def __init__(self, folder: str, server_name: str | None, said: str, layout: Layout) -> None:
+        where = f" ({server_name!r} on the server)" if server_name is not None else ""
+        super().__init__(f"folder {folder!r}{where}: {said}; the server's {layout.describe()}")
+        self.folder = folder
+        self.server_name = server_name
+        self.said = said
+        self.layout = layout
+
+
 class MailSource(Protocol):
-    """What the pipeline needs of a mailbox."""
+    """What the pipeline needs of a mailbox. Folders are configured paths (`Intake/Applications`)."""
 
     name: str
 
@@ -42,9 +60,59 @@ class MailSource(Protocol):
 
     def fetch_header(self, ref: MessageRef) -> bytes: ...
 
-    def move(self, refs: Sequence[MessageRef], folder: str) -> None: ...
+    def layout(self) -> Layout: ...
+
+    def server_folder(self, folder: str) -> str:
+        """The source's own name for a folder; ConfigError for one it cannot hold."""
+        ...
+
+    def ensure_folder(self, folder: str) -> bool:
+        """Create the folder unless it exists (True: created); FolderError when refused."""
+        ...
+
+    def move(self, refs: Sequence[MessageRef], folder: str) -> None:
+        """Into the folder, created when missing; FolderError when it cannot be used."""
+        ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FolderCheck:
+    """One configured folder as the server has it: created now, there already, or a problem
+    (`problem`: what the server or, with `config`, the configuration has against it)."""
+
+    name: str  # the setting: application, auto ...
+    folder: str  # the configured path
+    server_name: str | None = None
+    created: bool = False
+    problem: str | None = None
+    config: bool = False
+
+    def line(self) -> str:
+        where = f" ({self.server_name!r} on the server)" if self.server_name is not None else ""
+        state = ("created" if self.created else "exists") if self.problem is None else (
+            f"{'CONFIGURATION' if self.config else 'REFUSED'}: {self.problem}")
+        return f"{self.name} {self.folder!r}{where}: {state}"
+
+
+def check_folders(source: MailSource, folders: Mapping[str, str]) -> list[FolderCheck]:
+    """Each folder created unless it exists, before any mail is moved into it. A lost
+    connection is raised (MailboxError); a refused or impossible folder is reported."""
+    checks = []
+    for name, folder in folders.items():
+        try:
+            server_name = source.server_folder(folder)
+        except ConfigError as exc:
+            checks.append(FolderCheck(name, folder, problem=str(exc), config=True))
+            continue
+        try:
+            created = source.ensure_folder(folder)
+        except FolderError as exc:
+            checks.append(FolderCheck(name, folder, server_name, problem=exc.said))
+            continue
+        checks.append(FolderCheck(name, folder, server_name, created=created))
+    return checks
 
 
 def open_source(url: str, *, password: str | None, ca_file: Path | None,
@@ -151,13 +219,47 @@ class ImapSource:
         self.name = name
         self.folder = folder
         self.uidvalidity = 0
-        self._folders: set[str] = set()
+        self._folders: set[str] = set()  # server names known to exist on this connection
+        self._layout: Layout | None = None
 
     def _call(self, what: str, action: Callable[[], _T]) -> _T:
         try:
             return action()
         except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as exc:
             raise MailboxError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+
+    def _folder_call(self, folder: str, server_name: str, what: str, action: Callable[[], _T]) -> _T:
+        """A command on a folder: the server's refusal (NO, BAD) is the folder's FolderError, a
+        lost connection stays a MailboxError."""
+        try:
+            return action()
+        except (TimeoutError, IMAPClientAbortError, OSError, ssl.SSLError) as exc:
+            raise MailboxError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+        except IMAPClientError as exc:
+            raise FolderError(folder, server_name, f"{what} answered: {_answer(exc)}",
+                              self.layout()) from exc
+
+    def layout(self) -> Layout:
+        """The hierarchy delimiter (LIST "" "") and the personal namespace's prefix (NAMESPACE,
+        where the server has it); asked once per connection."""
+        if self._layout is None:
+            listed = self._call("LIST", lambda: self.client.list_folders("", ""))
+            delimiter = _text(listed[0][1]) if listed else None
+            prefix = ""
+            if self._call("CAPABILITY", lambda: self.client.has_capability("NAMESPACE")):
+                personal = self._call("NAMESPACE", self.client.namespace).personal
+                if personal:
+                    prefix = _text(personal[0][0]) or ""
+                    delimiter = _text(personal[0][1]) or delimiter
+            self._layout = Layout(delimiter, prefix)
+        return self._layout
+
+    def server_folder(self, folder: str) -> str:
+        name = self.layout().server_name(folder)
+        if name == self.folder or name.upper() == self.folder.upper() == "INBOX":
+            raise ConfigError(f"folder {folder!r} is {self.folder!r}, the folder the intake reads: "
+                              "handled mail must go elsewhere")
+        return name
 
     def list_new(self) -> list[MessageRef]:
         selected = self._call("SELECT", lambda: self.client.select_folder(self.folder))
@@ -198,28 +300,71 @@ class ImapSource:
         return header if isinstance(header, bytes) else b""
 
     def move(self, refs: Sequence[MessageRef], folder: str) -> None:
+        """MOVE, or (a server without it) COPY, \\Deleted and UID EXPUNGE of these messages only
+        (a plain EXPUNGE where the server has no UIDPLUS)."""
         if not refs:
             return
-        self._ensure_folder(folder)
+        try:
+            name = self.server_folder(folder)
+        except ConfigError as exc:  # a poll goes on: the operator is told, the mail waits
+            raise FolderError(folder, None, str(exc), self.layout()) from exc
+        self.ensure_folder(folder)
         uids = [self._uid(r) for r in refs]
-        if self.client.has_capability("MOVE"):
-            self._call("MOVE", lambda: self.client.move(uids, folder))
+        if self._call("CAPABILITY", lambda: self.client.has_capability("MOVE")):
+            self._folder_call(folder, name, "MOVE", lambda: self.client.move(uids, name))
             return
-        self._call("COPY", lambda: self.client.copy(uids, folder))
+        self._folder_call(folder, name, "COPY", lambda: self.client.copy(uids, name))
         self._call("STORE", lambda: self.client.add_flags(uids, [imapclient.DELETED]))
-        self._call("EXPUNGE", lambda: self.client.uid_expunge(uids))
+        if self._call("CAPABILITY", lambda: self.client.has_capability("UIDPLUS")):
+            self._call("EXPUNGE", lambda: self.client.uid_expunge(uids))
+        else:
+            self._call("EXPUNGE", lambda: self.client.expunge())
 
-    def _ensure_folder(self, folder: str) -> None:
-        if folder in self._folders:
-            return
-        if not self._call("LIST", lambda: self.client.folder_exists(folder)):
-            self._call("CREATE", lambda: self.client.create_folder(folder))
-        self._folders.add(folder)
+    def ensure_folder(self, folder: str) -> bool:
+        name = self.server_folder(folder)
+        if name in self._folders:
+            return False
+        listed = self._folder_call(folder, name, "LIST",
+                                   lambda: self.client.list_folders("", name))
+        # A parent that exists only as a level of the hierarchy (\Noselect) holds no mail.
+        exists = any(_text(found) == name and not {b"\\NOSELECT", b"\\NONEXISTENT"} & {
+            bytes(flag).upper() for flag in flags} for flags, _delimiter, found in listed)
+        created = False
+        if not exists:
+            try:
+                self._folder_call(folder, name, "CREATE", lambda: self.client.create_folder(name))
+                created = True
+            except FolderError as exc:
+                if "ALREADYEXISTS" not in exc.said.upper():  # made meanwhile by another client
+                    raise
+            # Mail clients that show subscribed folders only show it too; a refusal costs nothing.
+            with contextlib.suppress(MailboxError):
+                self._folder_call(folder, name, "SUBSCRIBE",
+                                  lambda: self.client.subscribe_folder(name))
+        self._folders.add(name)
+        return created
 
     def close(self) -> None:
         # Closing a broken connection: nothing is left to save.
         with contextlib.suppress(TimeoutError, IMAPClientError, OSError, ssl.SSLError):
             self.client.logout()
+
+
+def _text(value: object) -> str | None:
+    """A delimiter, prefix or name as imapclient gives it (bytes or str; None for NIL)."""
+    if value is None:
+        return None
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+_TIMING = re.compile(r"\s*\(\d+\.\d+(?: \+ \d+\.\d+)* secs\)\.?$")
+
+
+def _answer(exc: IMAPClientError) -> str:
+    """What the server said, without imapclient's `create failed:` and Dovecot's timings."""
+    said = str(exc)
+    said = said.split(" failed: ", 1)[1] if " failed: " in said else said
+    return _TIMING.sub("", said)[:300]
 
 
 # --- Maildir ----------------------------------------------------------------------------------
@@ -261,14 +406,37 @@ class MaildirSource:
             head = handle.read(256 * 1024)
         return head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
 
+    def layout(self) -> Layout:
+        return MAILDIR_LAYOUT
+
+    def server_folder(self, folder: str) -> str:
+        return maildir_name(folder)
+
+    def ensure_folder(self, folder: str) -> bool:
+        target = self.root / self.server_folder(folder)
+        created = not (target / "cur").is_dir()
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (target / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FolderError(folder, target.name, f"cannot create {target}: {exc.strerror}",
+                              MAILDIR_LAYOUT) from exc
+        return created
+
     def move(self, refs: Sequence[MessageRef], folder: str) -> None:
-        target = self.root / f".{folder}"
-        for sub in ("tmp", "new", "cur"):
-            (target / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            target = self.root / self.server_folder(folder)
+        except ConfigError as exc:
+            raise FolderError(folder, None, str(exc), MAILDIR_LAYOUT) from exc
+        self.ensure_folder(folder)
         for ref in refs:
             source = self._path(ref)
             name = ref.location if ":2," in ref.location else f"{ref.location}:2,S"
-            source.rename(target / "cur" / name)
+            try:
+                source.rename(target / "cur" / name)
+            except OSError as exc:
+                raise FolderError(folder, target.name, f"cannot move mail into {target}: "
+                                  f"{exc.strerror}", MAILDIR_LAYOUT) from exc
 
     def close(self) -> None:
         return None

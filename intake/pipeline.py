@@ -61,6 +61,7 @@ from intake.formats import Limits
 from intake.mailbox import MailSource, MessageRef
 from intake.messages import IncomingMessage
 from intake.model import Decision
+from intake.moves import decided_before, folder_for, move_decided
 from intake.outbox import Delivery, Transport, deliver_pending
 from intake.outcome import (
     TOO_LARGE,
@@ -123,13 +124,15 @@ class PollSummary:
     accepted_lists: int = 0
     rejected_lists: int = 0
     delivery: Delivery = field(default_factory=Delivery)
+    not_moved: int = 0  # decided, but a folder the server refused kept them in the mailbox
 
     def line(self) -> str:
         states = " ".join(f"{k}={v}" for k, v in sorted(self.states.items())) or "none"
         return (f"poll: seen={self.seen} new: {states} already-done={self.already_done} "
                 f"lists accepted={self.accepted_lists} rejected={self.rejected_lists} "
                 f"replies sent={self.delivery.sent} retried={self.delivery.retried} "
-                f"failed={self.delivery.failed}")
+                f"failed={self.delivery.failed}"
+                + (f" not-moved={self.not_moved}" if self.not_moved else ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,11 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     mail = context.settings.mail
     refs = source.list_new()
     summary.seen = len(refs)
-    done: dict[str, list[MessageRef]] = {}
+    # Decided by an earlier poll and not moved (a refused folder, a crash): not fetched again.
+    decided = decided_before(context.engine, source.name, refs, mail.folders)
+    done = decided.moves(refs)
+    summary.already_done += len(decided.folders)
+    refs = [ref for ref in refs if ref.location not in decided.folders]
     failure: StoreError | MailboxError | None = None
     sending = True  # until the server cannot be reached: then the replies wait for the next poll
 
@@ -211,8 +218,7 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     context.failpoint("before-move")
     if not isinstance(failure, MailboxError):
         # Over a dropped connection nothing is moved: the next poll finds these done, moves them.
-        for folder, moved in done.items():
-            source.move(moved, folder)
+        summary.not_moved = move_decided(context.engine, source, done, decided, context.now())
     if failure is not None:
         raise failure
     _set_service(context.engine, "last_good_poll", context.now().isoformat())
@@ -301,12 +307,7 @@ def _compose_job(job: ReplyJob) -> _Reply:
 
 
 def _folder(context: Context, state: str) -> str | None:
-    folders = context.settings.mail.folders
-    return {
-        MessageState.APPLICATION: folders.application, MessageState.AUTO: folders.auto,
-        MessageState.CORRESPONDENCE: folders.correspondence, MessageState.NO_LIST: folders.no_list,
-        MessageState.QUARANTINED: folders.quarantined,
-    }.get(MessageState(state))
+    return folder_for(context.settings.mail.folders, state)
 
 
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],

@@ -115,6 +115,10 @@ class Status:
     amended: int = 0
     corrections: int = 0
     median_hours_to_fix: float | None = None  # from a rejection to the accepted correction
+    # Decided and answered, but kept in the mailbox by a folder the server refuses (intake.moves).
+    not_moved: int = 0
+    not_moved_since: str | None = None
+    move_error: str | None = None
 
     @property
     def quarantined(self) -> int:
@@ -136,6 +140,11 @@ class Status:
             found.append(f"{self.outbox.get(OutboxState.PENDING, 0)} repl(ies) waiting to be sent, "
                          f"the oldest since {self.oldest_pending}: the SMTP server is unreachable "
                          "or refusing them")
+        if self.not_moved:
+            found.append(f"{self.not_moved} message(s) decided and answered but not moved to their "
+                         f"folders since {self.not_moved_since}: {self.move_error}; they are not "
+                         "answered again, and the first poll after the folder works moves them "
+                         "(`intake check` tests the folders)")
         return found
 
     def as_json(self) -> dict[str, object]:
@@ -144,7 +153,8 @@ class Status:
                 "last_good_poll": self.last_good_poll, "oldest_pending": self.oldest_pending,
                 "registered_participants": self.registered_participants,
                 "resubmissions": self.resubmissions, "amended": self.amended,
-                "corrections": self.corrections, "median_hours_to_fix": self.median_hours_to_fix}
+                "corrections": self.corrections, "median_hours_to_fix": self.median_hours_to_fix,
+                "not_moved": self.not_moved, "not_moved_since": self.not_moved_since}
 
 
 def read_status(engine: Engine) -> Status:
@@ -181,7 +191,15 @@ def _read_status(engine: Engine) -> Status:
         amended = session.exec(select(func.count()).select_from(ApplicationRecord)
                                .where(col(ApplicationRecord.amended_at).is_not(None))).one()
         fixes = fix_times(session)
+        not_moved, since = session.exec(
+            select(func.count(), func.min(MessageRecord.unmoved_since))
+            .where(col(MessageRecord.unmoved_since).is_not(None))).one()
+        move_error = session.exec(
+            select(MessageRecord.move_error).where(col(MessageRecord.unmoved_since).is_not(None))
+            .order_by(col(MessageRecord.unmoved_since).desc()).limit(1)).first()
     return Status(dict(messages), dict(outbox), last.value if last else None, dict(applications),
                   oldest.isoformat() if oldest is not None else None, resubmissions, people,
                   amended, len(fixes),
-                  round(median(fixes) / 3600, 1) if fixes else None)
+                  round(median(fixes) / 3600, 1) if fixes else None, not_moved=not_moved,
+                  not_moved_since=since.isoformat() if since is not None else None,
+                  move_error=move_error)

@@ -78,6 +78,10 @@ class MessageRecord(SQLModel, table=True):
     received_at: datetime
     processed_at: datetime | None = None
     purged_at: datetime | None = None  # raw mail removed after the retention period
+    # Decided and answered, but still in the mailbox: the server refused the move to its folder.
+    # Since when, and what it said; cleared once the mail is moved (or gone from the mailbox).
+    unmoved_since: datetime | None = Field(default=None, index=True)
+    move_error: str | None = Field(default=None, max_length=500)
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 

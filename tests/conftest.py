@@ -13,6 +13,7 @@ import pytest
 
 from intake.config import Programme
 from intake.formats import Limits
+from tests.support.dovecot import LAYOUTS
 
 FILES = Path(__file__).parent / "files"
 
@@ -104,6 +105,21 @@ def dovecot():
     except (RuntimeError, OSError) as exc:
         _service_missing(f"Dovecot cannot start here: {exc}")
     yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+def layout_server(request):
+    """(Layout, Dovecot): one Dovecot per folder layout for each module that asks; a test may
+    pick layouts with `indirect=True`."""
+    from tests.support.dovecot import start_dovecot
+
+    layout = LAYOUTS[request.param]
+    try:
+        server = start_dovecot(**layout.options)
+    except (RuntimeError, OSError) as exc:
+        _service_missing(f"Dovecot cannot start here: {exc}")
+    yield layout, server
     server.stop()
 
 

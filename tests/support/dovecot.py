@@ -212,10 +212,17 @@ service anvil {{
 }}"""
 
 
-def start_dovecot(oauth2_url: str | None = None) -> Dovecot:
+def start_dovecot(oauth2_url: str | None = None, *, separator: str = ".", prefix: str = "",
+                  layout: str = "", hide: tuple[str, ...] = ()) -> Dovecot:
     """`oauth2_url`: also accept SASL XOAUTH2 and OAUTHBEARER, asking the token-introspection
     endpoint at that base URL (tests/support/oauth.py) whether a token is valid. Password logins
-    are the same either way: the passwd-file passdb answers them and only them."""
+    are the same either way: the passwd-file passdb answers them and only them.
+
+    The folder layout: the personal namespace's hierarchy `separator` and `prefix` ("INBOX." as
+    Courier and Cyrus have it), and Dovecot's Maildir `layout` ("" for Maildir++, whose folders
+    are directories named with dots and so cannot hold a dot under another separator, or "fs").
+    `hide`: capabilities the server stops announcing after login (MOVE, UIDPLUS), as servers
+    without them do."""
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not Path(binary).exists():
         raise RuntimeError("Dovecot is not installed: `apt-get install dovecot-imapd` (.ci/run does)")
@@ -253,7 +260,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login{oauth2_mechanisms}
-mail_location = maildir:~/Maildir
+mail_location = maildir:~/Maildir{f":LAYOUT={layout}" if layout else ""}
 first_valid_uid = 0
 default_internal_user = {service_user}
 default_login_user = {service_user}
@@ -284,7 +291,8 @@ service imap-login {{
 }}
 namespace inbox {{
   inbox = yes
-  separator = .
+  separator = {separator}
+  prefix = {prefix}
 }}
 """)
     (root / "run").mkdir()
@@ -293,14 +301,52 @@ namespace inbox {{
     subprocess.run([binary, "-c", str(root / "dovecot.conf")], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = Dovecot(root, imap_port, imaps_port, cert, users)
-    deadline = time.monotonic() + 10
-    while True:  # wait until it answers a login, not for a fixed time
-        try:
-            server.client("intake").logout()
-            return server
-        except (OSError, imapclient.exceptions.IMAPClientError):
-            if time.monotonic() > deadline:
-                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                server.stop()
-                raise RuntimeError(f"Dovecot did not start:\n{log}") from None
-            time.sleep(0.05)
+    try:
+        server.wait_until_up()
+        if hide:
+            _hide_capabilities(server, hide)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+def _hide_capabilities(server: Dovecot, hide: tuple[str, ...]) -> None:
+    """Announce what this Dovecot announces after login, less `hide` (imap_capability replaces
+    the whole list); restarted, as a reload would race the next login."""
+    client = server.client("intake")
+    try:
+        announced = [c.decode() for c in client.capabilities()]
+    finally:
+        client.logout()
+    kept = [c for c in announced if c.upper() not in {h.upper() for h in hide}]
+    config = server.root / "dovecot.conf"
+    config.write_text(config.read_text() + f"protocol imap {{\n  imap_capability = {' '.join(kept)}\n}}\n")
+    server.halt()
+    server.restart()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A folder layout a real server has, and what the intake must make of it."""
+
+    options: dict[str, object]  # for start_dovecot
+    delimiter: str
+    prefix: str
+    applications: str  # the server's name for the shipped "Intake/Applications"
+
+
+LAYOUTS = {
+    # The tests' default: Maildir++ with its own ".".
+    "dot": Layout({}, ".", "", "Intake.Applications"),
+    # "/" over Maildir++ (many distributions' choice): a name with a dot is refused.
+    "slash": Layout({"separator": "/"}, "/", "", "Intake/Applications"),
+    # Courier and Cyrus: every folder below INBOX.
+    "inbox-dot": Layout({"prefix": "INBOX."}, ".", "INBOX.", "INBOX.Intake.Applications"),
+    "inbox-slash-fs": Layout({"separator": "/", "prefix": "INBOX/", "layout": "fs"}, "/",
+                             "INBOX/", "INBOX/Intake/Applications"),
+    # Servers without MOVE: COPY, \Deleted and UID EXPUNGE; without UIDPLUS a plain EXPUNGE.
+    "no-move": Layout({"separator": "/", "layout": "fs", "hide": ("MOVE",)}, "/", "",
+                      "Intake/Applications"),
+    "no-move-no-uidplus": Layout({"hide": ("MOVE", "UIDPLUS")}, ".", "", "Intake.Applications"),
+}
