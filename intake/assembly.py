@@ -12,11 +12,12 @@ from intake.latvian import fold, strip_diacritics
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
 
 # Sheets that are not the school's list though they look like one: `Paraugs`, `Piemērs`,
-# `Saraksts (2)` (Excel's name for a copied sheet), `Kopija`, `Vecais`.
+# `Kopija`, `Vecais`. Excel's name for a copied sheet, `Saraksts (2)`, is not among them: a school
+# that copies the template's sheet for a second group fills it with other people (a sheet that
+# repeats the same people is left all the same).
 _NOT_THE_LIST = re.compile(
     r"\b(piemer\w*|paraug\w*|kopij\w*|veidn\w*|sagatav\w*|melnrakst\w*|vecais|veca|arhiv\w*"
     r"|noradijum\w*|instrukcij\w*|example|sample|template|copy|old|draft|archive|instructions)\b")
-_COPY_NUMBER = re.compile(r"\(\d+\)\s*$")
 # One sheet per group: `1. grupa`, `Grupa 3`, `2.gr.`, `Group 1`, `Supervīzijas grupa II`.
 _GROUP_WORD = re.compile(r"\b(grupa|grupas|gr|group)\b")
 _GROUP_MARK = re.compile(r"\b(\d{1,2}|[ivx]{1,4}|[a-e])\b")
@@ -101,7 +102,7 @@ def is_group_name(name: str) -> bool:
 
 def _rank(read: SheetRead) -> tuple[bool, bool]:
     """Visible before hidden, and a sheet named as the list before one named as a copy."""
-    return read.hidden, bool(_NOT_THE_LIST.search(fold(read.name)) or _COPY_NUMBER.search(read.name))
+    return read.hidden, bool(_NOT_THE_LIST.search(fold(read.name)))
 
 
 def _why_left(read: SheetRead, lead: SheetRead, chosen: Sequence[SheetRead]) -> str | None:

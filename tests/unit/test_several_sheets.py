@@ -181,13 +181,20 @@ def test_a_hidden_empty_sheet_needs_no_warning(writer):
     assert decision.accepted and decision.findings == ()
 
 
-@pytest.mark.parametrize("copy_name", ["Saraksts (2)", "Paraugs", "Piemērs", "Kopija", "Example"])
+@pytest.mark.parametrize("copy_name", ["Paraugs", "Piemērs", "Kopija", "Example"])
 def test_an_example_or_a_copy_is_named_and_the_list_is_read(copy_name):
     sheets = [list_sheet(members(2, start=90), name=copy_name), list_sheet(members(5))]
     plist, decision = decided(write(sheets))
     assert plist.sheet == "Saraksts" and decision.participant_count == 5
     finding = not_read(plist)
     assert finding.sheet == copy_name and f"«{copy_name}»" in finding.message
+
+
+def test_a_copied_template_sheet_with_other_people_is_read_as_the_lists_second_part():
+    sheets = [list_sheet(members(8)), list_sheet(members(7, start=40), name="Saraksts (2)")]
+    plist, decision = decided(write(sheets))
+    assert plist.sheets == ("Saraksts", "Saraksts (2)")
+    assert decision.accepted and decision.participant_count == 15 and decision.findings == ()
 
 
 def test_a_sheet_repeating_the_same_people_is_a_copy():
