@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from tqdm import tqdm
 
 from intake import LOG_FORMAT, daemon, staff
@@ -33,9 +33,9 @@ from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
 from intake.rules import Circumstances, decide
 from intake.samples import make_sample_emails
-from intake.schema import upgrade
+from intake.schema import current_revision, upgrade
 from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
-from intake.store import load_institution_index, open_engine, replace_institutions
+from intake.store import load_institution_index, open_engine, replace_institutions, sqlite_file
 from intake.systemd import notify
 from intake.workbook import read_participant_list
 
@@ -289,7 +289,28 @@ def decision_as_json(decision: Decision) -> dict[str, object]:
 
 
 def _registry(settings: Settings) -> InstitutionIndex | None:
-    return load_institution_index(prepare_engine(settings))
+    """The imported registry, read through a read-only connection. Validating never creates,
+    migrates or writes a database: without one (or without its schema) the lists are checked
+    without the registry and without earlier applications, and stderr says so once."""
+    path = sqlite_file(settings.database_url)
+    missing = "no database file" if path is not None and not path.is_file() else None
+    index = None
+    if missing is None:
+        engine = open_engine(settings.database_url, read_only=True)
+        try:
+            if current_revision(engine) is None:
+                missing = "the database has no schema yet"
+            else:
+                index = load_institution_index(engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the database: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:300]}") from exc
+        finally:
+            engine.dispose()
+    if missing is not None:
+        log.warning("%s: lists are checked without the institution registry (a named institution "
+                    "is taken as given) and without earlier applications (R5)", missing)
+    return index
 
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
@@ -377,7 +398,14 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     """Counts for people, and an exit status for monitors: non-zero when something needs a human."""
-    status = read_status(open_engine(settings.database_url))
+    engine = open_engine(settings.database_url)
+    try:  # a new database is migrated, as by any command (under the migration lock)
+        upgrade(engine)
+    except StoreError as exc:
+        if isinstance(exc.__cause__, OperationalError | InterfaceError):  # a monitor's exit 3
+            raise StoreError(f"database unreachable: {str(exc).splitlines()[0][:300]}") from exc
+        raise
+    status = read_status(engine)
     problems = status.problems(datetime.now(UTC), settings.mail.poll_interval_seconds)
     if args.json:
         print(json.dumps({**status.as_json(), "problems": problems}, ensure_ascii=False))
