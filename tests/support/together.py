@@ -11,16 +11,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The child: everything slow (imports) before the barrier, nothing but `main` after it.
+# The child: everything slow (imports) before the barrier, nothing but the entry point after it.
 _CHILD = """\
-import os, sys
-from intake.cli import main
+import importlib, os, sys
+module, _, name = sys.argv[3].partition(":")
+main = getattr(importlib.import_module(module), name)
 ready, go = int(sys.argv[1]), int(sys.argv[2])
 os.write(ready, b".")
 os.close(ready)
 os.read(go, 1)
 os.close(go)
-sys.exit(main(sys.argv[3:]))
+sys.exit(main(sys.argv[4:]))
 """
 
 
@@ -37,11 +38,13 @@ class Finished:
 
 @dataclass(frozen=True)
 class Command:
-    """`args` for `intake`; `until`, for a command that runs until stopped (the daemon), says from
-    a line of its log when it has done enough: it is then sent SIGTERM."""
+    """`args` for `intake` (or for `entry`, "module:function" taking a list of arguments and
+    returning the exit status); `until`, for a command that runs until stopped (the daemon), says
+    from a line of its log when it has done enough: it is then sent SIGTERM."""
 
     args: tuple[str, ...]
     until: Callable[[str], bool] | None = None
+    entry: str = "intake.cli:main"
 
 
 def run_together(commands: Sequence[Command], *, env: Mapping[str, str], cwd: Path,
@@ -53,7 +56,8 @@ def run_together(commands: Sequence[Command], *, env: Mapping[str, str], cwd: Pa
     try:
         for command in commands:
             processes.append(subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(ready_write), str(go_read), *command.args],
+                [sys.executable, "-c", _CHILD, str(ready_write), str(go_read), command.entry,
+                 *command.args],
                 pass_fds=(ready_write, go_read), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True, env=dict(env), cwd=cwd))
         os.close(ready_write)
