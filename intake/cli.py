@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from tqdm import tqdm
 
@@ -33,7 +34,7 @@ from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
 from intake.rules import Circumstances, decide
 from intake.samples import make_sample_emails
-from intake.schema import current_revision, upgrade
+from intake.schema import current_revision, is_current, upgrade
 from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
 from intake.store import load_institution_index, open_engine, replace_institutions, sqlite_file
 from intake.systemd import notify
@@ -398,14 +399,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     """Counts for people, and an exit status for monitors: non-zero when something needs a human."""
-    engine = open_engine(settings.database_url)
-    try:  # a new database is migrated, as by any command (under the migration lock)
-        upgrade(engine)
-    except StoreError as exc:
-        if isinstance(exc.__cause__, OperationalError | InterfaceError):  # a monitor's exit 3
-            raise StoreError(f"database unreachable: {str(exc).splitlines()[0][:300]}") from exc
-        raise
-    status = read_status(engine)
+    status = read_status(_status_engine(settings.database_url))
     problems = status.problems(datetime.now(UTC), settings.mail.poll_interval_seconds)
     if args.json:
         print(json.dumps({**status.as_json(), "problems": problems}, ensure_ascii=False))
@@ -427,6 +421,29 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         for problem in problems:
             print(f"ALERT: {problem}")
     return EXIT_UNHEALTHY if problems else EXIT_OK
+
+
+def _status_engine(url: str) -> Engine:
+    """A read-only engine (a monitor may have read rights only) on a current schema: a new or
+    older database is migrated first, as by any command, under the migration lock."""
+    path = sqlite_file(url)
+    reader = open_engine(url, read_only=True) if path is None or path.is_file() else None
+    try:
+        if reader is not None and is_current(reader):
+            return reader
+    except SQLAlchemyError as exc:  # a monitor's exit status 3, one line
+        raise StoreError(f"database unreachable: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
+    writer = open_engine(url)
+    try:
+        upgrade(writer)
+    except StoreError as exc:
+        if isinstance(exc.__cause__, OperationalError | InterfaceError):
+            raise StoreError(f"database unreachable: {str(exc).splitlines()[0][:300]}") from exc
+        raise
+    finally:
+        writer.dispose()
+    return reader or open_engine(url, read_only=True)
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,5 +1,5 @@
 """`intake validate` reads the database read-only, and without one checks the list alone: it never
-creates, migrates or changes a database."""
+creates, migrates or changes a database. `intake status` needs only read rights on a current one."""
 
 from __future__ import annotations
 
@@ -141,3 +141,17 @@ def test_validate_reads_the_registry_from_a_read_only_database_and_changes_nothi
         # A reader of a WAL database may create SQLite's -wal and -shm beside it; nothing in them.
         wal = path.with_name(path.name + "-wal")
         assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_status_reads_a_current_read_only_database(tmp_path, read_only_database):
+    """A monitor may have read rights only: on a current schema `status` needs no more."""
+    path = Path(read_only_database.removeprefix("sqlite:///"))
+    sqlite = read_only_database.startswith("sqlite")
+    before = fingerprint(path) if sqlite else None
+
+    result = intake(tmp_path, read_only_database, "status", "--json")
+
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["problems"] == ["no poll has succeeded yet"]
+    if sqlite:
+        assert fingerprint(path) == before
