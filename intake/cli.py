@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from tqdm import tqdm
 
 from intake import LOG_FORMAT, daemon, staff
@@ -34,9 +35,15 @@ from intake.registry import InstitutionIndex, parse_viis_export
 from intake.replies import ReplyItem, make_environment, render_reply
 from intake.rules import Circumstances, decide
 from intake.samples import make_sample_emails
-from intake.schema import upgrade
+from intake.schema import current_revision, is_current, upgrade
 from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
-from intake.store import load_institution_index, open_engine, replace_institutions
+from intake.store import (
+    load_institution_index,
+    open_engine,
+    replace_institutions,
+    shipped_index,
+    sqlite_file,
+)
 from intake.systemd import notify
 from intake.workbook import read_participant_list
 
@@ -290,7 +297,29 @@ def decision_as_json(decision: Decision) -> dict[str, object]:
 
 
 def _registry(settings: Settings) -> InstitutionIndex | None:
-    return load_institution_index(prepare_engine(settings))
+    """The registry, read through a read-only connection. Validating never creates, migrates or
+    writes a database: without one (or without its schema) the lists are checked against the
+    registry that ships with the package and without earlier applications, and stderr says so."""
+    path = sqlite_file(settings.database_url)
+    missing = "no database file" if path is not None and not path.is_file() else None
+    index = None
+    if missing is None:
+        engine = open_engine(settings.database_url, read_only=True)
+        try:
+            if current_revision(engine) is None:
+                missing = "the database has no schema yet"
+            else:
+                index = load_institution_index(engine, read_only=True)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the database: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:300]}") from exc
+        finally:
+            engine.dispose()
+    if missing is not None:
+        log.warning("%s: lists are checked against the shipped institution registry and without "
+                    "earlier applications (R5)", missing)
+        index = shipped_index()
+    return index
 
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
@@ -415,7 +444,7 @@ def _folders_ready(settings: Settings) -> None:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     """Counts for people, and an exit status for monitors: non-zero when something needs a human."""
-    status = read_status(open_engine(settings.database_url))
+    status = read_status(_status_engine(settings.database_url))
     problems = status.problems(datetime.now(UTC), settings.mail.poll_interval_seconds)
     if args.json:
         print(json.dumps({**status.as_json(), "problems": problems}, ensure_ascii=False))
@@ -437,6 +466,29 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         for problem in problems:
             print(f"ALERT: {problem}")
     return EXIT_UNHEALTHY if problems else EXIT_OK
+
+
+def _status_engine(url: str) -> Engine:
+    """A read-only engine (a monitor may have read rights only) on a current schema: a new or
+    older database is migrated first, as by any command, under the migration lock."""
+    path = sqlite_file(url)
+    reader = open_engine(url, read_only=True) if path is None or path.is_file() else None
+    try:
+        if reader is not None and is_current(reader):
+            return reader
+    except SQLAlchemyError as exc:  # a monitor's exit status 3, one line
+        raise StoreError(f"database unreachable: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
+    writer = open_engine(url)
+    try:
+        upgrade(writer)
+    except StoreError as exc:
+        if isinstance(exc.__cause__, OperationalError | InterfaceError):
+            raise StoreError(f"database unreachable: {str(exc).splitlines()[0][:300]}") from exc
+        raise
+    finally:
+        writer.dispose()
+    return reader or open_engine(url, read_only=True)
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
