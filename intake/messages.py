@@ -120,7 +120,7 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
         in_reply_to=tuple(re.findall(r"<[^<>\s]+>", " ".join(
             headers.get("in-reply-to", []) + headers.get("references", [])))),
         auto_reason=auto_reason(
-            headers, [p.content_type for p in parts], sender, ours, body=body,
+            headers, [p.content_type for p in parts], sender, ours, body=own_text(body),
             file_names=[p.filename for p in parts if p.filename],
             has_list=any(a.filename.lower().endswith(SPREADSHEET_EXTENSIONS) for a in attachments)),
         attachments=attachments,

@@ -143,7 +143,7 @@ def test_export_is_a_workbook_staff_can_filter_and_never_a_formula(intake, mailb
     assert sorted(positions) == ["'-skolotājs", "'@skolotāja"]
     assert not any(cell.data_type == "f" for s in book for r in s.iter_rows() for cell in r)
 
-    intake("export", str(path), "--to", "2020-01-01")
+    intake("export", str(path), "--to", "2020-01-01", "--force")  # replaces the first
     assert openpyxl.load_workbook(path)["Pieteikumi"].max_row == 1  # a range without applications
 
 
