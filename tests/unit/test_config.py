@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
+import tempfile
 from datetime import date, time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from intake.config import load_settings, resource_dir
+from intake.config import FILE_TABLES, PROGRAMME_TABLES, load_settings, resource_dir
 from intake.errors import ConfigError
 
 EXTRA = 'name = "extra"\ntitle = "Extra"\n'
@@ -88,3 +92,46 @@ def test_two_programme_files_may_not_share_a_name(tmp_path):
     (tmp_path / "programmes" / "copy.toml").write_text('name = "extra"\ntitle = "Copy"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="another file names its programme so"):
         load_settings(env)
+
+
+# --- whatever an operator writes, the answer is a ConfigError or settings, never a traceback -----
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON's escapes are TOML's
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return repr(value)
+
+
+_VALUES = st.one_of(
+    st.integers(-(10**12), 10**12), st.booleans(), st.floats(-1e9, 1e9, allow_nan=False),
+    st.text(max_size=20), st.sampled_from(["", "no", "fifty", "07:00", "Europe/Riga", "a@b.lv", "-5"]),
+    st.lists(st.one_of(st.text(max_size=8), st.integers(-5, 5)), max_size=3), st.dates(), st.times(),
+)
+_PLACES = st.sampled_from([(table, key) for table, keys in FILE_TABLES.items() for key in keys
+                           if key not in ("mail", "limits", "folders")]
+                          + [(("programme",), key) for key in PROGRAMME_TABLES[()]])
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(_PLACES, _VALUES), min_size=1, max_size=3))
+def test_any_value_for_any_key_gives_settings_or_a_configuration_error(assignments):
+    tables: dict[tuple[str, ...], dict[str, object]] = {}
+    for (table, key), value in assignments:
+        tables.setdefault(table, {})[key] = value
+    programme = {"name": "extra", "title": "Extra", **tables.pop(("programme",), {})}
+    with tempfile.TemporaryDirectory() as folder:
+        text = "".join(f"{key} = {toml_value(value)}\n" for key, value in tables.pop((), {}).items())
+        for table, values in sorted(tables.items()):
+            text += f"[{'.'.join(table)}]\n" + "".join(
+                f"{key} = {toml_value(value)}\n" for key, value in values.items())
+        env = write(Path(folder), text, "".join(f"{k} = {toml_value(v)}\n" for k, v in programme.items()))
+        try:
+            load_settings(env)
+        except ConfigError as exc:
+            assert str(exc) and "\n" not in str(exc)
