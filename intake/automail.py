@@ -1,4 +1,4 @@
-"""Recognises mail that must never be answered: auto-replies, bounces, reports, list mail, loops."""
+"""Recognises mail that must never be answered: auto-replies, bounces, reports, lists, loops, challenges."""
 
 from __future__ import annotations
 
