@@ -64,7 +64,7 @@ Switch = StrictBool
 Day = Annotated[date, Strict()]
 Address = Annotated[str, Strict(), AfterValidator(_address)]
 TimeZone = Annotated[str, Strict(), AfterValidator(_zone)]
-ClockTime = Annotated[time, BeforeValidator(_clock)]
+ClockTime = Annotated[time, Strict(), BeforeValidator(_clock)]  # not 7, which pydantic reads as 00:00:07
 
 
 Whole = Annotated[int, Strict()]

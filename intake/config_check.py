@@ -32,6 +32,7 @@ _EXPECTED = {
     "dict_type": "a table",
     "dataclass_type": "a table",
     "model_type": "a table",
+    "path_type": "a file name in quotes",
     "missing": "a value: the key is required",
 }
 
