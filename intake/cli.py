@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import email
 import email.policy
 import getpass
@@ -26,7 +27,7 @@ from intake.annotation import annotate_workbook
 from intake.blank_list import make_blank_list
 from intake.config import Settings, load_settings
 from intake.daemon import DailyJob, run_forever
-from intake.errors import ConfigError, IntakeError, StoreError
+from intake.errors import ConfigError, IntakeError, StoreError, UsageError
 from intake.export import write_export
 from intake.idle import NewMailWatcher
 from intake.mailbox import MaildirSource, check_folders
@@ -51,6 +52,8 @@ log = logging.getLogger("intake")
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_UNHEALTHY = 1  # `intake status`: no good poll lately, or quarantined mail
+# sysexits' EX_CONFIG for every command: a monitor tells a configuration mistake from "rejected" (1),
+# "asked wrongly" (2) and "our failure" (3), and systemd's RestartPreventExitStatus stops the daemon.
 EXIT_CONFIG = daemon.EXIT_CONFIG
 PURGE_TIME = time(3, 30)  # the daily retention purge, local time: nobody is at work
 
@@ -61,18 +64,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        result: int = args.run(args, settings)
-        return result
     except ConfigError as exc:
         log.error("configuration: %s", exc)
-        # EX_CONFIG for the daemon: systemd's RestartPreventExitStatus keeps it from looping.
-        return EXIT_CONFIG if getattr(args, "run", None) is _run else EXIT_USAGE
-    except staff.StaffError as exc:  # asked for something that cannot be done: not our failure
+        return EXIT_CONFIG
+    try:
+        result: int = args.run(args, settings)
+        return result
+    except ConfigError as exc:  # a programme named on the command line, or the daemon's own check
+        log.error("configuration: %s", exc)
+        return EXIT_CONFIG if args.run is _run else EXIT_USAGE
+    except (UsageError, staff.StaffError) as exc:  # asked for something that cannot be done
         log.error("%s", exc)
         return EXIT_USAGE
     except IntakeError as exc:
         log.error("%s: %s", type(exc).__name__, exc)
         return EXIT_FAILURE
+    except Exception:  # our own bug: 3 with its traceback in the log, never 1 ("rejected")
+        log.exception("unexpected error in `intake %s` (our failure)", _command(argv))
+        return EXIT_FAILURE
+
+
+def _command(argv: Sequence[str] | None) -> str:
+    words = list(sys.argv[1:] if argv is None else argv)
+    return " ".join(w for w in words[:2] if not w.startswith("-"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,11 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true", help="one JSON object per file")
     validate.add_argument("--annotate", type=Path, metavar="DIR",
                           help="write an annotated copy of each file with findings into DIR")
+    validate.add_argument("--force", action="store_true", help="replace annotated copies in DIR")
     validate.set_defaults(run=_validate)
 
     template = commands.add_parser("template", help="write the blank participant list (.xlsx)")
     template.add_argument("path", nargs="?", type=Path, default=Path("dalibnieku-saraksts.xlsx"))
     template.add_argument("--programme")
+    template.add_argument("--force", action="store_true", help="replace an existing file")
     template.set_defaults(run=_template)
 
     institutions = commands.add_parser("institutions", help="the institution registry")
@@ -126,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--send", action="store_true", help="mail it to the staff now")
     output.add_argument("--print", action="store_true", help="print the text (the default)")
     output.add_argument("--html", type=Path, metavar="FILE", help="write the HTML to FILE")
+    summary.add_argument("--force", action="store_true", help="replace an existing FILE")
     summary.set_defaults(run=_summary)
 
     export = commands.add_parser("export", help="applications, groups and participants as xlsx")
@@ -133,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default: pieteikumi-YYYY-MM-DD.xlsx in the working directory")
     export.add_argument("--from", dest="first", type=_date, metavar="YYYY-MM-DD")
     export.add_argument("--to", dest="last", type=_date, metavar="YYYY-MM-DD")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
     export.set_defaults(run=_export)
 
     reprocess = commands.add_parser(
@@ -169,7 +187,27 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _writable(path: Path, *, force: bool) -> Path:
+    """A file a command may write: its folder exists, and it is new unless --force."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists already; give --force to replace it")
+    return path
+
+
+def _write(path: Path, content: bytes, *, force: bool) -> None:
+    try:
+        _writable(path, force=force).write_bytes(content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    if args.html:
+        _writable(args.html, force=args.force)
     engine = prepare_engine(settings)
     now = datetime.now(UTC)
     day = args.date or (now.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1))
@@ -180,7 +218,7 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK if delivery.sent >= queued else EXIT_FAILURE
     mail = staff.make_summary(settings, engine, day)
     if args.html:
-        args.html.write_text(mail.html, encoding="utf-8")
+        _write(args.html, mail.html.encode("utf-8"), force=args.force)
         print(args.html)
     else:
         print(f"Temats: {mail.subject}\n")
@@ -189,12 +227,17 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    engine = prepare_engine(settings)
     zone = ZoneInfo(settings.timezone)
-    path = args.path or Path(f"pieteikumi-{datetime.now(zone).date().isoformat()}.xlsx")
+    today = datetime.now(zone).date()
+    if args.first and args.first > (args.last or today):
+        raise UsageError(f"--from {args.first} is after "
+                         + (f"--to {args.last}" if args.last else f"today ({today})")
+                         + ": the period would be empty")
+    path = _writable(args.path or Path(f"pieteikumi-{today.isoformat()}.xlsx"), force=args.force)
+    engine = prepare_engine(settings)
     with tqdm(desc="export", unit=" applications", disable=None) as bar:
         content = write_export(engine, zone, first=args.first, last=args.last, progress=bar.update)
-    path.write_bytes(content)
+    _write(path, content, force=args.force)
     print(path)
     return EXIT_OK
 
@@ -229,9 +272,16 @@ def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
 def _resend(args: argparse.Namespace, settings: Settings) -> int:
     engine = prepare_engine(settings)
     count = staff.resend(engine, args.ids, datetime.now(UTC))
-    delivery = staff.send_outbox(settings, engine, datetime.now(UTC)) if count else None
-    print(f"{count} repl(ies) released" + (f", {delivery.sent} sent" if delivery else ""))
-    return EXIT_OK if count == len(set(args.ids)) else EXIT_REJECTED
+    if count:
+        delivery = staff.send_outbox(settings, engine, datetime.now(UTC))
+        print(f"{count} repl(ies) released, {delivery.sent} sent")
+    asked = len(set(args.ids))
+    if count < asked:
+        log.error("%d of %d outbox number(s) not released: each must be a reply's number "
+                  "(«atbilde Nr.» in the summary) that is held, failed or interrupted",
+                  asked - count, asked)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
@@ -244,6 +294,11 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
     programme = settings.programme(args.programme)
+    if args.annotate:
+        if args.annotate.exists() and not args.annotate.is_dir():
+            raise UsageError(f"--annotate {args.annotate}: not a folder")
+        for path in args.files if args.annotate.is_dir() else ():
+            _writable(args.annotate / f"{path.stem}-piezimes.xlsx", force=args.force)
     registry = _registry(settings)
     environment = make_environment(settings.templates_dir)
     any_rejected = False
@@ -260,8 +315,11 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
         if args.annotate and decision.findings:
             annotated = annotate_workbook(content, decision, limits=settings.limits)
             if annotated is not None:
-                args.annotate.mkdir(parents=True, exist_ok=True)
-                (args.annotate / f"{path.stem}-piezimes.xlsx").write_bytes(annotated)
+                try:
+                    args.annotate.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise UsageError(f"cannot create {args.annotate}: {exc.strerror or exc}") from None
+                _write(args.annotate / f"{path.stem}-piezimes.xlsx", annotated, force=args.force)
         if args.json:
             print(json.dumps(decision_as_json(decision), ensure_ascii=False))
         else:
@@ -323,7 +381,8 @@ def _registry(settings: Settings) -> InstitutionIndex | None:
 
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
-    args.path.write_bytes(make_blank_list(settings.programme(args.programme)))
+    _writable(args.path, force=args.force)
+    _write(args.path, make_blank_list(settings.programme(args.programme)), force=args.force)
     print(args.path)
     return EXIT_OK
 
@@ -332,7 +391,7 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = args.file.read_text(encoding="utf-8-sig")
         institutions = parse_viis_export(text)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         log.error("cannot import %s: %s", args.file, exc)
         return EXIT_USAGE
     engine = prepare_engine(settings)

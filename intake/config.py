@@ -9,14 +9,70 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    TypeAdapter,
+    create_model,
+)
+
+from intake.config_check import Table, check_table
 from intake.errors import ConfigError
 from intake.folders import folder_path
 from intake.formats import Limits
 from intake.oauth import check_settings as check_oauth
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError("a time zone such as \"Europe/Riga\"") from None
+    return name
+
+
+def _clock(value: object) -> object:
+    """`"07:00"` or TOML's own `07:00:00`; on the minute, since the daily job runs on the minute."""
+    if isinstance(value, str):
+        try:
+            value = time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("a time such as \"07:00\"") from None
+    if isinstance(value, time) and (value.second or value.microsecond):
+        raise ValueError("a time on the minute, such as \"07:00\"")
+    return value
+
+
+def _address(value: str) -> str:
+    if value.count("@") != 1 or any(ch.isspace() or ch in ",;<>" for ch in value):
+        raise ValueError("one e-mail address such as \"sekretare@skola.lv\"")
+    return value
+
+
+# What a file's values may be. TOML has its own integers, booleans, dates and lists: a quoted
+# "fifty", "no" or "2026-09-01" is a mistake to point out, never a value to guess at.
+Text = Annotated[str, Strict(), Field(min_length=1)]
+Switch = StrictBool
+Day = Annotated[date, Strict()]
+Address = Annotated[str, Strict(), AfterValidator(_address)]
+TimeZone = Annotated[str, Strict(), AfterValidator(_zone)]
+ClockTime = Annotated[time, Strict(), BeforeValidator(_clock)]  # not 7, which pydantic reads as 00:00:07
+
+
+Whole = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+
+
+_FILE_TABLE = ConfigDict(extra="forbid")  # an unknown key is a typo until shown otherwise
 
 
 class SplitPolicy(StrEnum):
@@ -28,24 +84,27 @@ class SplitPolicy(StrEnum):
 class Programme:
     """A programme's rule parameters (R1, R3–R7, R10, R12): data, not code."""
 
-    name: str
-    title: str
-    max_group_size: int = 10
-    min_group_size: int = 0
-    leaders_apart: bool = True
+    __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
+
+    name: Text
+    title: Text
+    max_group_size: Annotated[Whole, Field(ge=1, le=100)] = 10
+    min_group_size: Annotated[Whole, Field(ge=0, le=100)] = 0
+    leaders_apart: Switch = True
     split_policy: SplitPolicy = SplitPolicy.BALANCED
-    one_supervision_per_educator: bool = False
-    registry_match_required: bool = True
-    open_from: date | None = None
-    open_until: date | None = None
-    target_supervisions: int | None = None  # R7
-    supervision_cap: int | None = None  # R7, optional: wait-list beyond it
-    min_supervisions_per_institution: int | None = None  # R6
+    one_supervision_per_educator: Switch = False
+    registry_match_required: Switch = True
+    open_from: Day | None = None
+    open_until: Day | None = None
+    target_supervisions: Annotated[Whole, Field(ge=0, le=1_000_000)] | None = None  # R7
+    # R7, optional: wait-list beyond it
+    supervision_cap: Annotated[Whole, Field(ge=1, le=1_000_000)] | None = None
+    min_supervisions_per_institution: Annotated[Whole, Field(ge=0, le=1_000)] | None = None  # R6
     # Amendments (a list replying to a confirmation) are applied automatically while the programme
     # is open, up to this date and this many days after the application was accepted (e.g. until
     # groups are scheduled); later ones go to staff as correspondence.
-    amendments_until: date | None = None
-    amendment_days: int | None = None
+    amendments_until: Day | None = None
+    amendment_days: Annotated[Whole, Field(ge=0, le=3_650)] | None = None
 
     def is_open(self, today: date) -> bool:
         return (self.open_from is None or today >= self.open_from) and (
@@ -62,44 +121,51 @@ class Folders:
     """Where handled mail is moved, by outcome (created when missing): paths with `/` between
     their parts, whatever the server's own delimiter (intake.folders maps them)."""
 
-    application: str = "Intake/Applications"
-    auto: str = "Intake/Automatic"
-    correspondence: str = "Intake/Correspondence"
-    no_list: str = "Intake/NoList"
-    quarantined: str = "Intake/Quarantine"
+    __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
+
+    application: Text = "Intake/Applications"
+    auto: Text = "Intake/Automatic"
+    correspondence: Text = "Intake/Correspondence"
+    no_list: Text = "Intake/NoList"
+    quarantined: Text = "Intake/Quarantine"
 
 
 @dataclass(frozen=True, slots=True)
 class MailSettings:
     """The mailbox we read, the server we send through, and how we behave as a correspondent."""
 
-    mailbox_url: str = "maildir:var/mail/inbox"
+    __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
+
+    mailbox_url: Text = "maildir:var/mail/inbox"
     mailbox_password: str | None = field(default=None, repr=False)
-    smtp_url: str = "maildir:var/mail/sent"
+    smtp_url: Text = "maildir:var/mail/sent"
     smtp_password: str | None = field(default=None, repr=False)
     tls_ca_file: Path | None = None
-    address: str = "supervizija@intake.invalid"
-    staff: tuple[str, ...] = ()
+    address: Text = "supervizija@intake.invalid"
+    staff: tuple[Address, ...] = ()
     folders: Folders = field(default_factory=Folders)
-    poll_interval_seconds: int = 60
-    idle: bool = True  # IMAP IDLE: a poll as soon as mail arrives (the interval stays the safety net)
-    batch_size: int = 50
-    batch_bytes: int = 64 * 1024 * 1024  # a batch holds about this much mail at most
-    parallel_from: int = 100  # a poll with this many messages decides them in worker processes
-    timeout_seconds: float = 30.0
-    max_message_bytes: int = 25 * 1024 * 1024
-    max_attempts: int = 3  # then quarantined
-    replies_per_recipient_per_day: int = 5
-    send_retries: int = 5
-    send_retry_seconds: int = 60  # the first retry's delay; each next one doubles, up to an hour
+    poll_interval_seconds: Annotated[Whole, Field(ge=1, le=86_400)] = 60
+    idle: Switch = True  # IMAP IDLE: a poll as soon as mail arrives (the interval stays the safety net)
+    batch_size: Annotated[Whole, Field(ge=1, le=10_000)] = 50
+    # a batch holds about this much mail at most
+    batch_bytes: Annotated[Whole, Field(ge=1, le=2**40)] = 64 * 1024 * 1024
+    # a poll with this many messages decides them in worker processes
+    parallel_from: Annotated[Whole, Field(ge=1)] = 100
+    timeout_seconds: Annotated[Number, Field(gt=0, le=3_600)] = 30.0
+    max_message_bytes: Annotated[Whole, Field(ge=1, le=2**40)] = 25 * 1024 * 1024
+    max_attempts: Annotated[Whole, Field(ge=1, le=100)] = 3  # then quarantined
+    replies_per_recipient_per_day: Annotated[Whole, Field(ge=0, le=10_000)] = 5
+    send_retries: Annotated[Whole, Field(ge=1, le=100)] = 5
+    # the first retry's delay; each next one doubles, up to an hour
+    send_retry_seconds: Annotated[Whole, Field(ge=0, le=3_600)] = 60
     # Sign-in: "password", or "xoauth2" (Microsoft 365, Gmail) with a token from intake.oauth.
-    mailbox_auth: str = "password"
-    smtp_auth: str = "password"
-    oauth_token_command: str | None = None  # prints an access token; or the token endpoint below
-    oauth_token_url: str | None = None
-    oauth_grant: str = "refresh_token"  # or "client_credentials" (Microsoft 365 app-only)
-    oauth_client_id: str | None = None
-    oauth_scope: str | None = None
+    mailbox_auth: Text = "password"
+    smtp_auth: Text = "password"
+    oauth_token_command: Text | None = None  # prints an access token; or the token endpoint below
+    oauth_token_url: Text | None = None
+    oauth_grant: Text = "refresh_token"  # or "client_credentials" (Microsoft 365 app-only)
+    oauth_client_id: Text | None = None
+    oauth_scope: Text | None = None
     oauth_client_secret: str | None = field(default=None, repr=False)
     oauth_refresh_token: str | None = field(default=None, repr=False)  # the first; rotated ones are saved
 
@@ -144,68 +210,88 @@ def resource_dir(name: str) -> Path:
     raise ConfigError(f"cannot find the bundled {name}/ directory")
 
 
+class _IntakeFile(BaseModel):
+    """The top level of intake.toml; its tables are checked on their own (`limits`, `mail`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_programme: Text = "national"
+    programmes_dir: Text = "programmes"
+    state_dir: Text = "var"
+    database_url: Text | None = None
+    templates_dir: Text | None = None
+    timezone: TimeZone = "Europe/Riga"
+    summary_time: ClockTime = time(7, 0)
+    retention_days: Annotated[Whole, Field(ge=0, le=36_500)] = 90
+    limits: dict[str, Any] = Field(default_factory=dict)
+    mail: dict[str, Any] = Field(default_factory=dict)
+
+
+# Every bound of a workbook is a positive whole number.
+_LimitsTable = create_model(  # type: ignore[call-overload]
+    "_LimitsTable", __config__=_FILE_TABLE,
+    **{f.name: (Annotated[Whole, Field(ge=1)], f.default) for f in fields(Limits)})
+_SECRET_KEYS = {"password", "mailbox_password", "smtp_password", "token", "secret", "client_secret",
+                "refresh_token", "access_token", "oauth_client_secret", "oauth_refresh_token",
+                "oauth_access_token"}
+_SECRET_FIELDS = ("mailbox_password", "smtp_password", "oauth_client_secret", "oauth_refresh_token")
+# The keys each table of intake.toml takes, for "did you mean" and for the documentation.
+FILE_TABLES: dict[Table, tuple[str, ...]] = {
+    (): tuple(_IntakeFile.model_fields),
+    ("limits",): tuple(f.name for f in fields(Limits)),
+    ("mail",): tuple(f.name for f in fields(MailSettings) if f.name not in _SECRET_FIELDS),
+    ("mail", "folders"): tuple(f.name for f in fields(Folders)),
+}
+PROGRAMME_TABLES: dict[Table, tuple[str, ...]] = {(): tuple(f.name for f in fields(Programme))}
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read `INTAKE_CONFIG` (or the bundled config/intake.toml) and apply environment overrides."""
     env = os.environ if environ is None else environ
     path = Path(env["INTAKE_CONFIG"]) if env.get("INTAKE_CONFIG") else (
         resource_dir("config") / "intake.toml")
     raw = _read_toml(path)
+    if isinstance(raw.get("mail"), dict):
+        _refuse_secrets(raw["mail"], path)
+    top = check_table(TypeAdapter(_IntakeFile), raw, path=path, table=(), tables=FILE_TABLES)
     base = path.parent
-    programmes_dir = base / str(raw.get("programmes_dir", "programmes"))
-    programmes = load_programmes(programmes_dir)
-    state_dir = Path(env.get("INTAKE_STATE_DIR") or str(raw.get("state_dir", "var")))
+    programmes = load_programmes(base / top.programmes_dir)
+    state_dir = Path(env.get("INTAKE_STATE_DIR") or top.state_dir)
     if not state_dir.is_absolute():
         state_dir = Path.cwd() / state_dir
-    database_url = env.get("INTAKE_DATABASE_URL") or str(
-        raw.get("database_url") or f"sqlite:///{state_dir / 'intake.sqlite3'}")
-    templates = raw.get("templates_dir")
+    database_url = env.get("INTAKE_DATABASE_URL") or top.database_url or (
+        f"sqlite:///{state_dir / 'intake.sqlite3'}")
+    limits = check_table(TypeAdapter(_LimitsTable), top.limits, path=path, table=("limits",),
+                         tables=FILE_TABLES)
     settings = Settings(
         config_dir=base,
-        default_programme=str(raw.get("default_programme", "national")),
+        default_programme=top.default_programme,
         programmes=programmes,
         state_dir=state_dir,
         database_url=database_url,
-        templates_dir=(base / str(templates)) if templates else resource_dir("templates"),
-        limits=_limits(raw.get("limits", {}), path),
-        mail=_mail(raw.get("mail", {}), env, path, state_dir),
-        **_staff(raw, path),
+        templates_dir=(base / top.templates_dir) if top.templates_dir else resource_dir("templates"),
+        limits=Limits(**limits.model_dump()),
+        mail=_mail(top.mail, env, path, state_dir),
+        timezone=top.timezone,
+        summary_time=top.summary_time,
+        retention_days=top.retention_days,
         failpoint=env.get("INTAKE_FAILPOINT") or None,
         notify_socket=env.get("NOTIFY_SOCKET") or None,
     )
-    settings.programme(None)  # the default must exist
+    if top.default_programme not in programmes:
+        raise ConfigError(f"{path}: default_programme = {top.default_programme!r}: unknown programme "
+                          f"{top.default_programme!r}; configured: {', '.join(sorted(programmes))}")
     return settings
-
-
-def _staff(raw: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    """The staff's time zone, the summary's time and how long raw mail is kept."""
-    values: dict[str, Any] = {}
-    if "timezone" in raw:
-        try:
-            ZoneInfo(str(raw["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{path}: unknown timezone {raw['timezone']!r}") from None
-        values["timezone"] = str(raw["timezone"])
-    if "summary_time" in raw:
-        try:
-            values["summary_time"] = time.fromisoformat(str(raw["summary_time"]))
-            if values["summary_time"].second or values["summary_time"].microsecond:
-                raise ValueError("seconds")  # the daily job runs on the minute
-        except ValueError:
-            raise ConfigError(f"{path}: summary_time must be a time such as \"07:00\"") from None
-    if "retention_days" in raw:
-        days = raw["retention_days"]
-        if not isinstance(days, int) or days < 0:
-            raise ConfigError(f"{path}: retention_days must be a whole number of days (0: keep)")
-        values["retention_days"] = days
-    return values
 
 
 def load_programmes(directory: Path) -> dict[str, Programme]:
     if not directory.is_dir():
         raise ConfigError(f"programmes directory {directory} does not exist")
-    programmes = {}
+    programmes: dict[str, Programme] = {}
     for path in sorted(directory.glob("*.toml")):
         programme = parse_programme(_read_toml(path), path)
+        if programme.name in programmes:
+            raise ConfigError(f"{path}: name = {programme.name!r}: another file names its programme so")
         programmes[programme.name] = programme
     if not programmes:
         raise ConfigError(f"no programme files (*.toml) in {directory}")
@@ -213,47 +299,26 @@ def load_programmes(directory: Path) -> dict[str, Programme]:
 
 
 def parse_programme(raw: Mapping[str, Any], path: Path) -> Programme:
-    known = {f.name for f in fields(Programme)}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
-    try:
-        values = dict(raw)
-        if "split_policy" in values:
-            values["split_policy"] = SplitPolicy(values["split_policy"])
-        programme = Programme(**values)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    for name in ("open_from", "open_until", "amendments_until"):
-        value = getattr(programme, name)
-        if value is not None and not isinstance(value, date):
-            raise ConfigError(f"{path}: {name} must be a date such as 2026-09-01")
-    if not 1 <= programme.max_group_size <= 100 or programme.min_group_size < 0 or (
-            programme.min_group_size > programme.max_group_size):
-        raise ConfigError(f"{path}: group sizes must satisfy 0 <= min <= max, 1 <= max <= 100")
-    if programme.amendment_days is not None and (
-            not isinstance(programme.amendment_days, int) or programme.amendment_days < 0):
-        raise ConfigError(f"{path}: amendment_days must be a whole number of days, 0 or more")
+    programme = check_table(TypeAdapter(Programme), raw, path=path, table=(), tables=PROGRAMME_TABLES)
+    if programme.min_group_size > programme.max_group_size:
+        raise ConfigError(f"{path}: min_group_size = {programme.min_group_size}: expected at most "
+                          f"max_group_size ({programme.max_group_size})")
+    if programme.open_from and programme.open_until and programme.open_from > programme.open_until:
+        raise ConfigError(f"{path}: open_from = {programme.open_from}: expected on or before "
+                          f"open_until ({programme.open_until})")
     return programme
 
 
-_SECRET_KEYS = {"password", "mailbox_password", "smtp_password", "token", "secret", "client_secret",
-                "refresh_token", "access_token", "oauth_client_secret", "oauth_refresh_token",
-                "oauth_access_token"}
-
-
-def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> MailSettings:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: [mail] must be a table")
-    secrets = _SECRET_KEYS & set(raw)
+def _refuse_secrets(table: Mapping[str, Any], path: Path) -> None:
+    secrets = _SECRET_KEYS & set(table)
     if secrets:
         raise ConfigError(f"{path}: [mail] must not hold secrets ({', '.join(sorted(secrets))}); "
                           "give them as INTAKE_MAILBOX_PASSWORD / INTAKE_SMTP_PASSWORD, "
                           "INTAKE_OAUTH_CLIENT_SECRET / INTAKE_OAUTH_REFRESH_TOKEN")
+
+
+def _mail(raw: Mapping[str, Any], env: Mapping[str, str], path: Path, state_dir: Path) -> MailSettings:
     values = dict(raw)
-    folders = values.pop("folders", {})
-    if not isinstance(folders, dict):
-        raise ConfigError(f"{path}: [mail.folders] must be a table")
     overrides = {
         "mailbox_url": env.get("INTAKE_MAILBOX_URL"), "smtp_url": env.get("INTAKE_SMTP_URL"),
         "address": env.get("INTAKE_FROM"), "tls_ca_file": env.get("INTAKE_TLS_CA_FILE"),
@@ -261,19 +326,14 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
     values.update({k: v for k, v in overrides.items() if v})
     if env.get("INTAKE_STAFF") is not None:
         values["staff"] = [a.strip() for a in env["INTAKE_STAFF"].split(",") if a.strip()]
-    try:
-        mail = MailSettings(
-            **{k: v for k, v in values.items() if k not in ("staff", "tls_ca_file")},
-            staff=tuple(values.get("staff", ())),
-            tls_ca_file=Path(values["tls_ca_file"]) if values.get("tls_ca_file") else None,
-            folders=_folders(folders, path),
-            mailbox_password=_secret(env, "INTAKE_MAILBOX_PASSWORD", "mailbox-password"),
-            smtp_password=_secret(env, "INTAKE_SMTP_PASSWORD", "smtp-password"),
-            oauth_client_secret=_secret(env, "INTAKE_OAUTH_CLIENT_SECRET", "oauth-client-secret"),
-            oauth_refresh_token=_secret(env, "INTAKE_OAUTH_REFRESH_TOKEN", "oauth-refresh-token"),
-        )
-    except TypeError as exc:
-        raise ConfigError(f"{path}: [mail]: {exc}") from None
+    values.update({
+        "mailbox_password": _secret(env, "INTAKE_MAILBOX_PASSWORD", "mailbox-password"),
+        "smtp_password": _secret(env, "INTAKE_SMTP_PASSWORD", "smtp-password"),
+        "oauth_client_secret": _secret(env, "INTAKE_OAUTH_CLIENT_SECRET", "oauth-client-secret"),
+        "oauth_refresh_token": _secret(env, "INTAKE_OAUTH_REFRESH_TOKEN", "oauth-refresh-token"),
+    })
+    mail = check_table(TypeAdapter(MailSettings), values, path=path, table=("mail",), tables=FILE_TABLES)
+    mail = replace(mail, folders=_folders(mail.folders, path))
     _check_url(mail.mailbox_url, "mailbox", ("imaps", "imap", "maildir"))
     _check_url(mail.smtp_url, "SMTP", ("smtps", "smtp+starttls", "smtp", "maildir"))
     for url in (mail.mailbox_url, mail.smtp_url):
@@ -288,17 +348,14 @@ def _mail(raw: object, env: Mapping[str, str], path: Path, state_dir: Path) -> M
     return _anchor_maildirs(mail, state_dir)
 
 
-def _folders(raw: Mapping[str, Any], path: Path) -> Folders:
+def _folders(folders: Folders, path: Path) -> Folders:
     """Each path in its `/` form; the older dotted form (`Intake.Applications`) is read as one."""
     paths = {}
-    for key, value in raw.items():
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: [mail.folders] {key} must be a folder path, such as "
-                              "\"Intake/Applications\"")
+    for item in fields(Folders):
         try:
-            paths[key] = folder_path(value)
+            paths[item.name] = folder_path(getattr(folders, item.name))
         except ConfigError as exc:
-            raise ConfigError(f"{path}: [mail.folders] {key}: {exc}") from None
+            raise ConfigError(f"{path}: [mail.folders] {item.name}: {exc}") from None
     return Folders(**paths)
 
 
@@ -333,15 +390,6 @@ def _anchor_maildirs(mail: MailSettings, state_dir: Path) -> MailSettings:
             folder = state_dir.parent / folder
         return f"maildir:{folder}"
     return replace(mail, mailbox_url=anchored(mail.mailbox_url), smtp_url=anchored(mail.smtp_url))
-
-
-def _limits(raw: object, path: Path) -> Limits:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: [limits] must be a table")
-    try:
-        return Limits(**raw)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: [limits]: {exc}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

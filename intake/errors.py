@@ -1,10 +1,12 @@
 """Exceptions raised by our own environment (never by a school's input).
 
 IntakeError
- ├── ConfigError    configuration is missing, invalid or unsafe (exit status 2 / 78)
- ├── StoreError     the database cannot be reached or is inconsistent
- ├── MailboxError   the mailbox cannot be read (issue 3)
- └── OutboxError    a reply cannot be sent (issue 3)
+ ├── ConfigError    configuration is missing, invalid or unsafe (exit status 78)
+ ├── UsageError     a command asked for what cannot be done: a missing path, an existing
+ │                  output file, reversed dates (exit status 2)
+ ├── StoreError     the database cannot be reached or is inconsistent (exit status 3)
+ ├── MailboxError   the mailbox cannot be read (exit status 3)
+ └── OutboxError    a reply cannot be sent (exit status 3)
 
 A problem in a school's file is never an exception: it is a `Finding`.
 """
@@ -18,6 +20,10 @@ class IntakeError(Exception):
 
 class ConfigError(IntakeError):
     """The configuration cannot be used."""
+
+
+class UsageError(IntakeError):
+    """A command cannot do what it was asked: the person running it can put it right."""
 
 
 class StoreError(IntakeError):

@@ -118,6 +118,8 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
     sender_name, sender = _sender(message)
     parts = [_describe(p) for p in _walk(message)]
     inner = _inside_attached_mails(parts)
+    attachments = tuple(_attachments(parts))
+    body = _body_text([p for p in parts if id(p.part) not in inner])
     return IncomingMessage(
         sender=sender,
         sender_name=sender_name,
@@ -125,9 +127,12 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
         message_id=(headers.get("message-id") or [""])[0],
         in_reply_to=tuple(re.findall(r"<[^<>\s]+>", " ".join(
             headers.get("in-reply-to", []) + headers.get("references", [])))),
-        auto_reason=auto_reason(headers, [p.content_type for p in parts], sender, ours),
-        attachments=tuple(_attachments(parts)),
-        body_text=_body_text([p for p in parts if id(p.part) not in inner]),
+        auto_reason=auto_reason(
+            headers, [p.content_type for p in parts], sender, ours, body=own_text(body),
+            file_names=[p.filename for p in parts if p.filename],
+            has_list=any(a.filename.lower().endswith(SPREADSHEET_EXTENSIONS) for a in attachments)),
+        attachments=attachments,
+        body_text=body,
         recipients_count=_count_recipients(_raw_headers(message, _RECIPIENTS)),
         defects=tuple(sorted({type(d).__name__ for p in parts for d in p.part.defects})),
         forwarded_text=_forwarded_text(parts),

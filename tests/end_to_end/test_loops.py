@@ -17,17 +17,20 @@ SCHOOL = "sekretare9100@skola.example.lv"
 ROUNDS = 20  # far more than any responder may get: the test fails if the exchange runs on
 
 
-def responder_answer(reply: Received, number: int, *, headers: str, threaded: bool) -> bytes:
+def responder_answer(reply: Received, number: int, *, headers: str, threaded: bool,
+                     subject: str = "Re: {subject}", sender: str = f"Sekretāre <{SCHOOL}>",
+                     body: str = "Thank you for your mail. We will answer as soon as possible.") -> bytes:
     """What the school's auto-responder sends back to one of our replies."""
     ours = reply.message
     if threaded:  # as most clients do: In-Reply-To and References name our Message-ID
         headers += f"In-Reply-To: {ours['Message-ID']}\r\nReferences: {ours['Message-ID']}\r\n"
-    return make_email(style="outlook", sender=f"Sekretāre <{SCHOOL}>", to=OUR_ADDRESS,
-                      subject=f"Re: {ours['Subject']}", number=number, extra_headers=headers,
-                      body="Thank you for your mail. We will answer as soon as possible.")
+    return make_email(style="outlook", sender=sender, to=OUR_ADDRESS,
+                      subject=subject.format(subject=ours["Subject"]), number=number,
+                      extra_headers=headers, body=body)
 
 
-def exchange(settings, engine, dovecot, smtp, *, headers: str, threaded: bool) -> tuple[int, int]:
+def exchange(settings, engine, dovecot, smtp, *, headers: str, threaded: bool,
+             **answer: str) -> tuple[int, int]:
     """The school applies; then, poll by poll, the responder answers each reply we sent.
     Returns (mails we sent, polls until one sent nothing)."""
     dovecot.append(application("gmail", 9100, school_list(9100)))
@@ -40,7 +43,7 @@ def exchange(settings, engine, dovecot, smtp, *, headers: str, threaded: bool) -
         for reply in sent[answered:]:
             assert reply.recipients == [SCHOOL]
             dovecot.append(responder_answer(reply, 9101 + answered, headers=headers,
-                                            threaded=threaded))
+                                            threaded=threaded, **answer))
             answered += 1
     raise AssertionError(f"the exchange went on for {ROUNDS} polls: {answered} mails sent")
 
@@ -84,6 +87,30 @@ def test_a_plain_responder_that_does_not_thread_is_stopped_by_the_daily_limit(
     assert subjects[0] == "Re: Pieteikums supervīzijai 9100"
     assert subjects[-1] == "Re: " * limit + "Pieteikums supervīzijai 9100"
     assert mailbox_server.folder_counts()["INBOX"] == 0
+
+
+@pytest.mark.parametrize(("answer", "headers", "reason"), [
+    ({"subject": "Arpus biroja atrasanas automatiska atbilde: {subject}",
+      "body": "Esmu atvaļinājumā līdz 5. janvārim."}, "", "subject"),
+    ({"subject": "Автоответ: {subject}", "body": "Я в отпуске до 10 января."}, "", "subject"),
+    ({"subject": "Mail delivery failed: returning message to sender",
+      "sender": "Mail Delivery System <MAILER-DAEMON@mx.skola.example.lv>",
+      "body": "This message was created automatically by mail delivery software."}, "", "sender"),
+    ({"subject": "Please confirm your message",
+      "body": "I use a challenge-response spam filter. Click the link below to confirm."}, "", "challenge"),
+    ({}, f"X-Loop: {OUR_ADDRESS}\r\n", "loop"),
+], ids=["latvian-out-of-office-without-diacritics", "russian-auto-reply", "bounce-without-dsn",
+        "challenge-response", "x-loop"])
+def test_a_responder_known_only_by_its_words_or_x_loop_gets_one_mail(
+        engine, database_url, mailbox_server, smtp, tmp_path, answer, headers, reason):
+    """Neither an automatic-mail header nor a thread: what the mail says, or X-Loop, is enough."""
+    settings = settings_for(database_url, mailbox_server, smtp.url, tmp_path)
+
+    sent, polls = exchange(settings, engine, mailbox_server, smtp, headers=headers, threaded=False,
+                           **answer)
+
+    assert (sent, polls) == (1, 2)
+    assert _states(engine) == [("application", "1 attachment(s)"), ("auto", reason)]
 
 
 def _states(engine) -> list[tuple[str, str]]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 
 from intake.automail import Ours, auto_reason
+from intake.messages import parse_message
+from intake.samples import make_good_list
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
 PERSON = "anna@skola.lv"
@@ -103,6 +107,8 @@ def test_our_own_mail_is_recognised(headers, sender, expected):
     pytest.param("Undeliverable: Pieteikums supervīzijai", id="undeliverable"),
     pytest.param("Fwd: Returned mail: see transcript for details", id="forwarded-returned-mail"),
     pytest.param("Re: Out of Office: Pieteikums supervīzijai", id="reply-to-out-of-office"),
+    pytest.param("[AUTO GENERATED] Some subject", id="auto-generated-tag"),
+    pytest.param("Automatic Reply: Pieteikums supervīzijai", id="outlook-english-capitals"),
 ])
 def test_out_of_office_and_bounce_subjects_are_automatic(subject):
     assert reason({"subject": [subject]}) == "subject"
@@ -126,3 +132,150 @@ def test_a_configured_loop_header_name_is_looked_up_in_lower_case():
     ours = Ours("supervizija@intake.example.lv", "intake.example.lv", loop_header="X-Our-Loop")
     assert auto_reason({"x-our-loop": ["yes"]}, [], PERSON, ours) == "loop"
     assert auto_reason({"x-intake-loop": ["yes"]}, [], PERSON, ours) is None
+
+
+# --- the same checks on whole mails, in the shapes real programs send -----------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def mail(subject: str, body: str, *, sender: str = "Sekretāre <sekretare@skola.lv>",
+         headers: dict[str, str] | None = None, list_name: str | None = None,
+         calendar: str | None = None) -> bytes:
+    """A mail as a client or server writes it: headers, a body, perhaps a list or an invitation."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = OURS.address
+    message["Subject"] = subject
+    message["Message-ID"] = "<m-1@skola.lv>"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    if calendar is not None:
+        message.add_alternative(calendar, subtype="calendar", params={"method": "REQUEST"})
+    if list_name is not None:
+        message.add_attachment(make_good_list(), maintype="application", subtype=XLSX.split("/")[1],
+                               filename=list_name)
+    return message.as_bytes()
+
+
+def parsed_reason(raw: bytes) -> str | None:
+    return parse_message(raw, OURS).auto_reason
+
+
+INVITATION = ("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nPRODID:Microsoft Exchange Server 2010\r\n"
+              "BEGIN:VEVENT\r\nSUMMARY:Supervīzijas plānošana\r\nDTSTART:20261201T090000Z\r\n"
+              "END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    pytest.param(mail("Arpus biroja atrasanas automatiska atbilde: Pieteikums supervīzijai",
+                      "Labdien! Esmu atvaļinājumā līdz 5. janvārim."), "subject",
+                 id="latvian-outlook-out-of-office-without-diacritics-or-headers"),
+    pytest.param(mail("Ārpus biroja atrašanās automātiskā atbilde: Pieteikums",
+                      "Paldies par vēstuli."), "subject", id="latvian-outlook-out-of-office"),
+    pytest.param(mail("Automātiska atbilde: Pieteikums", "Šobrīd neatrodos birojā."), "subject",
+                 id="latvian-automatic-reply-without-long-a"),
+    pytest.param(mail("Prombūtnē: Re: Pieteikums", "Atgriezīšos 12. janvārī."), "subject",
+                 id="latvian-away"),
+    pytest.param(mail("Lasīts: Pieteikums supervīzijai", "Jūsu vēstule tika izlasīta."), "subject",
+                 id="latvian-read-receipt-without-report-part"),
+    pytest.param(mail("Nepiegādājams: Pieteikums", "Vēstuli nevarēja piegādāt."), "subject",
+                 id="latvian-undeliverable"),
+    pytest.param(mail("Автоответ: Pieteikums", "Я в отпуске до 10 января."), "subject",
+                 id="russian-auto-reply"),
+    pytest.param(mail("Нет на месте: Pieteikums", "Меня нет на месте."), "subject", id="russian-away"),
+    pytest.param(mail("Прочитано: Pieteikums", "Ваше сообщение прочитано."), "subject",
+                 id="russian-read-receipt"),
+    pytest.param(mail("Autosvar: Pieteikums", "Jeg er på ferie."), "subject", id="scandinavian"),
+    pytest.param(mail("Delivery Status Notification (Failure)", "Address not found"), "subject",
+                 id="gmail-bounce-shape-from-a-relay"),
+    pytest.param(mail("Mail delivery failed: returning message to sender",
+                      "This message was created automatically by mail delivery software.",
+                      sender="Mail Delivery System <MAILER-DAEMON@mx.skola.lv>"), "sender",
+                 id="exim-bounce-without-dsn-part"),
+    pytest.param(mail("Undelivered Mail Returned to Sender", "This is the mail system at host mx.",
+                      sender="MAILER-DAEMON@mx.skola.lv (Mail Delivery System)"), "sender",
+                 id="postfix-bounce-sender-in-old-style"),
+    pytest.param(mail("Re: Pieteikums", "I'm sorry to have to inform you that your message could not"
+                      " be delivered.", sender="Mail Delivery System <mail@mx.skola.lv>",
+                      headers={"Return-Path": "<MAILER-DAEMON>"}), "bounce-path",
+                 id="bounce-named-only-in-return-path"),
+    pytest.param(mail("Pieteikums", "Saņemts.", headers={"Return-Path": "<>"}), "return-path-null",
+                 id="null-return-path"),
+    pytest.param(mail("Please confirm your message", "I use a challenge-response spam filter. Click the "
+                      "link below to confirm you are not a robot.", sender="anna@skola.lv"), "challenge",
+                 id="challenge-response-confirm"),
+    pytest.param(mail("Re: Pieteikums", "Your message is being held. Verify you are human to have your "
+                      "message delivered: https://verify.example.net/x", sender="anna@skola.lv"),
+                 "challenge", id="challenge-response-in-the-body-only"),
+    pytest.param(mail("Your message to anna@skola.lv is awaiting approval", "Boxbe has placed your "
+                      "message in the guest list.", sender="Boxbe <notifications@boxbe.com>"),
+                 "challenge", id="boxbe-guest-list"),
+    pytest.param(mail("[SpamArrest] Please verify your email", "Click here to confirm your message.",
+                      sender="anna@skola.lv"), "challenge", id="spamarrest"),
+    pytest.param(mail("Re: Pieteikums", "Paldies!", headers={"X-Loop": OURS.address}), "loop",
+                 id="x-loop-naming-our-address"),
+    pytest.param(mail("Re: Pieteikums", "Paldies!", headers={"X-Loop": f"<{OURS.address.upper()}>"}),
+                 "loop", id="x-loop-any-case-in-brackets"),
+    pytest.param(mail("Uzaicinājums: Supervīzijas plānošana", "Sapulce", calendar=INVITATION), "calendar",
+                 id="outlook-meeting-invitation"),
+    pytest.param(mail("Jaunumi izglītībā", "Lasiet jaunumus.",
+                      headers={"Feedback-ID": "12:34:newsletter:mailchimp"}), "notification",
+                 id="newsletter-with-feedback-id"),
+    pytest.param(mail("Paziņojums", "Jauns ieraksts e-klasē.",
+                      headers={"List-Unsubscribe": "<https://e-klase.example.lv/atteikties>"}), "list",
+                 id="notification-with-list-unsubscribe"),
+    pytest.param(mail("Automātiskā atbilde: Pieteikums", "Esmu atvaļinājumā.", list_name="saraksts.xlsx"),
+                 "subject", id="auto-reply-that-quotes-the-list-it-answers"),
+])
+def test_automatic_mail_is_recognised_by_every_sign_it_shows(raw, expected):
+    assert parsed_reason(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    pytest.param(mail("Out of office tomorrow, here is our list", "Labdien! Rīt būšu ārpus biroja, "
+                      "tāpēc sūtu sarakstu jau šodien.", list_name="Rīgas 12. vsk saraksts.xlsx"),
+                 id="english-out-of-office-words-with-a-list"),
+    pytest.param(mail("Pieteikums supervīzijai", "Labdien! No rītdienas esmu atvaļinājumā, tāpēc "
+                      "pieteikumu sūtu šodien.", list_name="saraksts.xlsx"),
+                 id="on-leave-in-the-body-with-a-list"),
+    pytest.param(mail("Atvaļinājumā – sūtu sarakstu", "Šī nav automātiskā atbilde: sūtu sarakstu.",
+                      list_name="saraksts.xls"), id="leave-in-the-subject-with-a-list"),
+    pytest.param(mail("Re: Pieteikums", "Direktore ir ārpus biroja, saraksts sekos."),
+                 id="one-weak-sign-alone"),
+    pytest.param(mail("Pieteikums", "Vai jūsu vēstule tika izlasīta? Mēs to nesaņēmām."),
+                 id="a-question-about-reading"),
+    pytest.param(mail("Jautājums par apstiprinājumu", "Lūdzu, apstipriniet, ka saņēmāt sarakstu."),
+                 id="a-person-asks-for-confirmation"),
+    pytest.param(mail("Pieteikums", "Sūtu sarakstu.", headers={"X-Loop": "skola.lv"},
+                      list_name="saraksts.xlsx"), id="x-loop-naming-someone-else"),
+    pytest.param(mail("Pieteikums", "Sūtu sarakstu.", sender="Anna Bērziņa <postmaster.anna@skola.lv>",
+                      list_name="saraksts.xlsx"), id="a-person-whose-name-starts-like-postmaster"),
+    pytest.param(mail("Re: Read me: programme", "Labdien!", list_name="saraksts.ods"),
+                 id="read-not-as-a-receipt-prefix"),
+])
+def test_a_person_s_mail_is_answered_even_with_words_an_auto_reply_uses(raw):
+    assert parsed_reason(raw) is None
+
+
+@pytest.mark.parametrize(("subject", "body", "has_list", "expected"), [
+    pytest.param("Re: Pieteikums", "This is an automatic reply. I am out of the office.", False, "body",
+                 id="two-phrases-in-the-body-add-up"),
+    pytest.param("Re: Pieteikums", "I am out of the office. I am out of the office.", False, None,
+                 id="one-phrase-twice-is-one-sign"),
+    pytest.param("Re: Pieteikums", "This is an automatic reply. I am out of the office.", True, None,
+                 id="a-list-outweighs-two-phrases"),
+    pytest.param("Out of office", "I am out of the office.", True, None,
+                 id="a-list-outweighs-a-subject-without-a-prefix-and-one-phrase"),
+    pytest.param("Out of Office: Pieteikums", "", True, "subject", id="a-program-s-prefix-outweighs-a-list"),
+    pytest.param("Vacation", "", False, "subject", id="subject-alone-without-a-list"),
+])
+def test_weak_signs_count_only_together(subject, body, has_list, expected):
+    assert auto_reason({"subject": [subject]}, ["text/plain"], PERSON, OURS, body=body,
+                       has_list=has_list) == expected
+
+
+def test_an_ics_file_is_a_calendar_invitation():
+    assert auto_reason({"subject": ["Sapulce"]}, ["application/octet-stream"], PERSON, OURS,
+                       file_names=["invite.ics"]) == "calendar"

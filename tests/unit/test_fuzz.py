@@ -67,7 +67,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REASONS = frozenset({
     "loop", "own-address", "own-message-id", "auto-submitted", "x-autoreply",
     "x-auto-response-suppress", "precedence", "list", "return-path-null", "report",
-    "failed-recipients", "sender", "complaint", "subject",
+    "failed-recipients", "sender", "complaint", "subject", "bounce-path", "challenge", "notification",
+    "calendar", "body",
 })
 
 
@@ -385,6 +386,11 @@ _SIGNALS = st.one_of(
     st.sampled_from(["All", "all", "ALL"]).map(lambda v: _header_signal("x-auto-response-suppress", v)),
     st.sampled_from(["nav@skola.lv"]).map(lambda v: _header_signal("x-failed-recipients", v)),
     st.sampled_from(["1", "supervision-intake"]).map(lambda v: _header_signal("x-intake-loop", v)),
+    st.sampled_from(["supervizija@intake.example.lv", "<Supervizija@Intake.Example.LV>"]).map(
+        lambda v: _header_signal("x-loop", v)),
+    st.sampled_from(["<MAILER-DAEMON>", "postmaster@mx.skola.lv", "<mailer-daemon@mx.skola.lv>"]).map(
+        lambda v: _header_signal("return-path", v)),
+    st.sampled_from(["1:campaign:ses", "12345:67:mailchimp"]).map(lambda v: _header_signal("feedback-id", v)),
     st.sampled_from(["multipart/report", "message/delivery-status", "message/disposition-notification",
                      "message/feedback-report"]).map(_type_signal),
     st.sampled_from(["mailer-daemon@mx.skola.lv", "postmaster@skola.lv", "no-reply@e-klase.lv",
