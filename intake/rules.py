@@ -134,7 +134,8 @@ def _check_institution(plist: ParticipantList, circumstances: Circumstances,
         names = circumstances.institution_conflict
         listed = ", ".join(f"«{n}»" for n in names[:-1]) + f" un «{names[-1]}»"
         notes.add(Severity.ERROR, "institution.ambiguous",
-                  f"Vēstulē ir minētas vairākas izglītības iestādes: {listed}. Nav skaidrs, kuras "
+                  f"Vēstulē ir minētas {'divas' if len(names) == 2 else 'vairākas'} izglītības "
+                  f"iestādes: {listed}. Nav skaidrs, kuras "
                   "iestādes pedagogus Jūs piesakāt.",
                   "Lūdzu, nosūtiet pieteikumu vēlreiz un ierakstiet vēstulē vai sarakstā virs tabulas "
                   "«Izglītības iestāde: …» ar vienas iestādes nosaukumu.")

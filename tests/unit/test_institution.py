@@ -290,7 +290,7 @@ def test_a_mail_naming_two_institutions_gets_an_ambiguity_error(programme, limit
                               registry=shipped(), registered=lambda _p, _k, _a: {})
     assert [f.code for f in outcome.decision.errors] == ["institution.ambiguous"]
     message = outcome.decision.errors[0].message
-    assert "«Ogres tehnikums» un «Daugavpils 12. vidusskola»" in message
+    assert "divas izglītības iestādes: «Ogres tehnikums» un «Daugavpils 12. vidusskola»." in message
     assert "«Izglītības iestāde: …»" in outcome.decision.errors[0].hint
     assert outcome.decision.institution is None
 
