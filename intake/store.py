@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Column, Connection, Engine, LargeBinary, UniqueConstraint, event, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, func, select
 
 from intake.errors import StoreError
@@ -370,8 +370,9 @@ def load_default_registry(engine: Engine) -> int:
             session.merge(ServiceRecord(key=_SHIPPED_KEY, value=DEFAULT_EXPORT.rpartition("/")[2]))
             session.commit()
             return len(records)
-    except (IntegrityError, OperationalError):
-        # Another process loaded it meanwhile (a duplicate key; SQLite: its write lock or snapshot).
+    except IntegrityError:
+        # Another process loaded it meanwhile (PostgreSQL: a duplicate key; SQLite's writers take
+        # turns, so the second finds the rows). A lock held beyond the busy timeout is raised.
         with Session(engine) as session:
             if session.exec(select(func.count()).select_from(InstitutionRecord)).one():
                 return 0

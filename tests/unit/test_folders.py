@@ -132,7 +132,7 @@ def test_an_existing_dotted_configuration_reads_as_paths(tmp_path):
 
 @pytest.mark.parametrize(("line", "said"), [
     ('application = "Intake//Applications"', "[mail.folders] application: folder"),
-    ("auto = 7", "[mail.folders] auto must be a folder path"),
+    ("auto = 7", "[mail.folders] auto = 7: expected text in quotes"),
     ('archive = "Arhīvs"', "archive"),
 ])
 def test_a_folder_setting_that_cannot_work_is_refused_at_start(tmp_path, line, said):
