@@ -28,23 +28,24 @@ MASKED_CODE = "******-*****"  # as the reader leaves a personal code it found (R
 
 def address_finding(text: str, valid: bool) -> tuple[str, str] | None:
     """(message, hint) about an address: None for a good one. `valid`: whether its syntax is."""
-    if MASKED_CODE in text or is_personal_code(text):
-        return (f"«{PERSONAL_CODE.sub(MASKED_CODE, text)}» nav e-pasta adrese, bet personas kods.",
+    shown = PERSONAL_CODE.sub(MASKED_CODE, text)  # a code is never echoed, checksum or not
+    if MASKED_CODE in text or is_personal_code(text) or ("@" not in text and shown != text):
+        return (f"«{shown}» nav e-pasta adrese, bet personas kods.",
                 "Lūdzu, izdzēsiet personas kodu no šīs šūnas un ierakstiet tajā šīs personas e-pasta "
                 "adresi; kolonnu «E-pasts» atstājiet. Personas kodi supervīzijai nav vajadzīgi.")
     local, _, domain = text.strip().rpartition("@")
     domain = domain.casefold()
     if local and _is_reserved(domain):
-        return (f"«{text}» nav īsta e-pasta adrese: domēns «{domain}» ir paredzēts tikai piemēriem "
+        return (f"«{shown}» nav īsta e-pasta adrese: domēns «{domain}» ir paredzēts tikai piemēriem "
                 "vai iekšējiem tīkliem, un uz to e-pasts netiek piegādāts.",
                 "Lūdzu, ierakstiet šīs personas īsto e-pasta adresi, uz kuru nosūtīt uzaicinājumu.")
     meant = _meant_domain(domain)
     if local and meant:
-        return (f"«{text}» nav derīga e-pasta adrese: domēnā «{domain}» ir drukas kļūda.",
+        return (f"«{shown}» nav derīga e-pasta adrese: domēnā «{domain}» ir drukas kļūda.",
                 f"Vai domāta adrese «{local}@{meant}»? Lūdzu, izlabojiet to.")
     if valid:
         return None
-    return f"«{text}» nav derīga e-pasta adrese.", _syntax_hint(text)
+    return f"«{shown}» nav derīga e-pasta adrese.", _syntax_hint(text)
 
 
 def _is_reserved(domain: str) -> bool:

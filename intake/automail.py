@@ -24,7 +24,7 @@ def _folded(text: str) -> str:
 # Exchange put the phrase before the original subject, other servers use it as the whole subject.
 _REPLY_SUBJECTS = _phrases(
     "automātiskā atbilde", "automātiska atbilde", "automātiskā atbilde:", "ārpus biroja", "prombūtnē",
-    "prombūtne", "atvaļinājumā", "automātiski pārsūtīts", "automātiski pārsūtīta",
+    "prombūtne", "atvaļinājumā", "atvaļinājums", "automātiski pārsūtīts", "automātiski pārsūtīta",
     "out of office", "out of the office", "automatic reply", "auto-reply", "auto reply", "autoreply",
     "auto response", "auto-response", "automatic response", "autosvar", "automatisk svar",
     "auto:", "abwesenheitsnotiz", "automatische antwort", "vacation", "on vacation", "away from",
@@ -48,19 +48,26 @@ _CHALLENGE_SUBJECTS = _phrases(
     "please verify your message", "please verify your email", "verify your email address to",
     "confirm your email address to", "your message is awaiting", "awaiting approval",
     "approve sender", "sender verification", "verify you are human", "challenge", "[spamarrest]",
-    "lūdzu, apstipriniet savu vēstuli", "apstipriniet savu vēstuli", "подтвердите отправку",
+    "lūdzu, apstipriniet savu vēstuli", "lūdzu apstipriniet savu vēstuli", "apstipriniet savu vēstuli",
+    "apstipriniet sūtītāju", "подтвердите отправку",
     "подтвердите ваше сообщение",
 )
 # What the first lines of such mail say when its subject and headers do not.
 _AUTO_BODY = _phrases(
     "this is an automatic reply", "this is an automated reply", "this is an auto-reply",
-    "i am out of the office", "i am currently out of the office", "i will be out of the office",
-    "i'm out of the office", "i am on vacation", "i am on leave", "with limited access to e-mail",
+    "with limited access to e-mail",
     "šī ir automātiska atbilde", "šī ir automātiskā atbilde", "automātiskā atbilde",
+    "ārpus biroja", "slimības lapā", "atvaļinājumā līdz", "prombūtnē līdz",
+    "это автоматический ответ", "автоматический ответ", "нет на рабочем месте",
+    "out of the office until", "out of office until",
+)
+# An owner away, in the first person: decisive in a mail without a list.
+_AWAY_BODY = _phrases(
     "esmu atvaļinājumā", "atrodos atvaļinājumā", "būšu atvaļinājumā", "esmu prombūtnē",
-    "atrodos prombūtnē", "neatrodos birojā", "ārpus biroja",
-    "это автоматический ответ", "автоматический ответ", "я в отпуске", "нахожусь в отпуске",
-    "меня нет на месте", "нет на рабочем месте",
+    "atrodos prombūtnē", "neatrodos birojā", "nebūšu darbā", "neesmu darbā", "esmu uz slimības lap",
+    "i am out of the office", "i am currently out of the office", "i will be out of the office",
+    "i'm out of the office", "i am on vacation", "i am on leave", "я в отпуске",
+    "нахожусь в отпуске", "меня нет на месте", "ya v otpuske", "nahozhus v otpuske",
 )
 _BOUNCE_BODY = _phrases(
     "delivery to the following recipient", "could not be delivered", "was not delivered",
@@ -74,7 +81,8 @@ _CHALLENGE_BODY = _phrases(
     "click the link below to confirm", "click here to confirm your message", "to have your message delivered",
     "add you to my approved senders", "approve sender", "my spam filter", "i use a challenge",
     "your message is being held", "is waiting for your confirmation", "boxbe", "spamarrest",
-    "apstipriniet, ka neesat robots", "подтвердите, что вы не робот",
+    "apstipriniet, ka neesat robots", "подтвердите, что вы не робот", "apstipriniet, ka esat cilvēks",
+    "apstipriniet sūtītāju", "jūsu vēstule ir aizturēta", "lūdzu apstipriniet savu vēstuli",
 )
 _AUTO_SENDER = re.compile(
     r"^(?:mailer-daemon|post_?master|no-?reply|do-?not-?reply|donotreply|bounces?|"
@@ -195,6 +203,10 @@ def _weighed_reason(subject: str, body: str, content_types: Sequence[str], file_
     # office» is two; one phrase written twice is one.
     for reason, pattern in (("body", _AUTO_BODY), ("body", _BOUNCE_BODY), ("challenge", _CHALLENGE_BODY)):
         signs.extend((reason, 1) for _ in {" ".join(m.split()) for m in pattern.findall(top)})
+    # «Esmu atvaļinājumā līdz …» in the first person is what a responder says of its owner; a
+    # person with a list to send says it beside the list, which outweighs it.
+    away = 1 if has_list else DECISIVE
+    signs.extend(("body", away) for _ in {" ".join(m.split()) for m in _AWAY_BODY.findall(top)})
     weight = sum(w for _, w in signs) - (DECISIVE if has_list else 0)
     if not signs or weight < DECISIVE:
         return None

@@ -297,6 +297,8 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     if args.annotate:
         if args.annotate.exists() and not args.annotate.is_dir():
             raise UsageError(f"--annotate {args.annotate}: not a folder")
+        if not args.annotate.parent.is_dir():  # DIR itself is made; a mistyped path above it is not
+            raise UsageError(f"--annotate {args.annotate}: folder {args.annotate.parent} does not exist")
         for path in args.files if args.annotate.is_dir() else ():
             _writable(args.annotate / f"{path.stem}-piezimes.xlsx", force=args.force)
     registry = _registry(settings)
@@ -316,7 +318,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
             annotated = annotate_workbook(content, decision, limits=settings.limits)
             if annotated is not None:
                 try:
-                    args.annotate.mkdir(parents=True, exist_ok=True)
+                    args.annotate.mkdir(exist_ok=True)
                 except OSError as exc:
                     raise UsageError(f"cannot create {args.annotate}: {exc.strerror or exc}") from None
                 _write(args.annotate / f"{path.stem}-piezimes.xlsx", annotated, force=args.force)

@@ -278,6 +278,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         failpoint=env.get("INTAKE_FAILPOINT") or None,
         notify_socket=env.get("NOTIFY_SOCKET") or None,
     )
+    if not settings.templates_dir.is_dir():
+        raise ConfigError(f"{path}: templates_dir = {top.templates_dir!r}: expected an existing "
+                          f"folder of templates ({settings.templates_dir} is none)")
+    if state_dir.exists() and not state_dir.is_dir():
+        raise ConfigError(f"{path}: state_dir = {str(state_dir)!r}: expected a folder, found a file "
+                          "(INTAKE_STATE_DIR overrides it)")
     if top.default_programme not in programmes:
         raise ConfigError(f"{path}: default_programme = {top.default_programme!r}: unknown programme "
                           f"{top.default_programme!r}; configured: {', '.join(sorted(programmes))}")
@@ -398,5 +404,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"configuration file {path} is a folder, not a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"configuration file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -132,9 +132,13 @@ def choose_institution(candidates: Sequence[Candidate]) -> InstitutionChoice:
     if not candidates:
         return InstitutionChoice()
     best = min(c.rank for c in candidates)
+    # The sender's sentences and their signature are one voice: a sentence may name another
+    # institution (a venue, a seminar) while the signature says who writes, so when they disagree
+    # the school is asked rather than either taken.
+    tier = {Rank.OWN, Rank.SIGNATURE} if best is Rank.OWN else {best}
     names: dict[str, str] = {}
     for candidate in candidates:
-        if candidate.rank is best:
+        if candidate.rank in tier:
             names.setdefault(candidate.number or " ".join(stems(candidate.name)), candidate.name)
     if len(names) == 1:
         return InstitutionChoice(next(iter(names.values())), best)
@@ -144,6 +148,12 @@ def choose_institution(candidates: Sequence[Candidate]) -> InstitutionChoice:
 def find_institution(mail: MailText, registry: InstitutionIndex | None) -> InstitutionChoice:
     """The institution the mail names (or the names it wavers between)."""
     return choose_institution(find_candidates(mail, registry))
+
+
+def names_written(text: str) -> list[str]:
+    """The institution names a line reads as (a sheet's title row: «Cēsu Valsts ģimnāzijas
+    pedagogu saraksts» gives «Cēsu Valsts ģimnāzija»); the registry recognises them later."""
+    return [c.name for c in _names_in(text, Rank.EXPLICIT, None)]
 
 
 def split_body(body: str) -> tuple[list[str], list[str], list[str]]:

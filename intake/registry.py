@@ -51,7 +51,8 @@ def funding_route(kind: str, founder: FounderKind) -> FundingRoute:
 _REGISTRATION_NUMBER = re.compile(r"(?<!\d)(\d{10})(?!\d)")
 # Abbreviations schools write for the words in the registry's names.
 _ABBREVIATIONS = {
-    "pii": "pirmsskolas izglitibas iestade", "vsk": "vidusskola", "psk": "pamatskola",
+    "pii": "pirmsskolas izglitibas iestade", "vg": "valsts gimnazija", "vsk": "vidusskola",
+    "psk": "pamatskola",
     "vidussk": "vidusskola", "pamatsk": "pamatskola", "pirmsk": "pirmsskola",
 }
 
@@ -164,7 +165,8 @@ _ENDINGS = ("ajiem", "ajam", "ajai", "ajas", "iem", "aja", "am", "as", "ai", "ei
             "os", "us", "im", "a", "e", "i", "o", "u", "s")
 _STEM_ABBREVIATIONS = {"vsk": "vidusskol", "psk": "pamatskol", "vidussk": "vidusskol",
                        "pamatsk": "pamatskol", "pirmsk": "pirmsskol", "sakumsk": "sakumskol"}
-_PII = ("pirmsskol", "izglitib", "iestad")
+# Names schools shorten to letters: «PII», «Cēsu VĢ».
+_SHORT_FORMS = {("pirmsskol", "izglitib", "iestad"): "pii", ("valst", "gimnazij"): "vg"}
 
 
 @lru_cache(maxsize=65_536)  # the words of mail repeat: each is stemmed once per process
@@ -186,12 +188,14 @@ def stems(text: str) -> tuple[str, ...]:
 
 
 def _spellings(words: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """A name's stems, and with «pirmsskolas izglītības iestāde» written as «PII» as schools do."""
+    """A name's stems, and with «pirmsskolas izglītības iestāde» written as «PII», «Valsts
+    ģimnāzija» as «VĢ», as schools do."""
     yield words
-    for i in range(len(words) - 2):
-        if words[i:i + 3] == _PII:
-            yield (*words[:i], "pii", *words[i + 3:])
-            return
+    for long, short in _SHORT_FORMS.items():
+        for i in range(len(words) - len(long) + 1):
+            if words[i:i + len(long)] == long:
+                yield (*words[:i], short, *words[i + len(long):])
+                break
 
 
 class InstitutionIndex:

@@ -279,17 +279,25 @@ def _field_of(cell: CellText, plist: ParticipantList) -> Field | None:
     return next((c.field for c in plist.columns if c.index == cell.column), None)
 
 
+# What mail programs paste along with an address: `mailto:a@b.lv`, `Anna Ozola <a@b.lv>`.
+_MAILTO = re.compile(r"^mailto:\s*", re.IGNORECASE)
+_NAMED_ADDRESS = re.compile(r"^[^<>@]*<\s*([^<>\s]+@[^<>\s]+)\s*>$")
+
+
 def _email(cell: CellText | None, notes: _Notes) -> str | None:
     if cell is None:
         return None
+    text = _MAILTO.sub("", cell.text.strip())
+    named = _NAMED_ADDRESS.match(text)
+    text = _MAILTO.sub("", named.group(1)) if named else text
     try:
         # SMTPUTF8 local parts are legal but no Latvian school's server takes them: "bērziņa@" is
         # a typo for "berzina@".
-        address: str | None = validate_email(cell.text, check_deliverability=False,
+        address: str | None = validate_email(text, check_deliverability=False,
                                              allow_smtputf8=False).normalized
     except EmailNotValidError:
         address = None
-    problem = address_finding(cell.text, valid=address is not None)
+    problem = address_finding(text, valid=address is not None)
     if problem:
         notes.add(Severity.ERROR, "email.invalid", *problem, cell=cell, field=Field.EMAIL,
                   value=PERSONAL_CODE.sub(MASKED_CODE, cell.text))
@@ -333,9 +341,10 @@ def _check_duplicates(participants: Sequence[Participant], institution: str | No
         earlier = next((seen[k] for k in keys if k in seen), None)
         name = _full_name(person)
         if earlier:
+            where = (f"lapā «{earlier.sheet or notes.plist.sheet}», {earlier.row}. rindā"
+                     if earlier.sheet != person.sheet else f"{earlier.row}. rindā")
             notes.add(Severity.ERROR, "duplicate.in-list",
-                      f"Persona «{name}» sarakstā norādīta atkārtoti "
-                      f"(pirmo reizi – {earlier.row}. rindā).",
+                      f"Persona «{name}» sarakstā norādīta atkārtoti (pirmo reizi – {where}).",
                       "Lūdzu, izdzēsiet lieko rindu; ja tās ir divas dažādas personas, pārbaudiet "
                       "vārdus un e-pasta adreses.", row=person.row, sheet=person.sheet, value=name,
                       field=_name_field(notes.plist))

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from intake.assembly import NAME_FIELDS, SheetRead, combine
 from intake.columns import header_score, recognise_columns, settle_name_columns
 from intake.formats import Limits, sniff
+from intake.institution import names_written
 from intake.latvian import PERSONAL_CODE, is_personal_code, normalise
 from intake.lines import Layout, Shape, classify, is_placeholder, looks_like_person, participant_lines
 from intake.model import CellText, Column, Field, Finding, ListRow, ParticipantList, Severity
@@ -228,6 +229,13 @@ def _find_institution(above: list[Row]) -> CellText | None:
                 return CellText(rest, number, cell.column)
             if position + 1 < len(cells):
                 return cells[position + 1]
+    # No label: a title row above the header may still be the institution's name, alone or in a
+    # title («Cēsu Valsts ģimnāzijas pedagogu saraksts supervīzijai»).
+    for number, values in above:
+        for cell in _row_cells(number, values)[0].values():
+            names = names_written(cell.text)
+            if len(names) == 1:
+                return CellText(names[0], number, cell.column)
     return None
 
 

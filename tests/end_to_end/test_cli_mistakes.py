@@ -76,6 +76,8 @@ def prepare(tmp_path: Path) -> None:
                  "kludains-piezimes.xlsx exists already; give --force", id="annotate-onto-a-file"),
     pytest.param(("validate", "--annotate", "a-file", "kludains.xlsx"), "not a folder",
                  id="annotate-into-a-file"),
+    pytest.param(("validate", "--annotate", "no/such/dir", "kludains.xlsx"), "does not exist",
+                 id="annotate-under-a-missing-folder"),
     pytest.param(("validate", "missing.xlsx"), "cannot read missing.xlsx", id="validate-a-missing-file"),
     pytest.param(("validate", "folder"), "cannot read folder", id="validate-a-folder"),
     pytest.param(("validate", "--programme", "nope", "labs.xlsx"), "unknown programme",

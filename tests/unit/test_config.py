@@ -141,3 +141,25 @@ def test_any_value_for_any_key_gives_settings_or_a_configuration_error(assignmen
             load_settings(env)
         except ConfigError as exc:
             assert str(exc) and "\n" not in str(exc)
+
+
+def test_a_templates_folder_that_does_not_exist_is_a_configuration_error(tmp_path):
+    env = write(tmp_path, 'templates_dir = "no-such-templates"\n')
+    with pytest.raises(ConfigError, match="templates_dir = 'no-such-templates': expected an existing"):
+        load_settings(env)
+
+
+def test_a_state_dir_that_is_a_file_is_a_configuration_error(tmp_path):
+    env = write(tmp_path, "")
+    Path(env["INTAKE_STATE_DIR"]).write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"state_dir = .*expected a folder, found a file"):
+        load_settings(env)
+
+
+def test_a_configuration_file_that_is_no_utf8_text_or_a_folder_is_one_error_line(tmp_path):
+    env = write(tmp_path, "")
+    Path(env["INTAKE_CONFIG"]).write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_settings(env)
+    with pytest.raises(ConfigError, match="is a folder, not a TOML file"):
+        load_settings({**env, "INTAKE_CONFIG": str(tmp_path)})

@@ -15,6 +15,7 @@ from intake.institution import (
     Rank,
     choose_institution,
     find_institution,
+    names_written,
     split_body,
 )
 from intake.messages import parse_message
@@ -120,8 +121,8 @@ def test_what_is_no_institutions_name_is_refused(subject, body):
 @pytest.mark.parametrize(("subject", "body", "expected", "rank"), [
     pytest.param("Pieteikums – Ogres tehnikums", "Izglītības iestāde: Ogres 1. vidusskola",
                  "Ogres 1. vidusskola", Rank.EXPLICIT, id="explicit-line-over-subject"),
-    pytest.param("Pieteikums", f"Ogres tehnikuma pedagogi piesakās.\n\n{SIGNATURE}",
-                 "Ogres tehnikums", Rank.OWN, id="sentence-over-signature"),
+    pytest.param("Pieteikums", "Ogres tehnikuma pedagogi piesakās.\n\nAr cieņu\nOgres tehnikums",
+                 "Ogres tehnikums", Rank.OWN, id="sentence-and-signature-agree"),
     pytest.param("Pieteikums", f"Pielikumā saraksts.\n\n{SIGNATURE}", "Daugavpils 12. vidusskola",
                  Rank.SIGNATURE, id="signature-alone"),
     pytest.param("Pieteikums", "Pielikumā saraksts.\n--\nIlze Kalniņa\nCēsu 2. pamatskola",
@@ -139,6 +140,18 @@ def test_what_is_no_institutions_name_is_refused(subject, body):
 ])
 def test_the_best_ranked_name_wins(subject, body, expected, rank):
     assert choose(subject, body) == InstitutionChoice(expected, rank)
+
+
+@pytest.mark.parametrize("body", [
+    f"Ogres tehnikuma pedagogi piesakās.\n\n{SIGNATURE}",
+    "Labdien!\nSupervīzija notiks Valmieras Valsts ģimnāzijas telpās, jo tur ir zāle.\n\n"
+    "Ar cieņu\nCēsu Valsts ģimnāzijas direktore\nI. Kalna",
+    "Mūsu skolotāji iepriekš piedalījās Valmieras Valsts ģimnāzijas seminārā.\n\nAr cieņu\n"
+    "Cēsu Valsts ģimnāzija direktore\nTālr. 64123456",
+], ids=["applicant-sentence", "venue", "earlier-seminar"])
+def test_a_sentence_and_the_signature_naming_two_institutions_are_asked_about(body):
+    choice = choose("Pieteikums supervīzijai", body)
+    assert choice.name is None and len(choice.conflict) == 2
 
 
 def test_the_forwarded_attachment_is_read_when_the_mail_itself_names_none():
@@ -337,3 +350,20 @@ def test_a_name_the_registry_lacks(programme, limits, imported, codes, instituti
 ])
 def test_a_head_word_without_a_name_is_no_institution(text):
     assert choose("Undeliverable", text) == InstitutionChoice()
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Cēsu Valsts ģimnāzija", "Cēsu Valsts ģimnāzija"),
+    ("Cēsu Valsts ģimnāzijas pedagogu saraksts supervīzijai", "Cēsu Valsts ģimnāzija"),
+    ("Supervīzijas dalībnieku saraksts", None),
+    ("Pielikums Nr. 1", None),
+])
+def test_a_title_row_is_read_for_the_institutions_name(title, expected):
+    assert (names_written(title) or [None])[0] == expected
+
+
+def test_a_state_gymnasium_written_short_is_recognised():
+    from intake.store import shipped_index
+
+    choice = choose("Pieteikums - Cēsu VĢ", "Labdien!", registry=shipped_index())
+    assert choice.name == "Cēsu Valsts ģimnāzija"

@@ -978,3 +978,35 @@ def test_an_unclear_position_is_not_a_warning_where_leaders_and_educators_may_sh
 
     assert codes(judge(make_list(rows), together)) == []
     assert codes(judge(make_list(rows))) == ["position.unclear"]
+
+
+@pytest.mark.parametrize("written", [
+    "mailto:anna.ozola@skola.lv", "MAILTO:ANNA.OZOLA@SKOLA.LV", "Anna Ozola <anna.ozola@skola.lv>",
+    "<anna.ozola@skola.lv>", " mailto: anna.ozola@skola.lv ",
+])
+def test_an_address_pasted_with_its_mail_program_wrapping_is_the_address(written):
+    decision = judge(make_list([("Anna", "Ozola", "skolotāja", written)]))
+    assert decision.accepted and codes(decision) == []
+    assert decision.groups[0].participants[0].email.casefold() == "anna.ozola@skola.lv"
+
+
+def test_a_personal_code_in_the_email_cell_is_never_echoed_whatever_its_checksum():
+    decision = judge(make_list([("Anna", "Ozola", "skolotāja", "120380-12345")]))
+    finding = only(decision, "email.invalid")
+    assert "12345" not in finding.message + finding.hint + (finding.value or "")
+    assert "personas kods" in finding.message
+
+
+def test_a_person_repeated_on_another_sheet_is_reported_naming_the_first_sheet():
+    first = CellText("Anna", 6, 2, None)
+    rows = (ListRow(6, {Field.FIRST_NAME: first, Field.LAST_NAME: CellText("Ozola", 6, 3),
+                        Field.POSITION: CellText("skolotāja", 6, 4),
+                        Field.EMAIL: CellText("anna@skola.lv", 6, 5)}),
+            ListRow(2, {Field.FIRST_NAME: CellText("Anna", 2, 2, "2. grupa"),
+                        Field.LAST_NAME: CellText("Ozola", 2, 3, "2. grupa"),
+                        Field.POSITION: CellText("skolotāja", 2, 4, "2. grupa"),
+                        Field.EMAIL: CellText("anna@skola.lv", 2, 5, "2. grupa")}, "2. grupa"))
+    plist = replace(make_list([]), sheet="1. grupa", rows=rows)
+    finding = only(judge(plist), "duplicate.in-list")
+    assert finding.sheet == "2. grupa" and finding.row == 2
+    assert "lapā «1. grupa», 6. rindā" in finding.message
