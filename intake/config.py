@@ -261,6 +261,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         state_dir = Path.cwd() / state_dir
     database_url = env.get("INTAKE_DATABASE_URL") or top.database_url or (
         f"sqlite:///{state_dir / 'intake.sqlite3'}")
+    _check_database_url(database_url, "INTAKE_DATABASE_URL" if env.get("INTAKE_DATABASE_URL")
+                        else f"{path}: database_url")
     limits = check_table(TypeAdapter(_LimitsTable), top.limits, path=path, table=("limits",),
                          tables=FILE_TABLES)
     settings = Settings(
@@ -396,6 +398,15 @@ def _anchor_maildirs(mail: MailSettings, state_dir: Path) -> MailSettings:
             folder = state_dir.parent / folder
         return f"maildir:{folder}"
     return replace(mail, mailbox_url=anchored(mail.mailbox_url), smtp_url=anchored(mail.smtp_url))
+
+
+def _check_database_url(url: str, where: str) -> None:
+    """SQLite or PostgreSQL, said at start rather than as a failure of the first connection."""
+    scheme = url.partition("://")[0].partition("+")[0] if "://" in url else ""
+    if scheme not in ("sqlite", "postgresql"):
+        shown = urlsplit(url)._replace(netloc=urlsplit(url).hostname or "").geturl() if "@" in url else url
+        raise ConfigError(f"{where} = {shown!r}: expected a database URL starting with sqlite:/// "
+                          "or postgresql+psycopg://")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

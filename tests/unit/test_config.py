@@ -163,3 +163,17 @@ def test_a_configuration_file_that_is_no_utf8_text_or_a_folder_is_one_error_line
         load_settings(env)
     with pytest.raises(ConfigError, match="is a folder, not a TOML file"):
         load_settings({**env, "INTAKE_CONFIG": str(tmp_path)})
+
+
+@pytest.mark.parametrize("url", ["mysql://x/db", "notaurl", "postgres://u@h/db", "sqlite.db"])
+def test_a_database_url_of_no_supported_kind_is_a_configuration_error(tmp_path, url):
+    env = write(tmp_path, "")
+    with pytest.raises(ConfigError, match=r"INTAKE_DATABASE_URL = .*expected a database URL"):
+        load_settings({**env, "INTAKE_DATABASE_URL": url})
+
+
+def test_a_database_url_error_never_shows_a_password(tmp_path):
+    env = write(tmp_path, 'database_url = "mysql://user:secret@db.example.lv/intake"\n')
+    with pytest.raises(ConfigError, match="database_url") as raised:
+        load_settings(env)
+    assert "secret" not in str(raised.value)
