@@ -22,23 +22,25 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from tqdm import tqdm
 
-from intake import LOG_FORMAT, daemon, staff
-from intake.annotation import annotate_workbook
-from intake.blank_list import make_blank_list
+from intake import LOG_FORMAT, daemon
 from intake.config import Settings, load_settings
+from intake.core.annotation import annotate_workbook
+from intake.core.blank_list import make_blank_list
+from intake.core.model import Decision
+from intake.core.registry import InstitutionIndex, parse_viis_export
+from intake.core.replies import ReplyItem, make_environment, render_reply
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
 from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError, StoreError, UsageError
-from intake.export import write_export
-from intake.idle import NewMailWatcher
-from intake.mailbox import MaildirSource, check_folders
-from intake.model import Decision
-from intake.registry import InstitutionIndex, parse_viis_export
-from intake.replies import ReplyItem, make_environment, render_reply
-from intake.rules import Circumstances, decide
+from intake.mail.idle import NewMailWatcher
+from intake.mail.mailbox import MaildirSource, check_folders
+from intake.poll.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
 from intake.samples import make_sample_emails
-from intake.schema import current_revision, is_current, upgrade
-from intake.service import open_mailbox, open_smtp, poll_once, prepare_engine, read_status
-from intake.store import (
+from intake.staff import commands as staff
+from intake.staff.export import write_export
+from intake.store.schema import current_revision, is_current, upgrade
+from intake.store.tables import (
     load_institution_index,
     open_engine,
     replace_institutions,
@@ -46,7 +48,6 @@ from intake.store import (
     sqlite_file,
 )
 from intake.systemd import notify
-from intake.workbook import read_participant_list
 
 log = logging.getLogger("intake")
 

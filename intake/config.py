@@ -26,10 +26,10 @@ from pydantic import (
 )
 
 from intake.config_check import Table, check_table
+from intake.core.formats import Limits
 from intake.errors import ConfigError
-from intake.folders import folder_path
-from intake.formats import Limits
-from intake.oauth import check_settings as check_oauth
+from intake.mail.folders import folder_path
+from intake.mail.oauth import check_settings as check_oauth
 
 
 def _zone(name: str) -> str:
@@ -119,7 +119,7 @@ class Programme:
 @dataclass(frozen=True, slots=True)
 class Folders:
     """Where handled mail is moved, by outcome (created when missing): paths with `/` between
-    their parts, whatever the server's own delimiter (intake.folders maps them)."""
+    their parts, whatever the server's own delimiter (intake.mail.folders maps them)."""
 
     __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
 
@@ -158,7 +158,7 @@ class MailSettings:
     send_retries: Annotated[Whole, Field(ge=1, le=100)] = 5
     # the first retry's delay; each next one doubles, up to an hour
     send_retry_seconds: Annotated[Whole, Field(ge=0, le=3_600)] = 60
-    # Sign-in: "password", or "xoauth2" (Microsoft 365, Gmail) with a token from intake.oauth.
+    # Sign-in: "password", or "xoauth2" (Microsoft 365, Gmail) with a token from intake.mail.oauth.
     mailbox_auth: Text = "password"
     smtp_auth: Text = "password"
     oauth_token_command: Text | None = None  # prints an access token; or the token endpoint below

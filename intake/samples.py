@@ -6,7 +6,7 @@ import io
 
 import openpyxl
 
-from intake.blank_list import HEADER_ROW, HEADERS, LIST_SHEET
+from intake.core.blank_list import HEADER_ROW, HEADERS, LIST_SHEET
 
 # Invented people: the names are common Latvian names, the addresses on an example domain.
 _GOOD = (

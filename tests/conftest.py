@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from intake.config import Programme
-from intake.formats import Limits
+from intake.core.formats import Limits
 from tests.support.dovecot import LAYOUTS
 
 FILES = Path(__file__).parent / "files"
@@ -178,8 +178,8 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def engine(database_url):
     """A migrated database of either kind, disposed of after the test."""
-    from intake.schema import upgrade
-    from intake.store import open_engine
+    from intake.store.schema import upgrade
+    from intake.store.tables import open_engine
 
     engine = open_engine(database_url)
     upgrade(engine)

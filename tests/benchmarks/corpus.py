@@ -32,11 +32,11 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from intake.config import load_settings
-from intake.pipeline import content_key
-from intake.rules import Circumstances, decide
-from intake.service import poll_once, prepare_engine
-from intake.store import MessageRecord, OutboxRecord
-from intake.workbook import read_participant_list
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
+from intake.poll.pipeline import content_key
+from intake.poll.service import poll_once, prepare_engine
+from intake.store.tables import MessageRecord, OutboxRecord
 from tests.integration.test_corpus_mail import (
     EXPLAINED,
     NEVER_ANSWERED,
@@ -157,9 +157,9 @@ import json, sys, time
 from datetime import date
 from pathlib import Path
 from intake.config import Programme
-from intake.formats import Limits
-from intake.rules import Circumstances, decide
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
 
 def high_water_mb():
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -10,10 +10,10 @@ import pickle
 import time
 from itertools import cycle, islice
 
-from intake.automail import Ours
-from intake.messages import parse_message
-from intake.outcome import institution_choice
-from intake.registry import InstitutionIndex, default_institutions
+from intake.core.automail import Ours
+from intake.core.messages import parse_message
+from intake.core.outcome import institution_choice
+from intake.core.registry import InstitutionIndex, default_institutions
 from tests.support.clients import (
     Original,
     apple_mail_forward,

@@ -87,7 +87,7 @@ POLL = """
 import json, resource, time
 from pathlib import Path
 from intake.config import load_settings
-from intake.service import poll_once, prepare_engine
+from intake.poll.service import poll_once, prepare_engine
 
 def high_water_mb():
     for line in Path("/proc/self/status").read_text().splitlines():

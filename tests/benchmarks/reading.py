@@ -17,9 +17,9 @@ from pathlib import Path
 import xlsxwriter
 
 from intake.config import Programme
-from intake.formats import Limits
-from intake.rules import Circumstances, decide
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
 
 HEADER = ("Nr.", "Vārds", "Uzvārds", "Amats", "E-pasts")
 
@@ -64,8 +64,8 @@ def refuse_in_child(path: Path) -> dict[str, object]:
     code = f"""
 import json, time
 from pathlib import Path
-from intake.formats import Limits
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.workbook import read_participant_list
 
 def high_water_mb():
     # VmHWM: this process's peak resident set; unlike ru_maxrss it starts anew at exec.

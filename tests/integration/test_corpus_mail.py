@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from intake.config import load_settings
-from intake.service import poll_once, prepare_engine
-from intake.store import MessageRecord, OutboxRecord
+from intake.poll.service import poll_once, prepare_engine
+from intake.store.tables import MessageRecord, OutboxRecord
 
 NEVER_ANSWERED = {"bounce", "auto_reply", "complaint_arf", "mdn", "mailing_list"}
 # Every mail of a human label (human, human_attachment, malformed, unlabelled) that gets no

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.formats import Limits
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.workbook import read_participant_list
 
 # Generous for a 2-core machine under a test runner; the benchmark prints the real figures.
 TIME_BOUND_SECONDS = 5.0
@@ -59,8 +59,8 @@ def test_every_corpus_sheet_attached_to_mail_gets_one_precise_reply(shared_dir, 
     from sqlmodel import Session, select
 
     from intake.config import load_settings
-    from intake.service import poll_once, prepare_engine
-    from intake.store import ApplicationRecord, FindingRecord, MessageRecord
+    from intake.poll.service import poll_once, prepare_engine
+    from intake.store.tables import ApplicationRecord, FindingRecord, MessageRecord
     from tests.support.mail import make_email
 
     paths = corpus_sheets(shared_dir)

@@ -17,12 +17,12 @@ from sqlmodel import Session, select
 
 from intake.config import Folders, load_settings
 from intake.errors import ConfigError
-from intake.folders import Layout
-from intake.mailbox import FolderError, ImapSource, MaildirSource, check_folders, connect_imap
-from intake.pipeline import poll
-from intake.schema import _config, upgrade
-from intake.service import make_context, open_smtp, read_status
-from intake.store import MessageRecord, open_engine
+from intake.mail.folders import Layout
+from intake.mail.mailbox import FolderError, ImapSource, MaildirSource, check_folders, connect_imap
+from intake.poll.pipeline import poll
+from intake.poll.service import make_context, open_smtp, read_status
+from intake.store.schema import _config, upgrade
+from intake.store.tables import MessageRecord, open_engine
 from tests.conftest import HEADER, make_workbook
 from tests.support.mail import make_email
 
@@ -317,7 +317,7 @@ def test_maildir_folders_are_maildir_plus_plus_directories(tmp_path):
 
 def test_a_maildir_folder_that_cannot_be_made_is_an_alert_until_it_can(tmp_path, engine,
                                                                        database_url, caplog):
-    from intake.outbox import open_transport
+    from intake.mail.outbox import open_transport
 
     inbox = tmp_path / "inbox"
     source = MaildirSource(inbox)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from intake.lease import poll_lock
-from intake.store import open_engine
+from intake.store.lease import poll_lock
+from intake.store.tables import open_engine
 
 
 def test_a_second_poller_is_refused_while_the_first_holds_the_lock(engine, database_url):
@@ -26,8 +26,8 @@ def test_a_killed_holder_frees_the_lock(engine, database_url):
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\n"
-         "from intake.lease import poll_lock\n"
-         "from intake.store import open_engine\n"
+         "from intake.store.lease import poll_lock\n"
+         "from intake.store.tables import open_engine\n"
          f"with poll_lock(open_engine({database_url!r})) as held:\n"
          "    print(held, flush=True)\n"
          "    sys.stdin.read()\n"],

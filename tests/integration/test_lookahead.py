@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from intake.automail import Ours
 from intake.config import Programme
-from intake.formats import Limits
-from intake.mailbox import MessageRef
-from intake.outcome import Preparation
-from intake.pipeline import PREPARED_AHEAD, Replies, _Lookahead, _workers_for
+from intake.core.automail import Ours
+from intake.core.formats import Limits
+from intake.core.outcome import Preparation
+from intake.mail.mailbox import MessageRef
+from intake.poll.pipeline import PREPARED_AHEAD, Replies, _Lookahead, _workers_for
 from tests.support.mail import make_email
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
@@ -105,7 +105,7 @@ def test_a_pool_that_dies_leaves_the_rest_to_be_prepared_here(caplog):
         assert subject(ahead.take(*batch[0])) == "Jautājums 1"  # the workers are up
         for process in list(pool._processes.values()):  # type: ignore[attr-defined]
             os.kill(process.pid, signal.SIGKILL)
-        with caplog.at_level(logging.ERROR, logger="intake.pipeline"):
+        with caplog.at_level(logging.ERROR, logger="intake.poll.pipeline"):
             taken = [subject(ahead.take(ref, raw)) for ref, raw in batch[1:]]
 
     assert taken == [f"Jautājums {n}" for n in range(2, 13)]

@@ -15,8 +15,8 @@ import pytest
 
 from intake.config import load_settings
 from intake.errors import ConfigError, MailboxError
-from intake.mailbox import connect_imap
-from intake.oauth import (
+from intake.mail.mailbox import connect_imap
+from intake.mail.oauth import (
     STORE_NAME,
     CommandTokenSource,
     EndpointSettings,
@@ -24,7 +24,7 @@ from intake.oauth import (
     TokenError,
     check_endpoint_url,
 )
-from intake.outbox import SmtpTransport, Unreachable
+from intake.mail.outbox import SmtpTransport, Unreachable
 from tests.conftest import _service_missing
 from tests.support.oauth import CLIENT_ID, CLIENT_SECRET, start_oauth_server
 
@@ -435,7 +435,7 @@ def test_oauth_settings_are_checked_at_start(tmp_path, mail, message):
 def test_a_poll_signs_in_to_imap_and_smtp_by_xoauth2(oauth_server, oauth_dovecot, oauth_smtp,
                                                      provider, tmp_path):
     """The whole pipeline on a refresh token: list, fetch, decide, reply over SMTP, move."""
-    from intake.service import poll_once, prepare_engine
+    from intake.poll.service import poll_once, prepare_engine
 
     oauth_dovecot.append(RAW)  # a mail without a list: answered once, with how to apply
     path = write_config(tmp_path, f'mailbox_auth = "xoauth2"\nsmtp_auth = "xoauth2"\n'

@@ -15,12 +15,12 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
-from intake.model import Participant, Role
-from intake.registry import FounderKind, Institution
-from intake.resubmission import list_fingerprint
-from intake.rules import person_keys
-from intake.schema import current_revision, head_revision, upgrade
-from intake.store import (
+from intake.core.model import Participant, Role
+from intake.core.registry import FounderKind, Institution
+from intake.core.resubmission import list_fingerprint
+from intake.core.rules import person_keys
+from intake.store.schema import current_revision, head_revision, upgrade
+from intake.store.tables import (
     ApplicationRecord,
     InstitutionRecord,
     MessageRecord,
@@ -202,7 +202,7 @@ def test_upgrade_to_resubmissions_keeps_applications_and_fingerprints_accepted_l
     engine.dispose()
 
 
-PERSON_KEYS = importlib.import_module("intake.migrations.versions.0006_person_keys")
+PERSON_KEYS = importlib.import_module("intake.store.migrations.versions.0006_person_keys")
 # As the release before stored them: Anna's keys stay byte for byte; the e-mail key gains the name;
 # both Cyrillic names were folded to nothing, so only the first of them could be registered.
 PEOPLE_BEFORE = [

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, func, select
 
-from intake.store import ServiceRecord, open_engine
+from intake.store.tables import ServiceRecord, open_engine
 
 
 def main(argv: Sequence[str]) -> int:

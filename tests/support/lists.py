@@ -26,10 +26,10 @@ import xlsxwriter
 import xlsxwriter.utility
 
 from intake.config import Programme
-from intake.formats import Limits
-from intake.model import Decision, ParticipantList
-from intake.rules import Circumstances, decide
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.model import Decision, ParticipantList
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
 
 Rows = Sequence[Sequence[object]]
 

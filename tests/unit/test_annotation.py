@@ -9,12 +9,12 @@ from datetime import date
 import openpyxl
 import pytest
 
-from intake.annotation import SUMMARY_SHEET, annotate_workbook
 from intake.config import Programme
-from intake.formats import Limits
-from intake.model import Decision
-from intake.rules import Circumstances, decide
-from intake.workbook import read_participant_list
+from intake.core.annotation import SUMMARY_SHEET, annotate_workbook
+from intake.core.formats import Limits
+from intake.core.model import Decision
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
 from tests.conftest import personal_code
 from tests.support.lists import (
     LATVIAN_WITH_CODE,

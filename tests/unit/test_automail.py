@@ -6,8 +6,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from intake.automail import Ours, auto_reason
-from intake.messages import parse_message
+from intake.core.automail import Ours, auto_reason
+from intake.core.messages import parse_message
 from intake.samples import make_good_list
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")

@@ -13,7 +13,7 @@ import pytest
 from pydantic.fields import FieldInfo
 
 from intake.config import FILE_TABLES, PROGRAMME_TABLES, Folders, MailSettings, Programme, _IntakeFile
-from intake.formats import Limits
+from intake.core.formats import Limits
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
 SECTIONS = {

@@ -10,7 +10,7 @@ import pytest
 
 from intake.cli import build_parser
 from intake.config import MailSettings, Programme
-from intake.formats import Limits
+from intake.core.formats import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

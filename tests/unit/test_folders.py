@@ -9,7 +9,7 @@ import pytest
 
 from intake.config import Folders, load_settings, resource_dir
 from intake.errors import ConfigError
-from intake.folders import Layout, folder_path, maildir_name, parse_folder
+from intake.mail.folders import Layout, folder_path, maildir_name, parse_folder
 
 DOT, SLASH = Layout(".", ""), Layout("/", "")
 COURIER, INBOX_SLASH, FLAT = Layout(".", "INBOX."), Layout("/", "INBOX/"), Layout(None, "")

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from intake.automail import Ours
 from intake.config import Programme
-from intake.formats import Limits
-from intake.messages import parse_message
-from intake.outcome import Preparation, prepare_message
-from intake.replies import Envelope, Rendered, compose_email
+from intake.core.automail import Ours
+from intake.core.formats import Limits
+from intake.core.messages import parse_message
+from intake.core.outcome import Preparation, prepare_message
+from intake.core.replies import Envelope, Rendered, compose_email
 from intake.samples import make_good_list
-from intake.store import MessageState
+from intake.store.tables import MessageState
 from tests.support import hostile
 
 OURS = Ours(address="supervizija@ikvd.example.lv", message_id_domain="ikvd.example.lv")
@@ -42,11 +42,11 @@ CHILD = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from intake.annotation import annotate_workbook
+from intake.core.annotation import annotate_workbook
 from intake.config import Programme
-from intake.formats import Limits
-from intake.rules import Circumstances, decide
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.rules import Circumstances, decide
+from intake.core.workbook import read_participant_list
 
 def peak_mb():
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -130,7 +130,7 @@ def test_a_binary_workbook_with_a_far_cell_is_refused_unopened(tmp_path, shared_
 
 
 def test_the_refusal_of_a_far_cell_names_the_cell_in_latvian():
-    from intake.workbook import read_participant_list
+    from intake.core.workbook import read_participant_list
 
     (finding,) = read_participant_list(hostile.far_ods(), "saraksts.ods", limits=Limits()).findings
     # LibreOffice's 1,048,563 empty rows at the end, then the million more and the value: row 2,096,577.

@@ -7,8 +7,8 @@ from functools import cache
 
 import pytest
 
-from intake.automail import Ours
-from intake.institution import (
+from intake.core.automail import Ours
+from intake.core.institution import (
     Candidate,
     InstitutionChoice,
     MailText,
@@ -18,9 +18,9 @@ from intake.institution import (
     names_written,
     split_body,
 )
-from intake.messages import parse_message
-from intake.outcome import decide_lists, institution_choice
-from intake.registry import FounderKind, Institution, InstitutionIndex, default_institutions
+from intake.core.messages import parse_message
+from intake.core.outcome import decide_lists, institution_choice
+from intake.core.registry import FounderKind, Institution, InstitutionIndex, default_institutions
 from tests.conftest import HEADER, make_workbook, person
 from tests.support.clients import (
     Original,
@@ -363,7 +363,7 @@ def test_a_title_row_is_read_for_the_institutions_name(title, expected):
 
 
 def test_a_state_gymnasium_written_short_is_recognised():
-    from intake.store import shipped_index
+    from intake.store.tables import shipped_index
 
     choice = choose("Pieteikums - Cēsu VĢ", "Labdien!", registry=shipped_index())
     assert choice.name == "Cēsu Valsts ģimnāzija"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake.latvian import (
+from intake.core.latvian import (
     fold,
     fold_key,
     foreign_letters,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from intake.columns import recognise_columns
-from intake.lines import Layout, Line, Shape, classify, is_date, participant_lines
-from intake.model import CellText
+from intake.core.columns import recognise_columns
+from intake.core.lines import Layout, Line, Shape, classify, is_date, participant_lines
+from intake.core.model import CellText
 
 LAYOUT = Layout.of(recognise_columns(["Nr.", "Vārds", "Uzvārds", "Amats", "E-pasts"]))
 FULL = Layout.of(recognise_columns(["Nr.", "Vārds, uzvārds", "Amats", "E-pasts"]))

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from intake.formats import Limits
-from intake.model import Decision, Field, Severity
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.model import Decision, Field, Severity
+from intake.core.workbook import read_participant_list
 from tests.conftest import personal_code
 from tests.support.lists import (
     ANNEX_TITLE_ROWS,

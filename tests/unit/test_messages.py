@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from intake.automail import Ours
-from intake.messages import (
+from intake.core.automail import Ours
+from intake.core.messages import (
     IncomingMessage,
     application_numbers,
     html_text,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intake.model import Role
-from intake.positions import classify_category, classify_position
+from intake.core.model import Role
+from intake.core.positions import classify_category, classify_position
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.registry import (
+from intake.core.registry import (
     FounderKind,
     Institution,
     InstitutionIndex,
@@ -15,7 +15,7 @@ from intake.registry import (
     name_key,
     stems,
 )
-from intake.registry import parse_viis_export as parse
+from intake.core.registry import parse_viis_export as parse
 
 HEADER = ("Nosaukums|Reģistrācijas numurs|Juridiskais status|Vadītājs|Filiāļu skaits|"
           "Strukturvienību skaits|Veids|Tips|Faktiskais dibinātājs|Deklarētais dibinātājs|Likvidēta|"

@@ -8,7 +8,7 @@ import jinja2
 import pytest
 
 from intake.config import Programme, resource_dir
-from intake.model import (
+from intake.core.model import (
     CellText,
     Column,
     Decision,
@@ -22,7 +22,7 @@ from intake.model import (
     Role,
     Severity,
 )
-from intake.replies import (
+from intake.core.replies import (
     Rendered,
     ReplyItem,
     describe_location,
@@ -32,7 +32,7 @@ from intake.replies import (
     render_no_list,
     render_reply,
 )
-from intake.rules import Circumstances, decide
+from intake.core.rules import Circumstances, decide
 
 PROGRAMME = Programme(name="national", title="Supervīzijas Latvijas pedagogiem",
                       one_supervision_per_educator=True)
@@ -305,7 +305,7 @@ def test_a_long_latvian_subject_survives_folding_exactly() -> None:
     import email.policy
     from datetime import UTC, datetime
 
-    from intake.replies import Envelope, compose_email
+    from intake.core.replies import Envelope, compose_email
 
     subject = "Re: Pieteikums supervīzijai – Rīgas Valsts 1. ģimnāzija, Kļaviņas iela 12, pedagogu grupa"
     raw = compose_email(Rendered(subject, "teksts", "<p>teksts</p>"),
@@ -321,7 +321,7 @@ def test_a_reply_with_attachments_parses_back_into_exactly_its_parts() -> None:
     import email.policy
     from datetime import UTC, datetime
 
-    from intake.replies import Envelope, FileAttachment, compose_email
+    from intake.core.replies import Envelope, FileAttachment, compose_email
 
     text = "Labdien!\n" + "--=_intake_ " * 50  # text that looks like a boundary does no harm
     raw = compose_email(Rendered("Temats", text, "<p>Ā</p>"),
@@ -347,7 +347,7 @@ def test_a_reply_with_attachments_parses_back_into_exactly_its_parts() -> None:
 def test_headers_go_on_the_wire_exactly_as_compat32_folds_them(value):
     from email.policy import compat32
 
-    from intake.replies import _WIRE
+    from intake.core.replies import _WIRE
 
     reference = compat32.clone(linesep="\r\n", max_line_length=78)
     assert _WIRE.fold_binary("Message-ID", value) == reference.fold_binary("Message-ID", value)

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from intake.config import Programme
-from intake.messages import Attachment
-from intake.model import (
+from intake.core.messages import Attachment
+from intake.core.model import (
     CellText,
     Decision,
     Field,
@@ -22,13 +22,13 @@ from intake.model import (
     Role,
     Severity,
 )
-from intake.outcome import (
+from intake.core.outcome import (
     ListOutcome,
     MessageOutcome,
     relate_lists,
     settle_lists,
 )
-from intake.resubmission import (
+from intake.core.resubmission import (
     Earlier,
     Relation,
     amendment_target,
@@ -36,7 +36,7 @@ from intake.resubmission import (
     finding_codes,
     list_fingerprint,
 )
-from intake.store import MessageState
+from intake.store.tables import MessageState
 
 SCHOOL = "Rīgas 12. vidusskola"
 NATIONAL = Programme(name="national", title="Supervīzijas", one_supervision_per_educator=True)

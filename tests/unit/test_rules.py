@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from intake.config import Programme, SplitPolicy
-from intake.model import (
+from intake.core.model import (
     CellText,
     Column,
     Decision,
@@ -22,8 +22,8 @@ from intake.model import (
     Role,
     Severity,
 )
-from intake.registry import FounderKind, Institution, InstitutionIndex
-from intake.rules import Circumstances, decide, person_keys, split
+from intake.core.registry import FounderKind, Institution, InstitutionIndex
+from intake.core.rules import Circumstances, decide, person_keys, split
 
 TODAY = date(2026, 3, 2)
 NATIONAL = Programme(name="national", title="T", one_supervision_per_educator=True)

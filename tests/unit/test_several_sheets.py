@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from intake.blank_list import LIST_SHEET, make_blank_list
-from intake.model import Decision, Field, GroupKind, ParticipantList, Severity
+from intake.core.blank_list import LIST_SHEET, make_blank_list
+from intake.core.model import Decision, Field, GroupKind, ParticipantList, Severity
 from tests.support.lists import (
     ENGLISH,
     LATVIAN_FULL,

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from intake.config import resource_dir
-from intake.export import neutral
-from intake.registry import FounderKind, FundingRoute, funding_route
-from intake.replies import make_environment
-from intake.reports import Attention, Figures, Progress, Report
-from intake.summary import FINDING_LABELS, due_day, number, percent, render_summary
+from intake.core.registry import FounderKind, FundingRoute, funding_route
+from intake.core.replies import make_environment
+from intake.staff.export import neutral
+from intake.staff.reports import Attention, Figures, Progress, Report
+from intake.staff.summary import FINDING_LABELS, due_day, number, percent, render_summary
 
 RIGA = ZoneInfo("Europe/Riga")
 SEVEN = time(7, 0)
@@ -38,7 +38,7 @@ def test_numbers_are_written_the_latvian_way():
 
 
 def test_every_finding_the_rules_can_make_has_a_label_for_staff():
-    source = "\n".join(p.read_text(encoding="utf-8") for p in Path("intake").glob("*.py")
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path("intake").rglob("*.py")
                        if p.name != "summary.py")
     codes = set(re.findall(
         r'"((?:file|list|institution|column|field|name|email|position|duplicate|group|cell|'

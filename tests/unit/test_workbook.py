@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 import xlsxwriter
 
-from intake.formats import Limits
-from intake.model import Field, Severity
-from intake.workbook import read_participant_list
+from intake.core.formats import Limits
+from intake.core.model import Field, Severity
+from intake.core.workbook import read_participant_list
 from tests.conftest import FILES, HEADER, make_workbook, person, personal_code
 
 

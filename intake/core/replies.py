@@ -1,0 +1,205 @@
+"""Renders a decision as the Latvian reply a school receives (text and HTML), via Jinja2 templates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.header import Header
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import Compat32
+from email.utils import format_datetime
+from pathlib import Path
+
+import jinja2
+
+from intake.config import Programme
+from intake.core.latvian import plural
+from intake.core.model import Decision, Finding, GroupKind
+from intake.core.resubmission import PersonChange, Relation
+
+
+class _Wire(Compat32):
+    """compat32 as it folds headers, without its Header machinery for a header that fits one line
+    in ASCII (all of ours but the subject and long References): that machinery cost more than the
+    rest of composing a reply."""
+
+    def _fold(self, name: str, value: object, sanitize: bool) -> str:
+        if (isinstance(value, str) and value.isascii() and "\r" not in value
+                and "\n" not in value and len(name) + 2 + len(value) <= (self.max_line_length or 78)):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)  # type: ignore[misc,no-any-return]
+
+
+_WIRE = _Wire(linesep="\r\n", max_line_length=78)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    """The templates' environment: HTML escaped, text not, undefined names an error."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["plural"] = plural
+    environment.filters["filesize"] = filesize
+    environment.filters["where"] = describe_location
+    environment.filters["what"] = describe_problem
+    environment.globals["GroupKind"] = GroupKind
+    environment.globals["Relation"] = Relation
+    environment.filters["day"] = lambda day: day.strftime("%d.%m.%Y.")
+    return environment
+
+
+def filesize(size: int) -> str:
+    """`25 MB`, `20 kB`: a size as a secretary reads it."""
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.0f} MB"
+    return f"{max(size // 1024, 1)} kB"
+
+
+def describe_location(finding: Finding) -> str:
+    """`lapa «Saraksts», rinda 7, kolonna D (E-pasts)` — as much of it as the finding knows."""
+    parts = []
+    if finding.sheet:
+        parts.append(f"lapa «{finding.sheet}»")
+    if finding.row is not None:
+        parts.append(f"rinda {finding.row}")
+    if finding.column is not None:
+        title = f" ({finding.column_title})" if finding.column_title else ""
+        parts.append(f"kolonna {finding.column_letter}{title}")
+    return ", ".join(parts)
+
+
+def describe_problem(finding: Finding) -> str:
+    """The message, preceded by the value found unless the message already quotes it."""
+    if finding.value and f"«{finding.value}»" not in finding.message:
+        return f"«{finding.value}»: {finding.message}"
+    return finding.message
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyItem:
+    """One list's part of a reply: its decision, its application number, its annotated copy."""
+
+    decision: Decision
+    number: str | None = None
+    annotated: str | None = None  # the file name of the annotated copy attached to the reply
+    relation: Relation = Relation.NEW
+    # The day of the application this list repeats, amends or (for a new list) corrects.
+    earlier_on: date | None = None
+    change: PersonChange | None = None  # an applied amendment: who was added, removed, kept
+
+    @property
+    def error_count(self) -> int:
+        return len(self.decision.errors)
+
+
+def render_reply(items: Sequence[ReplyItem], environment: jinja2.Environment, *,
+                 programme: Programme, blank_attached: bool = False) -> Rendered:
+    """The answer to an application: each list's confirmation or error report, in one mail."""
+    return _render("reply", environment, items=list(items), programme=programme,
+                   blank_attached=blank_attached)
+
+
+def render_no_list(environment: jinja2.Environment, *, programme: Programme, blank_name: str,
+                   too_large_bytes: int | None = None) -> Rendered:
+    """The answer to a mail without a list we could read: how to apply, with the blank list
+    attached; `too_large_bytes` when the mail was refused for its size before it was downloaded."""
+    return _render("no_list", environment, programme=programme, blank_name=blank_name,
+                   too_large_bytes=too_large_bytes)
+
+
+def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:
+    subject = environment.get_template(f"{name}.subject.txt").render(context)
+    return Rendered(
+        subject=" ".join(subject.split()),
+        text=environment.get_template(f"{name}.txt").render(context),
+        html=environment.get_template(f"{name}.html").render(context),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who a reply goes to and what it answers; ids and times come from the shell."""
+
+    sender: str  # our address
+    recipient: str
+    message_id: str  # "<…@our-domain>"
+    date: datetime
+    in_reply_to: str = ""  # the school's Message-ID
+    references: tuple[str, ...] = ()
+    auto_submitted: str = "auto-replied"  # RFC 3834; "auto-generated" for the staff summary
+    loop_header: str = "X-Intake-Loop"
+    loop_value: str = "supervision-intake"
+
+
+@dataclass(frozen=True, slots=True)
+class FileAttachment:
+    filename: str
+    content: bytes
+    subtype: str = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def compose_email(rendered: Rendered, envelope: Envelope,
+                  attachments: Sequence[FileAttachment] = ()) -> bytes:
+    """The reply as MIME bytes (CRLF): text and HTML, attachments, and headers that stop loops.
+
+    Built with the compat32 MIME classes: the same wire format as EmailMessage's content
+    manager at a third of the cost, which matters at a thousand replies a poll."""
+    alternative = MIMEMultipart("alternative", boundary=_boundary())
+    alternative.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    alternative.attach(MIMEText(rendered.html, "html", "utf-8"))
+    message: MIMEMultipart = alternative
+    if attachments:
+        message = MIMEMultipart("mixed", boundary=_boundary())
+        message.attach(alternative)
+        for item in attachments:
+            part = MIMEApplication(item.content, item.subtype)
+            part.add_header("Content-Disposition", "attachment",
+                            filename=("utf-8", "", _one_line(item.filename)))  # RFC 2231
+            message.attach(part)
+    message["From"] = envelope.sender
+    message["To"] = envelope.recipient
+    message["Subject"] = Header(_one_line(rendered.subject), "utf-8")  # type: ignore[assignment]
+    message["Date"] = format_datetime(envelope.date)
+    message["Message-ID"] = envelope.message_id
+    if envelope.in_reply_to:
+        message["In-Reply-To"] = envelope.in_reply_to
+        references = dict.fromkeys(r for r in (*envelope.references, envelope.in_reply_to) if r)
+        message["References"] = " ".join(references)
+    # RFC 3834: we answer automatically; ask others not to answer us, and mark our mail for loops.
+    message["Auto-Submitted"] = envelope.auto_submitted
+    message["X-Auto-Response-Suppress"] = "All"
+    message[envelope.loop_header] = envelope.loop_value
+    return message.as_bytes(policy=_WIRE)
+
+
+def _boundary() -> str:
+    """A MIME boundary no part can contain: the parts are base64, which has no "_" (the standard
+    library's generator would otherwise compile a regular expression per part to make sure)."""
+    return f"=_intake_{uuid.uuid4().hex}"
+
+
+def reply_subject(original: str) -> str:
+    """`Re: …` once, whatever prefixes the school's client added."""
+    topic = _one_line(original)
+    return topic if topic.lower().startswith("re:") else f"Re: {topic}" if topic else ""
+
+
+def _one_line(text: str) -> str:
+    # CR and LF in a school's subject or file name must not become headers of ours.
+    return " ".join(text.replace("\r", " ").replace("\n", " ").split())

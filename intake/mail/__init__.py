@@ -1,0 +1,1 @@
+"""Mail I/O: IMAP (folders, IDLE), SMTP delivery from the outbox, OAuth tokens."""

@@ -1,0 +1,1 @@
+"""One poll: fetch, decide, store, reply, move; batches and worker processes."""

@@ -1,0 +1,1 @@
+"""What staff run: the daily summary, the export, reprocess, withdraw, resend."""

@@ -1,0 +1,199 @@
+"""`intake export`: applications, groups, participants and municipalities as one xlsx for staff.
+
+Streamed (openpyxl's write-only mode), so the whole programme's lists fit in little memory.
+Text a school wrote is never taken for a formula: see `neutral`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from intake.staff.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
+from intake.staff.summary import ROUTE_LABELS
+from intake.store.tables import SUPERSEDED, ApplicationRecord, GroupRecord, MessageRecord, ParticipantRecord
+
+# A cell starting with one of these is a formula to Excel or LibreOffice (or becomes one when the
+# sheet is saved as CSV and opened again): OWASP's list, with the control characters.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+VERDICTS = {"accepted": "pieņemts", "rejected": "noraidīts", SUPERSEDED: "aizstāts"}
+KINDS = {"leaders": "vadītāji", "educators": "pedagogi"}
+ROLES = {"leader": "vadītājs", "educator": "pedagogs", "unclear": "neskaidrs"}
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", start_color="1F4E78", end_color="1F4E78")
+_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def neutral(value: object) -> object:
+    """Text that would start a formula gets a leading apostrophe and stays text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    width: int
+
+
+def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
+                 last: date | None = None, progress: Callable[[int], object] = lambda _n: None
+                 ) -> bytes:
+    """The workbook for applications received from `first` to `last` (local days, inclusive)."""
+    end = last or datetime.now(zone).date()
+    period = Period.local_days(first, end, zone)
+    book = Workbook(write_only=True)
+    with Session(engine) as session:
+        places = institution_places(session)
+        rows = _applications(session, period)
+        applications = {row[0]: row for row in rows}
+        # Accepted lists' groups; a withdrawn list keeps its sizes, but not its people's rows.
+        groups = _groups(session, [row[0] for row in rows if row[4] == "accepted"])
+        sizes: dict[int, list[int]] = {}
+        for _group_id, application_id, _position, _kind, _label, count in groups:
+            size = sizes.setdefault(application_id, [0, 0])
+            size[0] += 1
+            size[1] += count
+        groups = [group for group in groups if applications[group[1]][7] is None]
+
+        def place(number: str | None) -> tuple[str, str]:
+            route, municipality = places.get(number or "", ("", UNKNOWN_MUNICIPALITY))
+            return ROUTE_LABELS[route], municipality
+
+        _sheet(book, "Pieteikumi", [
+            Column("Numurs", 16), Column("Saņemts", 17), Column("Programma", 12),
+            Column("Iestāde", 40), Column("Reģ. nr.", 12), Column("Pašvaldība", 22),
+            Column("Finansējums", 13), Column("Fails", 30), Column("Lēmums", 11),
+            Column("Grupas", 8), Column("Dalībnieki", 11), Column("Kļūdas", 8),
+            Column("Brīdinājumi", 12), Column("Sūtītājs", 30), Column("Atsaukts", 17),
+            Column("Atsaukšanas iemesls", 30), Column("Grozīts", 17),
+            Column("Labo noraidīto", 16)],
+            ([number, local_time(created, zone), programme, institution, registration,
+              place(registration)[1], place(registration)[0], attachment,
+              "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
+              sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
+              errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason,
+              local_time(amended, zone) if amended else None, resolves]
+             for (application_id, number, created, programme, verdict, institution, registration,
+                  withdrawn, attachment, errors, warnings, sender, reason, amended, resolves)
+             in rows))
+        progress(len(rows))
+        _sheet(book, "Grupas", [
+            Column("Pieteikums", 16), Column("Grupa", 7), Column("Veids", 11),
+            Column("Nosaukums sarakstā", 20), Column("Dalībnieki", 11), Column("Iestāde", 40)],
+            ([applications[application_id][1], position, KINDS.get(kind, kind), label, count,
+              applications[application_id][5]]
+             for _group_id, application_id, position, kind, label, count in groups))
+        group_of = {group[0]: group for group in groups}
+        _sheet(book, "Dalībnieki", [
+            Column("Pieteikums", 16), Column("Grupa", 7), Column("Vārds", 18),
+            Column("Uzvārds", 20), Column("Amats", 30), Column("E-pasts", 30),
+            Column("Loma", 11), Column("Iestāde", 40)],
+            ([applications[group_of[group_id][1]][1], group_of[group_id][2], first_name,
+              last_name, position, email, ROLES.get(role, role),
+              applications[group_of[group_id][1]][5]]
+             for group_id, first_name, last_name, position, email, role
+             in _participants(session, list(group_of))))
+        _sheet(book, "Pašvaldības", [
+            Column("Finansējums", 20), Column("Pašvaldība", 26), Column("Pieteikumi", 11),
+            Column("Grupas", 8), Column("Dalībnieki", 11)],
+            ([ROUTE_LABELS[area.route], area.municipality, area.applications, area.groups,
+              area.participants] for area in areas(session, period)))
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
+    resolved = aliased(ApplicationRecord)  # the rejected application a correction fixes
+    return [tuple(row) for row in session.execute(
+        sa_select(col(ApplicationRecord.id), col(ApplicationRecord.number),
+                  col(ApplicationRecord.created_at), col(ApplicationRecord.programme),
+                  col(ApplicationRecord.verdict), col(ApplicationRecord.institution),
+                  col(ApplicationRecord.institution_number), col(ApplicationRecord.withdrawn_at),
+                  col(ApplicationRecord.attachment), col(ApplicationRecord.errors),
+                  col(ApplicationRecord.warnings), col(MessageRecord.sender),
+                  col(ApplicationRecord.withdrawn_reason), col(ApplicationRecord.amended_at),
+                  col(resolved.number))
+        .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+        .outerjoin(resolved, col(resolved.id) == col(ApplicationRecord.resolves_id))
+        .where(*between(ApplicationRecord.created_at, period))
+        .order_by(col(ApplicationRecord.id))).all()]
+
+
+def _groups(session: Session, application_ids: Sequence[int]
+            ) -> list[tuple[int, int, int, str, str | None, int]]:
+    """(group id, application id, position, kind, label, participants), in application order."""
+    found = []
+    for start in range(0, len(application_ids), 500):
+        chunk = list(application_ids[start:start + 500])
+        counts = dict(session.exec(
+            select(ParticipantRecord.group_id, func.count())
+            .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
+            .where(col(GroupRecord.application_id).in_(chunk))
+            .group_by(col(ParticipantRecord.group_id))).all())
+        for group in session.exec(select(GroupRecord)
+                                  .where(col(GroupRecord.application_id).in_(chunk))
+                                  .order_by(col(GroupRecord.application_id),
+                                            col(GroupRecord.position))).all():
+            assert group.id is not None
+            found.append((group.id, group.application_id, group.position, group.kind, group.label,
+                          counts.get(group.id, 0)))
+    return found
+
+
+def _participants(session: Session, group_ids: list[int]
+                  ) -> Iterator[tuple[Any, ...]]:
+    for start in range(0, len(group_ids), 500):
+        yield from (tuple(row) for row in session.execute(
+            sa_select(col(ParticipantRecord.group_id), col(ParticipantRecord.first_name),
+                   col(ParticipantRecord.last_name), col(ParticipantRecord.position),
+                   col(ParticipantRecord.email), col(ParticipantRecord.role))
+            .where(col(ParticipantRecord.group_id).in_(group_ids[start:start + 500]))
+            .order_by(col(ParticipantRecord.group_id), col(ParticipantRecord.row))).all())
+
+
+def _sheet(book: Workbook, title: str, columns: Sequence[Column],
+           rows: Iterable[Sequence[object]]) -> None:
+    """A sheet with a styled, frozen, filtered header row and fixed widths."""
+    sheet: WriteOnlyWorksheet = book.create_sheet(title)
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, column.title)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        cells: list[object] = []
+        for value in row:
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(sheet, value)
+                cell.number_format = _DATE_FORMAT
+                cells.append(cell)
+            else:
+                cells.append(neutral(value))
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"

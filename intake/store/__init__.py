@@ -1,0 +1,1 @@
+"""The database: tables, migrations, queries and the poll lease."""
