@@ -293,7 +293,7 @@ def test_upgrade_leaves_a_fingerprint_it_did_not_make_and_downgrade_restores_the
     upgrade(engine)
     with engine.begin() as connection:
         config = Config()
-        config.set_main_option("script_location", "intake:migrations")
+        config.set_main_option("script_location", "intake.store:migrations")
         config.attributes["connection"] = connection
         command.downgrade(config, "0004")
 
