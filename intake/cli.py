@@ -30,6 +30,7 @@ from intake.core.model import Decision
 from intake.core.registry import InstitutionIndex, parse_viis_export
 from intake.core.replies import ReplyItem, make_environment, render_reply
 from intake.core.rules import Circumstances, decide
+from intake.core.states import Verdict
 from intake.core.workbook import read_participant_list
 from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError, StoreError, UsageError
@@ -338,7 +339,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 def decision_as_json(decision: Decision) -> dict[str, object]:
     return {
         "file": decision.file,
-        "verdict": "accepted" if decision.accepted else "rejected",
+        "verdict": Verdict.of(decision.accepted),
         "institution": decision.institution,
         "programme": decision.programme,
         "groups": [

@@ -11,8 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from intake.config import Programme
 from intake.core.formats import Limits
+from intake.core.programme import Programme
 from tests.support.dovecot import LAYOUTS
 
 FILES = Path(__file__).parent / "files"

@@ -8,7 +8,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from intake.config import Programme
+from intake.core.programme import Programme
 
 LIST_SHEET = "Saraksts"
 HEADER_ROW = 4

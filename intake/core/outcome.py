@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 
-from intake.config import Programme
 from intake.core.automail import Ours
 from intake.core.formats import Limits
 from intake.core.institution import InstitutionChoice, MailText, find_institution
 from intake.core.latvian import fold
 from intake.core.messages import Attachment, IncomingMessage, parse_message
 from intake.core.model import Decision, ListRow
+from intake.core.programme import Programme
 from intake.core.registry import InstitutionIndex
 from intake.core.resubmission import (
     Earlier,
@@ -26,8 +26,8 @@ from intake.core.resubmission import (
     participants,
 )
 from intake.core.rules import Circumstances, decide, person_keys
+from intake.core.states import MessageState, Verdict
 from intake.core.workbook import read_participant_list
-from intake.store.tables import MessageState
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,7 @@ def relate_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same
     items: list[ListOutcome] = []
     for item in outcome.lists:
         found = _candidates(outcome, item, referenced, same_list)
-        repeat = next((e for e in found if e.verdict == "accepted"
+        repeat = next((e for e in found if e.verdict == Verdict.ACCEPTED
                        and e.fingerprint == item.fingerprint), None)
         target = None if repeat else amendment_target(item.decision, referenced)
         if repeat is not None:
@@ -170,7 +170,7 @@ def settle_lists(outcome: MessageOutcome, *, referenced: Sequence[Earlier], same
         elif item.relation is Relation.NEW:
             codes = finding_codes(decision)
             found = _candidates(outcome, item, referenced, same_list)
-            repeat = next((e for e in found if not decision.accepted and e.verdict == "rejected"
+            repeat = next((e for e in found if not decision.accepted and e.verdict == Verdict.REJECTED
                            and e.fingerprint == item.fingerprint and e.codes == codes), None)
             if repeat is not None:
                 item = replace(item, relation=Relation.REPEAT_REJECTED, earlier=repeat)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import jinja2
 
-from intake.config import Programme
 from intake.core.latvian import plural
 from intake.core.model import Decision, Finding, GroupKind
+from intake.core.programme import Programme
 from intake.core.resubmission import PersonChange, Relation
 
 

@@ -14,6 +14,7 @@ from intake.core.latvian import fold, fold_key, group_key
 from intake.core.model import Decision, Field, ListRow, Participant
 from intake.core.registry import name_key
 from intake.core.rules import person_keys
+from intake.core.states import Verdict
 
 
 def list_fingerprint(institution: str | None, participants: Iterable[Participant],
@@ -113,7 +114,7 @@ def amendment_target(decision: Decision, referenced: Sequence[Earlier]) -> Earli
     people = participants(decision)
     best: tuple[int, Earlier] | None = None
     for earlier in referenced:
-        if (earlier.verdict != "accepted" or earlier.programme != decision.programme
+        if (earlier.verdict != Verdict.ACCEPTED or earlier.programme != decision.programme
                 or not same_institution(earlier.institution, decision.institution)):
             continue
         shared = len(compare_people(earlier.people, people, decision.institution).unchanged)
@@ -127,7 +128,7 @@ def earlier_rejection(decision: Decision, referenced: Sequence[Earlier],
     """The rejected application a new list corrects: one our reply to which it answers, else the
     sender's latest unresolved rejection for the same institution."""
     for earlier in (*referenced, *sorted(unresolved, key=lambda e: e.created_at, reverse=True)):
-        if (earlier.verdict == "rejected" and not earlier.resolved
+        if (earlier.verdict == Verdict.REJECTED and not earlier.resolved
                 and earlier.programme == decision.programme
                 and (earlier in referenced
                      or same_institution(earlier.institution, decision.institution))):

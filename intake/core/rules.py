@@ -10,7 +10,6 @@ from math import ceil
 
 from email_validator import EmailNotValidError, validate_email
 
-from intake.config import Programme, SplitPolicy
 from intake.core.addresses import MASKED_CODE, address_finding
 from intake.core.latvian import (
     PERSONAL_CODE,
@@ -35,6 +34,7 @@ from intake.core.model import (
     Severity,
 )
 from intake.core.positions import classify_category, classify_position
+from intake.core.programme import Programme, SplitPolicy
 from intake.core.registry import InstitutionIndex, name_key
 
 # Letters of any script, spaces, a hyphen, apostrophes as people type them (O'Brien, O’Brien,

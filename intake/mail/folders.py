@@ -12,43 +12,8 @@ from dataclasses import dataclass
 
 from imapclient import imap_utf7
 
+from intake.config.mail import parse_folder
 from intake.errors import ConfigError
-
-SEPARATOR = "/"
-LEGACY_SEPARATOR = "."  # `Intake.Applications`: the form written before paths took `/`
-_FORBIDDEN = frozenset("*%") | {chr(c) for c in range(32)} | {"\x7f"}  # LIST wildcards, controls
-
-
-def parse_folder(text: str) -> tuple[str, ...]:
-    """The parts of a configured path. Without a `/`, dots separate the parts (the older dotted
-    form, `Intake.Applications`); with one, dots belong to the names (`Intake/Pieteikumi 2.0`). A
-    leading `/` keeps a top-level name whole (`/Pieteikumi 2.0`)."""
-    if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"folder {text!r}: a folder needs a name, such as \"Intake/Applications\"")
-    if text.startswith(SEPARATOR):
-        parts = tuple(text[1:].split(SEPARATOR))
-    elif SEPARATOR in text:
-        parts = tuple(text.split(SEPARATOR))
-    else:
-        parts = tuple(text.split(LEGACY_SEPARATOR))
-    for part in parts:
-        if not part:
-            raise ConfigError(f"folder {text!r}: an empty part (a separator at the start or the "
-                              "end, or two together); write it as \"Intake/Applications\"")
-        if part != part.strip():
-            raise ConfigError(f"folder {text!r}: the part {part!r} starts or ends with a space")
-        if bad := sorted(set(part) & _FORBIDDEN):
-            raise ConfigError(f"folder {text!r}: the part {part!r} holds {bad[0]!r}, which no IMAP "
-                              "server takes in a folder name")
-    return parts
-
-
-def folder_path(text: str) -> str:
-    """The configured path in its `/` form: `Intake.Applications` becomes `Intake/Applications`."""
-    parts = parse_folder(text)
-    path = SEPARATOR.join(parts)
-    # A single name with a dot was written with a leading `/` to keep it whole: it stays so.
-    return SEPARATOR + path if len(parts) == 1 and LEGACY_SEPARATOR in path else path
 
 
 @dataclass(frozen=True, slots=True)

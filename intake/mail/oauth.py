@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -38,15 +37,15 @@ from typing import IO, TYPE_CHECKING, Protocol
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 
+from intake.config.mail import is_loopback
 from intake.errors import ConfigError, IntakeError
 
-if TYPE_CHECKING:  # config calls check_settings() below while it loads
-    from intake.config import MailSettings, Settings
+if TYPE_CHECKING:
+    from intake.config import Settings
+    from intake.config.mail import MailSettings
 
 log = logging.getLogger(__name__)
 
-AUTH_METHODS = ("password", "xoauth2")
-GRANTS = ("refresh_token", "client_credentials")
 STORE_NAME = "oauth-refresh-token.json"  # under the state directory
 _MAX_RESPONSE_BYTES = 1024 * 1024
 _DEFAULT_LIFETIME = 300  # seconds, when the endpoint does not say (expires_in is only RECOMMENDED)
@@ -353,28 +352,6 @@ def _opener(url: str, ca_file: Path | None) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(*handlers)
 
 
-def is_loopback(host: str) -> bool:
-    """localhost or a loopback address: where plain IMAP/SMTP and http endpoints are allowed."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_endpoint_url(url: str) -> None:
-    """https, or http on loopback only (a local test endpoint): the secrets travel in the body."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise ConfigError("oauth_token_url has no host")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname)):
-        if parts.password or parts.username:
-            raise ConfigError("oauth_token_url must not hold credentials")
-        return
-    raise ConfigError("oauth_token_url must be https:// (plain http:// only on loopback)")
-
-
 # --- the saved refresh token ------------------------------------------------------------------
 
 def _fingerprint(token: str | None) -> str | None:
@@ -436,44 +413,6 @@ def _file_lock(store: Path | None) -> Iterator[None]:
 
 
 # --- configuration ----------------------------------------------------------------------------
-
-def check_settings(mail: MailSettings, path: Path) -> None:
-    """At start: the sign-in methods and, where XOAUTH2 is used, one complete token source."""
-    for name in ("mailbox_auth", "smtp_auth"):
-        if getattr(mail, name) not in AUTH_METHODS:
-            raise ConfigError(f"{path}: [mail] {name} must be one of {', '.join(AUTH_METHODS)}")
-    if mail.oauth_grant not in GRANTS:
-        raise ConfigError(f"{path}: [mail] oauth_grant must be one of {', '.join(GRANTS)}")
-    if mail.oauth_token_url:
-        check_endpoint_url(mail.oauth_token_url)
-    if mail.oauth_token_command is not None:
-        CommandTokenSource(mail.oauth_token_command, timeout=mail.timeout_seconds)  # parses it
-    users = {"mailbox": (mail.mailbox_auth, mail.mailbox_url),
-             "SMTP": (mail.smtp_auth, mail.smtp_url)}
-    used = False
-    for what, (auth, url) in users.items():
-        if auth != "xoauth2":
-            continue
-        used = True
-        if url.startswith("maildir:"):
-            raise ConfigError(f"{what} sign-in by xoauth2 needs a server URL, not {url[:8]}")
-        if not urlsplit(url).username:
-            raise ConfigError(f"{what} sign-in by xoauth2 needs the account in the URL "
-                              "(imaps://USER@HOST/..., smtps://USER@HOST)")
-    if not used:
-        return
-    if bool(mail.oauth_token_command) == bool(mail.oauth_token_url):
-        raise ConfigError(f"{path}: xoauth2 sign-in needs either oauth_token_command or "
-                          "oauth_token_url (with oauth_client_id), not both")
-    if mail.oauth_token_url:
-        if not mail.oauth_client_id:
-            raise ConfigError(f"{path}: oauth_token_url needs oauth_client_id")
-        if mail.oauth_grant == "client_credentials" and not (
-                mail.oauth_client_secret and mail.oauth_scope):
-            raise ConfigError("the client_credentials grant needs oauth_scope (Microsoft 365: "
-                              "https://outlook.office365.com/.default) and the client secret "
-                              "(INTAKE_OAUTH_CLIENT_SECRET or the oauth-client-secret credential)")
-
 
 # --- wiring -----------------------------------------------------------------------------------
 

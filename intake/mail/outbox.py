@@ -20,9 +20,10 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Connection, Engine, Executable, bindparam, update
 from sqlmodel import Session, col, select
 
+from intake.config.mail import is_loopback
 from intake.errors import ConfigError, OutboxError
 from intake.mail.mailbox import tls_context
-from intake.mail.oauth import TokenError, TokenSource, XOAuth2, is_loopback, scrub
+from intake.mail.oauth import TokenError, TokenSource, XOAuth2, scrub
 from intake.store.tables import OutboxRecord, OutboxState
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from intake.config import Folders
+from intake.config.mail import Folders
+from intake.core.states import MessageState
 from intake.errors import StoreError
 from intake.mail.mailbox import FolderError, MailSource, MessageRef
-from intake.store.tables import MessageRecord, MessageState
+from intake.store.tables import MessageRecord
 
 log = logging.getLogger(__name__)
 

@@ -69,6 +69,7 @@ from intake.core.replies import (
     reply_subject,
 )
 from intake.core.resubmission import Earlier, Relation
+from intake.core.states import MessageState
 from intake.errors import MailboxError, StoreError
 from intake.mail.mailbox import MailSource, MessageRef
 from intake.mail.outbox import Delivery, Transport, deliver_pending
@@ -89,7 +90,6 @@ from intake.store.applications import (
 from intake.store.tables import (
     ApplicationRecord,
     MessageRecord,
-    MessageState,
     OutboxRecord,
     OutboxState,
     RegistrationRecord,

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from intake.config import Settings
 from intake.core.replies import make_environment
+from intake.core.states import MessageState
 from intake.errors import StoreError
 from intake.mail.mailbox import MailSource, open_source, with_retries
 from intake.mail.oauth import token_source
@@ -28,7 +29,6 @@ from intake.store.tables import (
     ApplicationRecord,
     GroupRecord,
     MessageRecord,
-    MessageState,
     OutboxRecord,
     OutboxState,
     ParticipantRecord,
@@ -36,6 +36,7 @@ from intake.store.tables import (
     ServiceRecord,
     load_institution_index,
     open_engine,
+    standing,
 )
 
 log = logging.getLogger(__name__)
@@ -186,8 +187,7 @@ def _read_status(engine: Engine) -> Status:
             select(func.count()).select_from(ParticipantRecord)
             .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
             .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
-            .where(ApplicationRecord.verdict == "accepted")
-            .where(col(ApplicationRecord.withdrawn_at).is_(None))).one()
+            .where(*standing())).one()
         amended = session.exec(select(func.count()).select_from(ApplicationRecord)
                                .where(col(ApplicationRecord.amended_at).is_not(None))).one()
         fixes = fix_times(session)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from intake.config import Settings
 from intake.core.outcome import TOO_LARGE, MessageOutcome, prepare_message
 from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, make_environment
+from intake.core.states import MessageState, Verdict
 from intake.errors import IntakeError
 from intake.mail.mailbox import MessageRef
 from intake.mail.outbox import Delivery, deliver_pending
@@ -30,12 +31,10 @@ from intake.staff.reports import build_report
 from intake.staff.summary import due_day, export_name, render_summary
 from intake.store import lease
 from intake.store.tables import (
-    SUPERSEDED,
     ApplicationRecord,
     FindingRecord,
     GroupRecord,
     MessageRecord,
-    MessageState,
     OutboxRecord,
     OutboxState,
     ParticipantRecord,
@@ -239,7 +238,7 @@ def _signature(session: Session, record: MessageRecord) -> str:
     lists = []
     for application in session.exec(select(ApplicationRecord).where(
             ApplicationRecord.message_row == record.id,
-            ApplicationRecord.verdict != SUPERSEDED).order_by(col(ApplicationRecord.id))).all():
+            ApplicationRecord.verdict != Verdict.SUPERSEDED).order_by(col(ApplicationRecord.id))).all():
         codes = session.exec(select(FindingRecord.code).where(
             FindingRecord.application_id == application.id, FindingRecord.severity == "error")
         ).all()
@@ -248,7 +247,7 @@ def _signature(session: Session, record: MessageRecord) -> str:
 
 
 def _outcome_signature(outcome: MessageOutcome) -> str:
-    lists = [("accepted" if item.decision.accepted else "rejected",
+    lists = [(Verdict.of(item.decision.accepted),
               [f.code for f in item.decision.errors]) for item in outcome.lists]
     return describe(str(outcome.state), outcome.reason, lists)
 
@@ -269,7 +268,7 @@ def _supersede_applications(session: Session, message_row: int) -> None:
     people, in the open transaction: the numbers stay taken, the findings stay for the record."""
     ids = list(session.exec(select(ApplicationRecord.id).where(
         ApplicationRecord.message_row == message_row,
-        ApplicationRecord.verdict != SUPERSEDED)).all())
+        ApplicationRecord.verdict != Verdict.SUPERSEDED)).all())
     if not ids:
         return
     groups = select(GroupRecord.id).where(col(GroupRecord.application_id).in_(ids))
@@ -277,7 +276,7 @@ def _supersede_applications(session: Session, message_row: int) -> None:
     for table in (GroupRecord, RegistrationRecord):
         session.execute(delete(table).where(col(table.application_id).in_(ids)))
     session.execute(update(ApplicationRecord).where(col(ApplicationRecord.id).in_(ids))
-                    .values(verdict=SUPERSEDED))
+                    .values(verdict=Verdict.SUPERSEDED))
     session.flush()
 
 
@@ -327,7 +326,7 @@ def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime
         if application.withdrawn_at is not None:
             raise StaffError(f"{application.number} was withdrawn already "
                              f"({application.withdrawn_at:%Y-%m-%d} by {application.withdrawn_by})")
-        if application.verdict != "accepted":
+        if application.verdict != Verdict.ACCEPTED:
             raise StaffError(f"{application.number} was rejected: it holds no places")
         released = session.exec(
             select(func.count()).select_from(ParticipantRecord)

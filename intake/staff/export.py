@@ -23,15 +23,16 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from intake.core.states import Verdict
 from intake.staff.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
 from intake.staff.summary import ROUTE_LABELS
-from intake.store.tables import SUPERSEDED, ApplicationRecord, GroupRecord, MessageRecord, ParticipantRecord
+from intake.store.tables import ApplicationRecord, GroupRecord, MessageRecord, ParticipantRecord
 
 # A cell starting with one of these is a formula to Excel or LibreOffice (or becomes one when the
 # sheet is saved as CSV and opened again): OWASP's list, with the control characters.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
-VERDICTS = {"accepted": "pieņemts", "rejected": "noraidīts", SUPERSEDED: "aizstāts"}
+VERDICTS = {Verdict.ACCEPTED: "pieņemts", Verdict.REJECTED: "noraidīts", Verdict.SUPERSEDED: "aizstāts"}
 KINDS = {"leaders": "vadītāji", "educators": "pedagogi"}
 ROLES = {"leader": "vadītājs", "educator": "pedagogs", "unclear": "neskaidrs"}
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -64,7 +65,7 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
         rows = _applications(session, period)
         applications = {row[0]: row for row in rows}
         # Accepted lists' groups; a withdrawn list keeps its sizes, but not its people's rows.
-        groups = _groups(session, [row[0] for row in rows if row[4] == "accepted"])
+        groups = _groups(session, [row[0] for row in rows if row[4] == Verdict.ACCEPTED])
         sizes: dict[int, list[int]] = {}
         for _group_id, application_id, _position, _kind, _label, count in groups:
             size = sizes.setdefault(application_id, [0, 0])

@@ -17,20 +17,20 @@ from sqlalchemy import ColumnElement, Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from intake.config import Programme
+from intake.core.programme import Programme
 from intake.core.registry import FounderKind, FundingRoute, funding_route, name_key
+from intake.core.states import MessageState, Verdict
 from intake.store.tables import (
-    SUPERSEDED,
     ApplicationRecord,
     FindingRecord,
     GroupRecord,
     InstitutionRecord,
     MessageRecord,
-    MessageState,
     OutboxRecord,
     OutboxState,
     ParticipantRecord,
     ResubmissionRecord,
+    standing,
 )
 
 SERIES_DAYS = 14  # the chart: accepted supervisions per day over the last two weeks
@@ -158,7 +158,7 @@ def between(column: Any, period: Period) -> list[ColumnElement[bool]]:
 def _figures(session: Session, period: Period) -> Figures:
     """Counts by GROUP BY: lists by the day they arrived, withdrawals by the day they were made."""
     received = between(ApplicationRecord.created_at, period)
-    counted = col(ApplicationRecord.verdict) != SUPERSEDED
+    counted = col(ApplicationRecord.verdict) != Verdict.SUPERSEDED
     messages = dict(session.exec(
         select(MessageRecord.state, func.count())
         .where(*between(MessageRecord.received_at, period))
@@ -168,8 +168,7 @@ def _figures(session: Session, period: Period) -> Figures:
         .group_by(col(ApplicationRecord.verdict))).all())
     withdrawn = session.exec(select(func.count()).select_from(ApplicationRecord).where(
         *between(ApplicationRecord.withdrawn_at, period))).one()
-    live = [*received, col(ApplicationRecord.verdict) == "accepted",
-            col(ApplicationRecord.withdrawn_at).is_(None)]
+    live = [*received, *standing()]
     groups = session.exec(
         select(func.count(col(GroupRecord.id)))
         .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
@@ -184,7 +183,7 @@ def _figures(session: Session, period: Period) -> Figures:
         .where(*between(ResubmissionRecord.created_at, period))
         .group_by(col(ResubmissionRecord.kind))).all())
     corrections = session.exec(select(func.count()).select_from(ApplicationRecord).where(
-        *received, col(ApplicationRecord.verdict) == "accepted",
+        *received, col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
         col(ApplicationRecord.resolves_id).is_not(None))).one()
     reasons: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
@@ -200,7 +199,7 @@ def _figures(session: Session, period: Period) -> Figures:
             duplicates += int(occurrences or 0)
     return Figures(
         messages=messages, applications=sum(verdicts.values()),
-        accepted=verdicts.get("accepted", 0), rejected=verdicts.get("rejected", 0),
+        accepted=verdicts.get(Verdict.ACCEPTED, 0), rejected=verdicts.get(Verdict.REJECTED, 0),
         withdrawn=withdrawn, groups=groups, participants=participants,
         reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         warnings=sorted(warnings.items(), key=lambda item: (-item[1], item[0])),
@@ -240,8 +239,7 @@ def _live_applications(session: Session, period: Period
     return [(int(row[0]), row[1], row[2], row[3]) for row in session.execute(
         sa_select(col(ApplicationRecord.id), col(ApplicationRecord.programme),
                   col(ApplicationRecord.institution), col(ApplicationRecord.institution_number))
-        .where(col(ApplicationRecord.verdict) == "accepted")
-        .where(col(ApplicationRecord.withdrawn_at).is_(None))
+        .where(*standing())
         .where(*between(ApplicationRecord.created_at, period))).all()]
 
 
@@ -325,8 +323,7 @@ def _to_review(session: Session, period: Period) -> list[tuple[str, str | None, 
     rows = session.exec(
         select(ApplicationRecord.number, ApplicationRecord.institution, FindingRecord.code)
         .join(FindingRecord, col(FindingRecord.application_id) == col(ApplicationRecord.id))
-        .where(ApplicationRecord.verdict == "accepted")
-        .where(col(ApplicationRecord.withdrawn_at).is_(None))
+        .where(*standing())
         .where(FindingRecord.severity == "warning")
         .where(*between(ApplicationRecord.created_at, period))
         .order_by(col(ApplicationRecord.number), col(FindingRecord.code))).all()
@@ -343,8 +340,7 @@ def _series(session: Session, day: date, zone: ZoneInfo) -> list[tuple[date, int
     rows = session.exec(
         select(ApplicationRecord.created_at, func.count(col(GroupRecord.id)))
         .join(GroupRecord, col(GroupRecord.application_id) == col(ApplicationRecord.id))
-        .where(ApplicationRecord.verdict == "accepted")
-        .where(col(ApplicationRecord.withdrawn_at).is_(None))
+        .where(*standing())
         .where(*between(ApplicationRecord.created_at, period))
         .group_by(col(ApplicationRecord.id), col(ApplicationRecord.created_at))).all()
     per_day: Counter[date] = Counter()

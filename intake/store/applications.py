@@ -31,6 +31,7 @@ from intake.core.messages import IncomingMessage, application_numbers
 from intake.core.model import Decision, Group, GroupKind, Participant, Role
 from intake.core.registry import InstitutionIndex
 from intake.core.resubmission import Earlier, Relation
+from intake.core.states import Verdict
 from intake.store.tables import (
     ApplicationRecord,
     FindingRecord,
@@ -42,7 +43,7 @@ from intake.store.tables import (
     ResubmissionRecord,
 )
 
-LIVE = ("accepted", "rejected")  # not superseded by reprocess
+LIVE = (Verdict.ACCEPTED, Verdict.REJECTED)  # not superseded by reprocess
 
 
 def clip(text: str, length: int) -> str:
@@ -62,7 +63,7 @@ def store_application(session: Session, message_row: int, programme: str, filena
         "attachment": clip(filename, 300), "programme": programme,
         "institution": clip(decision.institution, 300) if decision.institution else None,
         "institution_number": known.number if known else None,
-        "verdict": "accepted" if decision.accepted else "rejected",
+        "verdict": Verdict.of(decision.accepted),
         "errors": len(decision.errors), "warnings": len(decision.warnings), "created_at": now,
         "fingerprint": fingerprint, "resolves_id": resolves, "amended_at": None,
         "withdrawn_at": None, "withdrawn_by": None, "withdrawn_reason": None,
@@ -184,7 +185,7 @@ def _probe_statement() -> Executable:
     return select(
         exists().where(col(ApplicationRecord.fingerprint).in_(
             bindparam("fingerprints", expanding=True)), *live),
-        exists().where(col(ApplicationRecord.verdict) == "rejected", *live,
+        exists().where(col(ApplicationRecord.verdict) == Verdict.REJECTED, *live,
                        col(MessageRecord.id) == col(ApplicationRecord.message_row),
                        col(MessageRecord.sender) == sender),
         exists().where(col(RegistrationRecord.programme) == programme,
@@ -235,7 +236,7 @@ def unresolved_rejections(session: Session, programme: str, sender: str) -> list
     """The sender's latest rejected lists that no later list has corrected yet."""
     resolved = select(ApplicationRecord.resolves_id).where(
         col(ApplicationRecord.resolves_id).is_not(None))
-    rows = session.exec(_live().where(ApplicationRecord.verdict == "rejected")
+    rows = session.exec(_live().where(ApplicationRecord.verdict == Verdict.REJECTED)
                         .where(ApplicationRecord.programme == programme)
                         .where(col(ApplicationRecord.id).not_in(resolved))
                         .join(MessageRecord,
@@ -269,7 +270,7 @@ def _earlier(session: Session, row: ApplicationRecord) -> Earlier:
     assert row.id is not None
     codes = session.exec(select(FindingRecord.severity, FindingRecord.code, FindingRecord.count)
                          .where(FindingRecord.application_id == row.id)).all()
-    people = () if row.verdict != "accepted" else tuple(
+    people = () if row.verdict != Verdict.ACCEPTED else tuple(
         p for group in stored_groups(session, row.id) for p in group.participants)
     sender = session.exec(select(MessageRecord.sender)
                           .where(MessageRecord.id == row.message_row)).first()
@@ -291,7 +292,7 @@ def fix_times(session: Session) -> list[float]:
     by_id = {row[0]: row for row in rows}
     times = []
     for _id, verdict, created_at, resolves in rows:
-        if verdict != "accepted" or resolves is None:
+        if verdict != Verdict.ACCEPTED or resolves is None:
             continue
         first = by_id.get(resolves)
         seen = {_id}

@@ -12,7 +12,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Column, Connection, Engine, LargeBinary, UniqueConstraint, event, make_url
+from sqlalchemy import (
+    URL,
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    LargeBinary,
+    UniqueConstraint,
+    event,
+    make_url,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, func, select
 
@@ -23,19 +33,8 @@ from intake.core.registry import (
     InstitutionIndex,
     default_institutions,
 )
+from intake.core.states import Verdict
 from intake.errors import StoreError
-
-
-class MessageState(StrEnum):
-    APPLICATION = "application"  # each list in it accepted or rejected
-    AUTO = "auto"  # automatic mail: recorded, never answered
-    CORRESPONDENCE = "correspondence"  # a reply to us without a list: for staff
-    NO_LIST = "no_list"  # a new mail without a list: told how to apply
-    FAILED = "failed"  # our own error: retried on later polls
-    QUARANTINED = "quarantined"  # failed too often: kept for staff with its error
-
-
-SUPERSEDED = "superseded"  # an application's verdict once `intake reprocess` has replaced it
 
 
 class OutboxState(StrEnum):
@@ -109,6 +108,12 @@ class ApplicationRecord(SQLModel, table=True):
     # The rejected application this list corrects: staff see how long schools take to fix a list.
     resolves_id: int | None = Field(default=None, foreign_key="applications.id", index=True)
     amended_at: datetime | None = None  # its list last replaced by an amendment (same number)
+
+
+def standing() -> tuple[ColumnElement[bool], ...]:
+    """Accepted and not withdrawn: the applications that hold supervisions and people."""
+    return (col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
+            col(ApplicationRecord.withdrawn_at).is_(None))
 
 
 class FindingRecord(SQLModel, table=True):

@@ -156,7 +156,7 @@ CHILD = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from intake.config import Programme
+from intake.core.programme import Programme
 from intake.core.formats import Limits
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from intake.config import Programme
 from intake.core.formats import Limits
+from intake.core.programme import Programme
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
 

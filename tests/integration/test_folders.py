@@ -15,7 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from intake.config import Folders, load_settings
+from intake.config import load_settings
+from intake.config.mail import Folders
 from intake.errors import ConfigError
 from intake.mail.folders import Layout
 from intake.mail.mailbox import FolderError, ImapSource, MaildirSource, check_folders, connect_imap

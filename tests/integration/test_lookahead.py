@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from intake.config import Programme
 from intake.core.automail import Ours
 from intake.core.formats import Limits
 from intake.core.outcome import Preparation
+from intake.core.programme import Programme
 from intake.mail.mailbox import MessageRef
 from intake.poll.pipeline import PREPARED_AHEAD, Replies, _Lookahead, _workers_for
 from tests.support.mail import make_email

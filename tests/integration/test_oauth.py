@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from intake.config import load_settings
+from intake.config.mail import check_endpoint_url
 from intake.errors import ConfigError, MailboxError
 from intake.mail.mailbox import connect_imap
 from intake.mail.oauth import (
@@ -22,7 +23,6 @@ from intake.mail.oauth import (
     EndpointSettings,
     EndpointTokenSource,
     TokenError,
-    check_endpoint_url,
 )
 from intake.mail.outbox import SmtpTransport, Unreachable
 from tests.conftest import _service_missing

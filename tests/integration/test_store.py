@@ -19,12 +19,12 @@ from intake.core.model import Participant, Role
 from intake.core.registry import FounderKind, Institution
 from intake.core.resubmission import list_fingerprint
 from intake.core.rules import person_keys
+from intake.core.states import MessageState
 from intake.store.schema import current_revision, head_revision, upgrade
 from intake.store.tables import (
     ApplicationRecord,
     InstitutionRecord,
     MessageRecord,
-    MessageState,
     OutboxRecord,
     OutboxState,
     RegistrationRecord,

@@ -25,9 +25,9 @@ import pytest
 import xlsxwriter
 import xlsxwriter.utility
 
-from intake.config import Programme
 from intake.core.formats import Limits
 from intake.core.model import Decision, ParticipantList
+from intake.core.programme import Programme
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
 

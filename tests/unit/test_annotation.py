@@ -9,10 +9,10 @@ from datetime import date
 import openpyxl
 import pytest
 
-from intake.config import Programme
 from intake.core.annotation import SUMMARY_SHEET, annotate_workbook
 from intake.core.formats import Limits
 from intake.core.model import Decision
+from intake.core.programme import Programme
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
 from tests.conftest import personal_code

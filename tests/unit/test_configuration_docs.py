@@ -12,8 +12,10 @@ import annotated_types
 import pytest
 from pydantic.fields import FieldInfo
 
-from intake.config import FILE_TABLES, PROGRAMME_TABLES, Folders, MailSettings, Programme, _IntakeFile
+from intake.config import FILE_TABLES, PROGRAMME_TABLES, _IntakeFile
+from intake.config.mail import Folders, MailSettings
 from intake.core.formats import Limits
+from intake.core.programme import Programme
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
 SECTIONS = {

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from intake.cli import build_parser
-from intake.config import MailSettings, Programme
+from intake.config.mail import MailSettings
 from intake.core.formats import Limits
+from intake.core.programme import Programme
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

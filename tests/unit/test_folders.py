@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from intake.config import Folders, load_settings, resource_dir
+from intake.config import load_settings, resource_dir
+from intake.config.mail import Folders, folder_path, parse_folder
 from intake.errors import ConfigError
-from intake.mail.folders import Layout, folder_path, maildir_name, parse_folder
+from intake.mail.folders import Layout, maildir_name
 
 DOT, SLASH = Layout(".", ""), Layout("/", "")
 COURIER, INBOX_SLASH, FLAT = Layout(".", "INBOX."), Layout("/", "INBOX/"), Layout(None, "")

@@ -28,17 +28,17 @@ import xlsxwriter.exceptions
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
-from intake.config import Programme
 from intake.core.automail import CLASSIFIER_HEADERS, Ours, auto_reason
 from intake.core.formats import Limits
 from intake.core.latvian import normalise
 from intake.core.messages import SPREADSHEET_EXTENSIONS, IncomingMessage, parse_message
 from intake.core.model import Field, ParticipantList, Severity
 from intake.core.outcome import TOO_LARGE, Preparation, prepare_message
+from intake.core.programme import Programme
 from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, reply_subject
+from intake.core.states import MessageState
 from intake.core.workbook import read_participant_list
 from intake.samples import make_faulty_list, make_good_list, make_sample_emails
-from intake.store.tables import MessageState
 from tests.conftest import FILES, HEADER, make_workbook, person
 from tests.support.mail import make_email
 

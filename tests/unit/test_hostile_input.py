@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from intake.config import Programme
 from intake.core.automail import Ours
 from intake.core.formats import Limits
 from intake.core.messages import parse_message
 from intake.core.outcome import Preparation, prepare_message
+from intake.core.programme import Programme
 from intake.core.replies import Envelope, Rendered, compose_email
+from intake.core.states import MessageState
 from intake.samples import make_good_list
-from intake.store.tables import MessageState
 from tests.support import hostile
 
 OURS = Ours(address="supervizija@ikvd.example.lv", message_id_domain="ikvd.example.lv")
@@ -43,7 +43,7 @@ import json, sys, time
 from datetime import date
 from pathlib import Path
 from intake.core.annotation import annotate_workbook
-from intake.config import Programme
+from intake.core.programme import Programme
 from intake.core.formats import Limits
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list

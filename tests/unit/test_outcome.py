@@ -8,14 +8,15 @@ from email.message import EmailMessage
 
 import pytest
 
-from intake.config import Programme, load_settings
+from intake.config import load_settings
 from intake.core.automail import Ours
 from intake.core.messages import IncomingMessage, parse_message
 from intake.core.outcome import choose_programme, classify_message, decide_lists, institution_hint
+from intake.core.programme import Programme
 from intake.core.registry import FounderKind, Institution, InstitutionIndex
 from intake.core.rules import person_keys
+from intake.core.states import MessageState
 from intake.samples import make_good_list
-from intake.store.tables import MessageState
 from tests.conftest import HEADER, make_workbook
 
 OUR_DOMAIN = "intake.example.lv"

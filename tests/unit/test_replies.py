@@ -7,7 +7,7 @@ from datetime import date
 import jinja2
 import pytest
 
-from intake.config import Programme, resource_dir
+from intake.config import resource_dir
 from intake.core.model import (
     CellText,
     Column,
@@ -22,6 +22,7 @@ from intake.core.model import (
     Role,
     Severity,
 )
+from intake.core.programme import Programme
 from intake.core.replies import (
     Rendered,
     ReplyItem,

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.config import Programme
 from intake.core.messages import Attachment
 from intake.core.model import (
     CellText,
@@ -28,6 +27,7 @@ from intake.core.outcome import (
     relate_lists,
     settle_lists,
 )
+from intake.core.programme import Programme
 from intake.core.resubmission import (
     Earlier,
     Relation,
@@ -36,7 +36,7 @@ from intake.core.resubmission import (
     finding_codes,
     list_fingerprint,
 )
-from intake.store.tables import MessageState
+from intake.core.states import MessageState
 
 SCHOOL = "Rīgas 12. vidusskola"
 NATIONAL = Programme(name="national", title="Supervīzijas", one_supervision_per_educator=True)

@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 
-from intake.config import Programme, SplitPolicy
 from intake.core.model import (
     CellText,
     Column,
@@ -22,6 +21,7 @@ from intake.core.model import (
     Role,
     Severity,
 )
+from intake.core.programme import Programme, SplitPolicy
 from intake.core.registry import FounderKind, Institution, InstitutionIndex
 from intake.core.rules import Circumstances, decide, person_keys, split
 

@@ -6,10 +6,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, time
-from enum import StrEnum
+from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -20,16 +19,15 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
-    StrictBool,
     TypeAdapter,
     create_model,
 )
 
-from intake.config_check import Table, check_table
+from intake.config.checks import Table, check_table
+from intake.config.mail import Folders, MailSettings, canonical_folders, check_sign_in
 from intake.core.formats import Limits
+from intake.core.programme import FILE_TABLE, Programme, Text, Whole
 from intake.errors import ConfigError
-from intake.mail.folders import folder_path
-from intake.mail.oauth import check_settings as check_oauth
 
 
 def _zone(name: str) -> str:
@@ -52,126 +50,8 @@ def _clock(value: object) -> object:
     return value
 
 
-def _address(value: str) -> str:
-    if value.count("@") != 1 or any(ch.isspace() or ch in ",;<>" for ch in value):
-        raise ValueError("one e-mail address such as \"sekretare@skola.lv\"")
-    return value
-
-
-# What a file's values may be. TOML has its own integers, booleans, dates and lists: a quoted
-# "fifty", "no" or "2026-09-01" is a mistake to point out, never a value to guess at.
-Text = Annotated[str, Strict(), Field(min_length=1)]
-Switch = StrictBool
-Day = Annotated[date, Strict()]
-Address = Annotated[str, Strict(), AfterValidator(_address)]
 TimeZone = Annotated[str, Strict(), AfterValidator(_zone)]
 ClockTime = Annotated[time, Strict(), BeforeValidator(_clock)]  # not 7, which pydantic reads as 00:00:07
-
-
-Whole = Annotated[int, Strict()]
-Number = Annotated[float, Strict()]
-
-
-_FILE_TABLE = ConfigDict(extra="forbid")  # an unknown key is a typo until shown otherwise
-
-
-class SplitPolicy(StrEnum):
-    BALANCED = "balanced"  # 23 -> 8, 8, 7 (R4)
-    FILL = "fill"  # 23 -> 10, 10, 3
-
-
-@dataclass(frozen=True, slots=True)
-class Programme:
-    """A programme's rule parameters (R1, R3–R7, R10, R12): data, not code."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
-
-    name: Text
-    title: Text
-    max_group_size: Annotated[Whole, Field(ge=1, le=100)] = 10
-    min_group_size: Annotated[Whole, Field(ge=0, le=100)] = 0
-    leaders_apart: Switch = True
-    split_policy: SplitPolicy = SplitPolicy.BALANCED
-    one_supervision_per_educator: Switch = False
-    registry_match_required: Switch = True
-    open_from: Day | None = None
-    open_until: Day | None = None
-    target_supervisions: Annotated[Whole, Field(ge=0, le=1_000_000)] | None = None  # R7
-    # R7, optional: wait-list beyond it
-    supervision_cap: Annotated[Whole, Field(ge=1, le=1_000_000)] | None = None
-    min_supervisions_per_institution: Annotated[Whole, Field(ge=0, le=1_000)] | None = None  # R6
-    # Amendments (a list replying to a confirmation) are applied automatically while the programme
-    # is open, up to this date and this many days after the application was accepted (e.g. until
-    # groups are scheduled); later ones go to staff as correspondence.
-    amendments_until: Day | None = None
-    amendment_days: Annotated[Whole, Field(ge=0, le=3_650)] | None = None
-
-    def is_open(self, today: date) -> bool:
-        return (self.open_from is None or today >= self.open_from) and (
-            self.open_until is None or today <= self.open_until)
-
-    def accepts_amendment(self, accepted_on: date, today: date) -> bool:
-        return self.is_open(today) and (
-            self.amendments_until is None or today <= self.amendments_until) and (
-            self.amendment_days is None or (today - accepted_on).days <= self.amendment_days)
-
-
-@dataclass(frozen=True, slots=True)
-class Folders:
-    """Where handled mail is moved, by outcome (created when missing): paths with `/` between
-    their parts, whatever the server's own delimiter (intake.mail.folders maps them)."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
-
-    application: Text = "Intake/Applications"
-    auto: Text = "Intake/Automatic"
-    correspondence: Text = "Intake/Correspondence"
-    no_list: Text = "Intake/NoList"
-    quarantined: Text = "Intake/Quarantine"
-
-
-@dataclass(frozen=True, slots=True)
-class MailSettings:
-    """The mailbox we read, the server we send through, and how we behave as a correspondent."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _FILE_TABLE
-
-    mailbox_url: Text = "maildir:var/mail/inbox"
-    mailbox_password: str | None = field(default=None, repr=False)
-    smtp_url: Text = "maildir:var/mail/sent"
-    smtp_password: str | None = field(default=None, repr=False)
-    tls_ca_file: Path | None = None
-    address: Text = "supervizija@intake.invalid"
-    staff: tuple[Address, ...] = ()
-    folders: Folders = field(default_factory=Folders)
-    poll_interval_seconds: Annotated[Whole, Field(ge=1, le=86_400)] = 60
-    idle: Switch = True  # IMAP IDLE: a poll as soon as mail arrives (the interval stays the safety net)
-    batch_size: Annotated[Whole, Field(ge=1, le=10_000)] = 50
-    # a batch holds about this much mail at most
-    batch_bytes: Annotated[Whole, Field(ge=1, le=2**40)] = 64 * 1024 * 1024
-    # a poll with this many messages decides them in worker processes
-    parallel_from: Annotated[Whole, Field(ge=1)] = 100
-    timeout_seconds: Annotated[Number, Field(gt=0, le=3_600)] = 30.0
-    max_message_bytes: Annotated[Whole, Field(ge=1, le=2**40)] = 25 * 1024 * 1024
-    max_attempts: Annotated[Whole, Field(ge=1, le=100)] = 3  # then quarantined
-    replies_per_recipient_per_day: Annotated[Whole, Field(ge=0, le=10_000)] = 5
-    send_retries: Annotated[Whole, Field(ge=1, le=100)] = 5
-    # the first retry's delay; each next one doubles, up to an hour
-    send_retry_seconds: Annotated[Whole, Field(ge=0, le=3_600)] = 60
-    # Sign-in: "password", or "xoauth2" (Microsoft 365, Gmail) with a token from intake.mail.oauth.
-    mailbox_auth: Text = "password"
-    smtp_auth: Text = "password"
-    oauth_token_command: Text | None = None  # prints an access token; or the token endpoint below
-    oauth_token_url: Text | None = None
-    oauth_grant: Text = "refresh_token"  # or "client_credentials" (Microsoft 365 app-only)
-    oauth_client_id: Text | None = None
-    oauth_scope: Text | None = None
-    oauth_client_secret: str | None = field(default=None, repr=False)
-    oauth_refresh_token: str | None = field(default=None, repr=False)  # the first; rotated ones are saved
-
-    @property
-    def domain(self) -> str:
-        return self.address.rpartition("@")[2].lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +83,7 @@ class Settings:
 
 def resource_dir(name: str) -> Path:
     """`templates` or `config`: inside an installed wheel, or at the top of a source checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for candidate in (package / "_resources" / name, package.parent / name):
         if candidate.is_dir():
             return candidate
@@ -229,7 +109,7 @@ class _IntakeFile(BaseModel):
 
 # Every bound of a workbook is a positive whole number.
 _LimitsTable = create_model(  # type: ignore[call-overload]
-    "_LimitsTable", __config__=_FILE_TABLE,
+    "_LimitsTable", __config__=FILE_TABLE,
     **{f.name: (Annotated[Whole, Field(ge=1)], f.default) for f in fields(Limits)})
 _SECRET_KEYS = {"password", "mailbox_password", "smtp_password", "token", "secret", "client_secret",
                 "refresh_token", "access_token", "oauth_client_secret", "oauth_refresh_token",
@@ -341,7 +221,7 @@ def _mail(raw: Mapping[str, Any], env: Mapping[str, str], path: Path, state_dir:
         "oauth_refresh_token": _secret(env, "INTAKE_OAUTH_REFRESH_TOKEN", "oauth-refresh-token"),
     })
     mail = check_table(TypeAdapter(MailSettings), values, path=path, table=("mail",), tables=FILE_TABLES)
-    mail = replace(mail, folders=_folders(mail.folders, path))
+    mail = replace(mail, folders=canonical_folders(mail.folders, path))
     _check_url(mail.mailbox_url, "mailbox", ("imaps", "imap", "maildir"))
     _check_url(mail.smtp_url, "SMTP", ("smtps", "smtp+starttls", "smtp", "maildir"))
     for url in (mail.mailbox_url, mail.smtp_url):
@@ -352,19 +232,8 @@ def _mail(raw: Mapping[str, Any], env: Mapping[str, str], path: Path, state_dir:
         raise ConfigError(f"{path}: [mail] address must be an e-mail address (INTAKE_FROM)")
     if mail.tls_ca_file is not None and not mail.tls_ca_file.is_file():
         raise ConfigError(f"CA file {mail.tls_ca_file} does not exist")
-    check_oauth(mail, path)
+    check_sign_in(mail, path)
     return _anchor_maildirs(mail, state_dir)
-
-
-def _folders(folders: Folders, path: Path) -> Folders:
-    """Each path in its `/` form; the older dotted form (`Intake.Applications`) is read as one."""
-    paths = {}
-    for item in fields(Folders):
-        try:
-            paths[item.name] = folder_path(getattr(folders, item.name))
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: [mail.folders] {item.name}: {exc}") from None
-    return Folders(**paths)
 
 
 def _check_url(url: str, what: str, schemes: tuple[str, ...]) -> None:

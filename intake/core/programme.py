@@ -1,0 +1,65 @@
+"""A programme's rule parameters (R1, R3–R7, R10, R12) and the kinds of value a settings file holds.
+
+The annotations are pydantic's: inert metadata on plain dataclasses here, read by the
+configuration loader when it checks a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import ConfigDict, Field, Strict, StrictBool
+
+# What a file's values may be. TOML has its own integers, booleans, dates and lists: a quoted
+# "fifty", "no" or "2026-09-01" is a mistake to point out, never a value to guess at.
+Text = Annotated[str, Strict(), Field(min_length=1)]
+Switch = StrictBool
+Day = Annotated[date, Strict()]
+Whole = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+
+FILE_TABLE = ConfigDict(extra="forbid")  # an unknown key is a typo until shown otherwise
+
+
+class SplitPolicy(StrEnum):
+    BALANCED = "balanced"  # 23 -> 8, 8, 7 (R4)
+    FILL = "fill"  # 23 -> 10, 10, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A programme's rule parameters (R1, R3–R7, R10, R12): data, not code."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = FILE_TABLE
+
+    name: Text
+    title: Text
+    max_group_size: Annotated[Whole, Field(ge=1, le=100)] = 10
+    min_group_size: Annotated[Whole, Field(ge=0, le=100)] = 0
+    leaders_apart: Switch = True
+    split_policy: SplitPolicy = SplitPolicy.BALANCED
+    one_supervision_per_educator: Switch = False
+    registry_match_required: Switch = True
+    open_from: Day | None = None
+    open_until: Day | None = None
+    target_supervisions: Annotated[Whole, Field(ge=0, le=1_000_000)] | None = None  # R7
+    # R7, optional: wait-list beyond it
+    supervision_cap: Annotated[Whole, Field(ge=1, le=1_000_000)] | None = None
+    min_supervisions_per_institution: Annotated[Whole, Field(ge=0, le=1_000)] | None = None  # R6
+    # Amendments (a list replying to a confirmation) are applied automatically while the programme
+    # is open, up to this date and this many days after the application was accepted (e.g. until
+    # groups are scheduled); later ones go to staff as correspondence.
+    amendments_until: Day | None = None
+    amendment_days: Annotated[Whole, Field(ge=0, le=3_650)] | None = None
+
+    def is_open(self, today: date) -> bool:
+        return (self.open_from is None or today >= self.open_from) and (
+            self.open_until is None or today <= self.open_until)
+
+    def accepts_amendment(self, accepted_on: date, today: date) -> bool:
+        return self.is_open(today) and (
+            self.amendments_until is None or today <= self.amendments_until) and (
+            self.amendment_days is None or (today - accepted_on).days <= self.amendment_days)
