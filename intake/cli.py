@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import email
 import email.policy
@@ -70,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("configuration: %s", exc)
         return EXIT_CONFIG
     try:
-        result: int = args.run(args, settings)
+        with contextlib.ExitStack() as args.resources:  # what a command opens, closed as it ends
+            result: int = args.run(args, settings)
         return result
     except ConfigError as exc:  # a programme named on the command line, or the daemon's own check
         log.error("configuration: %s", exc)
@@ -210,7 +212,7 @@ def _write(path: Path, content: bytes, *, force: bool) -> None:
 def _summary(args: argparse.Namespace, settings: Settings) -> int:
     if args.html:
         _writable(args.html, force=args.force)
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     now = datetime.now(UTC)
     day = args.date or (now.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1))
     if args.send:
@@ -236,7 +238,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                          + (f"--to {args.last}" if args.last else f"today ({today})")
                          + ": the period would be empty")
     path = _writable(args.path or Path(f"pieteikumi-{today.isoformat()}.xlsx"), force=args.force)
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     with tqdm(desc="export", unit=" applications", disable=None) as bar:
         content = write_export(engine, zone, first=args.first, last=args.last, progress=bar.update)
     _write(path, content, force=args.force)
@@ -245,7 +247,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     rows = staff.find_messages(engine, args.message, quarantined=args.quarantined)
     with tqdm(total=len(rows), desc="reprocess", unit=" messages", disable=None) as bar:
         results = staff.reprocess(settings, engine, rows, reply=args.reply,
@@ -262,7 +264,7 @@ def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     by = args.by or getpass.getuser()
     released = staff.withdraw(engine, args.application, by=by, reason=args.reason,
                               now=datetime.now(UTC))
@@ -272,7 +274,7 @@ def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resend(args: argparse.Namespace, settings: Settings) -> int:
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     count = staff.resend(engine, args.ids, datetime.now(UTC))
     if count:
         delivery = staff.send_outbox(settings, engine, datetime.now(UTC))
@@ -287,7 +289,7 @@ def _resend(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     purged = staff.purge(engine, datetime.now(UTC), settings.retention_days)
     print(f"purged raw mail of {purged.messages} message(s) and {purged.replies} unsent "
           f"reply(ies) older than {settings.retention_days} days")
@@ -398,7 +400,7 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         log.error("cannot import %s: %s", args.file, exc)
         return EXIT_USAGE
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     count = replace_institutions(engine, institutions)
     without = sum(1 for i in institutions if i.municipality is None)
     log.info("imported %d institutions (%d without a recognised municipality)", count, without)
@@ -408,8 +410,15 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _poll(args: argparse.Namespace, settings: Settings) -> int:
+def _database(args: argparse.Namespace, settings: Settings) -> Engine:
+    """The migrated database, its connections closed when the command ends."""
     engine = prepare_engine(settings)
+    args.resources.callback(engine.dispose)
+    return engine
+
+
+def _poll(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _database(args, settings)
     summary = poll_once(settings, engine)
     print(summary.line() if summary else "poll: skipped, another poller is at work")
     return EXIT_OK
@@ -417,6 +426,7 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_engine(settings.database_url)
+    args.resources.callback(engine.dispose)
     migrated = [False]
     try:
         upgrade(engine)
@@ -460,7 +470,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     """Pre-flight: every dependency reached once, every folder created; the exit status is the
     health (a folder the configuration cannot name: EXIT_USAGE, one the server refuses: 3)."""
-    engine = prepare_engine(settings)
+    engine = _database(args, settings)
     status = read_status(engine)
     print(f"database: ok ({engine.dialect.name})")
     source = open_mailbox(settings)
@@ -507,7 +517,9 @@ def _folders_ready(settings: Settings) -> None:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     """Counts for people, and an exit status for monitors: non-zero when something needs a human."""
-    status = read_status(_status_engine(settings.database_url))
+    engine = _status_engine(settings.database_url)
+    args.resources.callback(engine.dispose)
+    status = read_status(engine)
     problems = status.problems(datetime.now(UTC), settings.mail.poll_interval_seconds)
     if args.json:
         print(json.dumps({**status.as_json(), "problems": problems}, ensure_ascii=False))
@@ -555,7 +567,7 @@ def _status_engine(url: str) -> Engine:
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    prepare_engine(settings)
+    _database(args, settings)
     print("database schema is current")
     return EXIT_OK
 
@@ -573,7 +585,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     incoming = mailbox.Maildir(inbox, create=True)
     for _name, raw in make_sample_emails(demo.mail.address):
         incoming.add(raw)
-    engine = prepare_engine(demo)
+    engine = _database(args, demo)
     summary = poll_once(demo, engine)
     assert summary is not None  # the demo's own database: nobody else polls it
     print(summary.line())

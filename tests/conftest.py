@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -159,20 +160,81 @@ def postgres_database():
     postgres.drop_database(name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """Every store test runs on both databases; PostgreSQL gets a fresh schema per test."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'intake.sqlite3'}"
-    url = request.getfixturevalue("postgres_database")
-    from sqlalchemy import create_engine, text
+DIALECTS = ("sqlite", "postgresql")
 
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Which databases a test that uses one runs on: both, where the dialect can matter (the
+    store, migrations, locks, outages, crashes); an end-to-end test only on SQLite unless it is
+    marked `databases(...)` (each end-to-end file has at least one such smoke test)."""
+    if "database_url" not in metafunc.fixturenames and "blank_database_url" not in metafunc.fixturenames:
+        return
+    if any("database_url" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
+        return  # the test names its databases itself
+    marker = metafunc.definition.get_closest_marker("databases")
+    end_to_end = metafunc.definition.path.parent.name == "end_to_end"
+    dialects = marker.args if marker else ("sqlite",) if end_to_end else DIALECTS
+    name = "database_url" if "database_url" in metafunc.fixturenames else "blank_database_url"
+    metafunc.parametrize(name, dialects, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def database_template(request, tmp_path_factory):
+    """Per dialect, a database migrated to the newest schema with the shipped registry loaded,
+    made once per session (and per xdist worker); each test gets its own copy."""
+    from intake.store.schema import upgrade
+    from intake.store.tables import load_default_registry, open_engine
+
+    made: dict[str, str] = {}
+
+    def template(dialect: str) -> str:
+        if dialect not in made:
+            if dialect == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'intake.sqlite3'}"
+            else:
+                from tests.support import postgres
+
+                url = postgres.url(request.getfixturevalue("postgres_database").rpartition("/")[2])
+            engine = open_engine(url)
+            try:
+                upgrade(engine)
+                load_default_registry(engine)
+            finally:
+                engine.dispose()
+            made[dialect] = url
+        return made[dialect]
+
+    return template
+
+
+@pytest.fixture
+def database_url(request, tmp_path, database_template):
+    """A database of the test's dialect at the newest schema with the shipped registry, its own."""
+    template = database_template(request.param)
+    if request.param == "sqlite":
+        target = tmp_path / "intake.sqlite3"
+        shutil.copyfile(template.removeprefix("sqlite:///"), target)
+        yield f"sqlite:///{target}"
+        return
+    from tests.support import postgres
+
+    name = postgres.create_database(template=template.rpartition("/")[2])
+    yield postgres.url(name)
+    postgres.drop_database(name)
+
+
+@pytest.fixture
+def blank_database_url(request, tmp_path):
+    """A database of the test's dialect with nothing in it: for migrations and first starts."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+        return
+    request.getfixturevalue("postgres_database")  # the server is reachable (or CI fails)
+    from tests.support import postgres
+
+    name = postgres.create_database()
+    yield postgres.url(name)
+    postgres.drop_database(name)
 
 
 @pytest.fixture

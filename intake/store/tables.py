@@ -7,6 +7,7 @@ the programme allows one supervision per educator) a person's key is registered 
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -352,6 +353,7 @@ def replace_institutions(engine: Engine, institutions: list[Institution]) -> int
             session.exec(delete(InstitutionRecord))
             session.exec(delete(ServiceRecord).where(col(ServiceRecord.key) == _SHIPPED_KEY))
             session.add_all(records)
+            session.merge(_new_version())
             session.commit()
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store the registry: {exc.__class__.__name__}") from exc
@@ -360,6 +362,13 @@ def replace_institutions(engine: Engine, institutions: list[Institution]) -> int
 
 # Present while the institutions are the shipped export's, until an import replaces them.
 _SHIPPED_KEY = "registry_shipped"
+# A new value with every write of the institutions: a process keeps its index while it is unchanged.
+_VERSION_KEY = "registry_version"
+_indexes: dict[str, tuple[str, InstitutionIndex | None]] = {}  # database URL -> (version, index)
+
+
+def _new_version() -> ServiceRecord:
+    return ServiceRecord(key=_VERSION_KEY, value=uuid.uuid4().hex)
 
 
 def load_default_registry(engine: Engine) -> int:
@@ -373,6 +382,7 @@ def load_default_registry(engine: Engine) -> int:
             records = _records(default_institutions())
             session.add_all(records)
             session.merge(ServiceRecord(key=_SHIPPED_KEY, value=DEFAULT_EXPORT.rpartition("/")[2]))
+            session.merge(_new_version())
             session.commit()
             return len(records)
     except IntegrityError:
@@ -394,18 +404,33 @@ def shipped_index() -> InstitutionIndex:
 def load_institution_index(engine: Engine, *, read_only: bool = False) -> InstitutionIndex | None:
     """The registry (the shipped one, stored on first use, until `intake institutions import`
     replaces it), or None when the table is empty after all (names are then taken as given).
-    `read_only`: nothing is stored; an empty table gives the shipped registry from the package."""
+    `read_only`: nothing is stored; an empty table gives the shipped registry from the package.
+    Built once per process and database while the registry's version stays the same: a poll then
+    costs two small queries, not the reading of every institution."""
+    key = engine.url.render_as_string(hide_password=True)
     try:
         if not read_only:
             load_default_registry(engine)
         with Session(engine) as session:
+            version = session.get(ServiceRecord, _VERSION_KEY)
+            if version is None and not read_only:  # a registry stored before versions were kept
+                session.merge(_new_version())
+                session.commit()
+                version = session.get(ServiceRecord, _VERSION_KEY)
+            stamp = version.value if version is not None else None
+            cached = _indexes.get(key)
+            if stamp is not None and cached is not None and cached[0] == stamp:
+                return cached[1]
             records = session.exec(select(InstitutionRecord)).all()
             shipped = session.get(ServiceRecord, _SHIPPED_KEY) is not None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the registry: {exc.__class__.__name__}") from exc
     if not records:
         return shipped_index() if read_only else None
-    return InstitutionIndex(
+    index = InstitutionIndex(
         (Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality,
                      tuple((r.domains or "").split()))
          for r in records), imported=not shipped)
+    if stamp is not None:
+        _indexes[key] = (stamp, index)
+    return index

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import re
 import signal
@@ -16,9 +19,40 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from intake import LOG_FORMAT
+from intake.cli import main
+
 OUR_ADDRESS = "supervizija@ikvd.example.lv"
 STAFF = "koordinators@ikvd.example.lv"  # given per test: with it, `intake run` mails a summary
 FAILED_POLL = re.compile(r"poll failed \((\d+) in a row\): (\w+): .*; next attempt in about (\d+) s")
+
+
+def run_in_process(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`intake.cli.main(argv)` with this environment and working folder, its output and log
+    captured as a process's would be; everything put back afterwards."""
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    saved_env, saved_cwd, saved_level = dict(os.environ), Path.cwd(), root.level
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(argv)
+            except SystemExit as exc:  # argparse: a usage error or --help
+                status = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["intake", *argv], status, out.getvalue(), err.getvalue())
 
 
 @dataclass
@@ -28,10 +62,16 @@ class Intake:
     database_url: str
 
     def __call__(self, *args: str, extra_env: dict[str, str] | None = None,
-                 check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "intake", *args], capture_output=True,
-                                text=True, env={**self.env, **(extra_env or {})}, cwd=self.cwd,
-                                timeout=300)
+                 check: bool = True, process: bool = False) -> subprocess.CompletedProcess[str]:
+        """`intake ARGS`, called in this process as `python -m intake` would call it (environment,
+        working folder, standard output and the log captured); in its own process where the
+        process is the point (`process=True`, or a failpoint that kills it)."""
+        env = {**self.env, **(extra_env or {})}
+        if process or "INTAKE_FAILPOINT" in env:
+            result = subprocess.run([sys.executable, "-m", "intake", *args], capture_output=True,
+                                    text=True, env=env, cwd=self.cwd, timeout=300)
+        else:
+            result = run_in_process(list(args), env, self.cwd)
         if check and result.returncode != 0:
             raise AssertionError(f"intake {' '.join(args)} exited {result.returncode}:\n"
                                  f"{result.stdout}\n{result.stderr}")

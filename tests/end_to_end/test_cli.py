@@ -15,6 +15,7 @@ import pytest
 
 from intake.samples import make_faulty_list, make_good_list
 from tests.conftest import HEADER, make_workbook, person, personal_code
+from tests.end_to_end.conftest import run_in_process
 
 
 @pytest.fixture
@@ -22,7 +23,11 @@ def run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
     env["INTAKE_STATE_DIR"] = str(tmp_path / "state")
 
-    def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, extra_env: dict[str, str] | None = None,
+            process: bool = False) -> subprocess.CompletedProcess[str]:
+        """In this process; in its own where the exit status of `python -m intake` is the point."""
+        if not process:
+            return run_in_process(list(args), {**env, **(extra_env or {})}, tmp_path)
         return subprocess.run([sys.executable, "-m", "intake", *args], capture_output=True,
                               text=True, env={**env, **(extra_env or {})}, cwd=tmp_path, timeout=120)
     return run
@@ -35,14 +40,14 @@ def write(tmp_path: Path, name: str, content: bytes) -> Path:
 
 
 def test_validate_accepts_a_good_list_with_exit_0(run, tmp_path):
-    result = run("validate", str(write(tmp_path, "labs.xlsx", make_good_list())))
+    result = run("validate", str(write(tmp_path, "labs.xlsx", make_good_list())), process=True)
     assert result.returncode == 0, result.stderr
     assert "Pieteikums supervīzijai pieņemts: Rīgas 12. vidusskola" in result.stdout
     assert "180 minūtes" in result.stdout
 
 
 def test_validate_rejects_with_exit_1_and_names_every_cell(run, tmp_path):
-    result = run("validate", str(write(tmp_path, "kludains.xlsx", make_faulty_list())))
+    result = run("validate", str(write(tmp_path, "kludains.xlsx", make_faulty_list())), process=True)
     assert result.returncode == 1
     assert ("lapa «Saraksts», rinda 6, kolonna F (E-pasts): «anna@@skola.example.lv» nav derīga "
             "e-pasta adrese") in result.stdout
@@ -169,7 +174,7 @@ def test_imports_the_real_viis_export(run, shared_dir):
     ("no-such-command",),
 ])
 def test_usage_errors_exit_2(run, args):
-    assert run(*args).returncode == 2
+    assert run(*args, process=True).returncode == 2
 
 
 def test_configuration_error_names_the_problem(run, tmp_path):

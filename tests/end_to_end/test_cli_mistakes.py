@@ -120,6 +120,7 @@ def test_force_replaces_an_existing_file(intake, tmp_path, args):
     assert (tmp_path / "exists.xlsx").read_bytes() != b"keep me"
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_force_replaces_an_annotated_copy_and_validate_still_says_rejected(intake, tmp_path):
     prepare(tmp_path)
     result = intake("validate", "--annotate", "piezimes", "--force", "kludains.xlsx")

@@ -11,6 +11,9 @@ from tests.end_to_end.test_mailbox_loop import application, school_list
 
 FAILPOINTS = ["after-fetch", "after-commit", "after-send", "before-move"]
 
+# Where the dialect matters: both databases throughout.
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 
 @pytest.mark.parametrize("failpoint", FAILPOINTS)
 def test_a_killed_poll_loses_nothing_and_answers_each_mail_once(intake, mailbox_server, smtp,

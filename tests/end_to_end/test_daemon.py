@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.end_to_end.test_mailbox_loop import application, school_list
 
 
@@ -42,6 +44,7 @@ def test_sigterm_mid_poll_finishes_the_message_in_hand_and_exits_cleanly(intake,
     assert mailbox_server.folder_counts()["INBOX"] == 0
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_check_reaches_the_database_mailbox_and_smtp(intake, mailbox_server):
     mailbox_server.append(application("outlook", 90, school_list(90)))
     result = intake("check")

@@ -19,7 +19,6 @@ from tests.end_to_end.conftest import OUR_ADDRESS
 from tests.support import hostile
 
 SCHOOL = "sekretare@skola.example.lv"
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # files, not storage
 REPLY_HEADERS = ["auto-submitted", "content-type", "date", "from", "in-reply-to", "message-id",
                  "mime-version", "references", "subject", "to", "x-auto-response-suppress",
                  "x-intake-loop"]
@@ -96,7 +95,6 @@ def test_crlf_and_markup_in_names_headers_and_file_names_never_reach_our_reply(
     assert (sender, subject) == (SCHOOL, "Pieteikums <script>alert(1)</script> Bcc: x@evil.example")
 
 
-@SQLITE_ONLY
 def test_hostile_files_and_mime_trees_each_get_a_reply_naming_the_problem(intake, mailbox_server, smtp):
     files = {
         "zip-bomb.xlsx": (hostile.zip_bomb(), "file.too-large-unpacked"),
@@ -144,7 +142,7 @@ def test_hostile_files_and_mime_trees_each_get_a_reply_naming_the_problem(intake
     assert replies["dzili@skola.example.lv"]["Subject"] == "Re: Pieteikums"
 
 
-@SQLITE_ONLY
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_a_30_mb_attachment_is_refused_from_its_size_before_download(intake, mailbox_server, smtp):
     big = make_good_list() + bytes(30 * 1024 * 1024)  # the default limit is 25 MiB
     raw = multipart(hostile.mail_head(f"Sekretāre <{SCHOOL}>", "Pieteikums", 102), TEXT,

@@ -48,6 +48,7 @@ def exchange(settings, engine, dovecot, smtp, *, headers: str, threaded: bool,
     raise AssertionError(f"the exchange went on for {ROUNDS} polls: {answered} mails sent")
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 @pytest.mark.parametrize(("headers", "outcome"), [
     ("Auto-Submitted: auto-replied\r\n", ("auto", "auto-submitted")),  # RFC 3834
     ("X-Auto-Response-Suppress: All\r\nX-MS-Exchange-Inbox-Rules-Loop: x@skola.example.lv\r\n",

@@ -31,6 +31,7 @@ def school_list(number: int, size: int = 3) -> bytes:
     return make_workbook([(f"Izglītības iestāde: Skola {number}",), HEADER, *rows])
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_answers_outlook_gmail_and_thunderbird_applications_once(intake, mailbox_server, smtp):
     for number, style in enumerate(STYLES, start=1):
         mailbox_server.append(application(style, number, school_list(number)))

@@ -25,6 +25,9 @@ from tests.end_to_end.test_mailbox_loop import application, school_list
 from tests.support.proxy import TcpProxy
 from tests.support.smtp import start_smtp
 
+# Where the dialect matters: both databases throughout.
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
 
 def write_config(intake, mail_lines: str) -> Path:
     path = intake.cwd / "outage.toml"

@@ -116,6 +116,7 @@ def test_an_unchanged_rejected_list_gets_its_findings_again_marked_as_reported(
     assert status["resubmissions"] == {"repeat-rejected": 1}
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 @pytest.mark.parametrize("reference", ["in-reply-to", "none"])
 def test_a_corrected_list_after_our_error_report_resolves_the_rejection(intake, mailbox_server,
                                                                         smtp, reference):

@@ -7,8 +7,6 @@ stored under the registry's name of its school."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.clients import (
     Original,
     apple_mail_forward,
@@ -105,7 +103,6 @@ def _applications() -> dict[str, tuple[str, bytes]]:
     return mails
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_correct_applications_as_schools_write_them_are_all_confirmed(intake, mailbox_server, smtp):
     applications = _applications()
     for _, raw in applications.values():

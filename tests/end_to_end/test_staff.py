@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 
 from intake.config import resource_dir
 from intake.samples import make_faulty_list
@@ -44,6 +45,7 @@ def registry(intake, *names: str) -> Path:
     return path
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_the_daily_summary_reaches_staff_with_figures_chart_and_export(intake, mailbox_server,
                                                                        smtp):
     env = {"INTAKE_STAFF": STAFF}

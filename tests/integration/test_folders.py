@@ -345,7 +345,8 @@ def test_a_maildir_folder_that_cannot_be_made_is_an_alert_until_it_can(tmp_path,
 
 # --- the migration ----------------------------------------------------------------------------
 
-def test_the_move_columns_migrate_up_and_down_keeping_the_messages(database_url):
+def test_the_move_columns_migrate_up_and_down_keeping_the_messages(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     try:
         upgrade(engine, "0004")

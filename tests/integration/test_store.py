@@ -45,7 +45,8 @@ def message(**overrides: object) -> MessageRecord:
     return MessageRecord(**values)
 
 
-def test_upgrade_from_an_empty_database_reaches_head_and_is_repeatable(database_url):
+def test_upgrade_from_an_empty_database_reaches_head_and_is_repeatable(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     assert current_revision(engine) is None
     upgrade(engine)
@@ -115,7 +116,8 @@ def test_a_person_is_registered_once_per_programme(engine):
             session.commit()
 
 
-def test_upgrade_from_the_first_schema_keeps_the_messages(database_url):
+def test_upgrade_from_the_first_schema_keeps_the_messages(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     upgrade(engine, "0001")
     with engine.begin() as connection:
@@ -131,7 +133,8 @@ def test_upgrade_from_the_first_schema_keeps_the_messages(database_url):
 
 
 def test_upgrade_from_the_previous_schema_keeps_mail_and_replies_and_matches_the_models(
-        database_url):
+        blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     upgrade(engine, "0002")
     with engine.begin() as connection:  # rows as the previous release wrote them
@@ -154,7 +157,8 @@ def test_upgrade_from_the_previous_schema_keeps_mail_and_replies_and_matches_the
     engine.dispose()
 
 
-def test_upgrade_to_resubmissions_keeps_applications_and_fingerprints_accepted_lists(database_url):
+def test_upgrade_to_resubmissions_keeps_applications_and_fingerprints_accepted_lists(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)  # SQLite with foreign keys on, as the service runs it
     upgrade(engine, "0003")
     raw = (b"From: supervizija@ikvd.example.lv\r\nMessage-ID: <abc123@ikvd.example.lv>\r\n"
@@ -257,7 +261,8 @@ def registrations(engine: Engine) -> dict[int, set[str]]:
         return found
 
 
-def test_upgrade_recomputes_person_keys_from_the_stored_people(database_url):
+def test_upgrade_recomputes_person_keys_from_the_stored_people(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     upgrade(engine, "0004")
     store_as_before(engine)
@@ -282,7 +287,8 @@ def test_upgrade_recomputes_person_keys_from_the_stored_people(database_url):
     engine.dispose()
 
 
-def test_upgrade_leaves_a_fingerprint_it_did_not_make_and_downgrade_restores_the_keys(database_url):
+def test_upgrade_leaves_a_fingerprint_it_did_not_make_and_downgrade_restores_the_keys(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     upgrade(engine, "0004")
     store_as_before(engine)
@@ -310,7 +316,17 @@ def institution_count(engine) -> int:
         return session.exec(select(func.count()).select_from(InstitutionRecord)).one()
 
 
-def test_a_new_database_knows_the_shipped_registry_with_its_domains(engine):
+@pytest.fixture
+def new_engine(blank_database_url):
+    """A database migrated just now, before any command has used it."""
+    engine = open_engine(blank_database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_new_database_knows_the_shipped_registry_with_its_domains(new_engine):
+    engine = new_engine
     index = load_institution_index(engine)
     assert index is not None
     assert len(index) == institution_count(engine) == 2713
@@ -322,13 +338,15 @@ def test_a_new_database_knows_the_shipped_registry_with_its_domains(engine):
     assert index.by_domain("ovt.lv").name == "Ogres tehnikums"
 
 
-def test_loading_the_shipped_registry_again_changes_nothing(engine):
+def test_loading_the_shipped_registry_again_changes_nothing(new_engine):
+    engine = new_engine
     assert load_default_registry(engine) == 2713
     assert load_default_registry(engine) == 0
     assert institution_count(engine) == 2713
 
 
-def test_loaders_starting_together_store_the_registry_once(database_url):
+def test_loaders_starting_together_store_the_registry_once(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engines = [open_engine(database_url) for _ in range(3)]
     upgrade(engines[0])
     start = threading.Barrier(len(engines))
@@ -367,7 +385,8 @@ def test_an_import_replaces_the_shipped_registry(engine):
     assert index.by_domain("jauna.example.lv").number == "9000000001"
 
 
-def test_upgrade_to_institution_domains_keeps_an_imported_registry(database_url):
+def test_upgrade_to_institution_domains_keeps_an_imported_registry(blank_database_url):
+    database_url = blank_database_url  # a database with nothing in it yet
     engine = open_engine(database_url)
     upgrade(engine, "0004")
     with engine.begin() as connection:

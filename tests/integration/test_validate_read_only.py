@@ -54,8 +54,9 @@ def tables_of(database_url: str) -> set[str]:
         engine.dispose()
 
 
-def test_validate_without_a_database_checks_the_lists_and_creates_nothing(tmp_path, database_url):
+def test_validate_without_a_database_checks_the_lists_and_creates_nothing(tmp_path, blank_database_url):
     """SQLite: no file (nor its folder); PostgreSQL: a database without our schema."""
+    database_url = blank_database_url  # a database with nothing in it yet
     good, bad = lists(tmp_path)
     before = files_under(tmp_path)
 

@@ -1,4 +1,4 @@
-"""A fresh PostgreSQL database per test session on 127.0.0.1:5432, dropped afterwards."""
+"""PostgreSQL databases for the tests on 127.0.0.1:5432: made from a migrated template, dropped afterwards."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import psycopg
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def create_database() -> str:
+def create_database(template: str | None = None) -> str:
+    """A new database, empty or a copy of `template` (no one may be connected to it)."""
     name = f"intake_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}" STRATEGY WAL_LOG' if template else ""
     with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     return name
 
 
