@@ -21,7 +21,8 @@ from intake.errors import StoreError
 from intake.mail.mailbox import MailSource, open_source, with_retries
 from intake.mail.oauth import token_source
 from intake.mail.outbox import Transport, open_transport
-from intake.poll.pipeline import Context, PollSummary, poll
+from intake.poll.context import Context
+from intake.poll.pipeline import PollSummary, poll
 from intake.store import lease
 from intake.store.applications import fix_times
 from intake.store.schema import is_current, upgrade
@@ -48,22 +49,34 @@ def prepare_engine(settings: Settings) -> Engine:
     return engine
 
 
-def make_context(settings: Settings, engine: Engine, **overrides: object) -> Context:
-    # Tests only: INTAKE_FAILPOINT=NAME kills at the first pass through that step, NAME:N at the Nth.
-    wanted, _sep, nth = (settings.failpoint or "").partition(":")
-    passes = [int(nth) if nth.isdigit() else 1]
+@dataclass
+class _Failpoint:
+    """Tests only: INTAKE_FAILPOINT=NAME kills at the first pass through that step, NAME:N at the
+    Nth."""
 
-    def failpoint(name: str) -> None:
-        if name != wanted:
+    wanted: str
+    passes: int  # left until the kill
+
+    @classmethod
+    def of(cls, setting: str | None) -> _Failpoint:
+        wanted, _sep, nth = (setting or "").partition(":")
+        return cls(wanted, int(nth) if nth.isdigit() else 1)
+
+    def __call__(self, name: str) -> None:
+        if name != self.wanted:
             return
-        passes[0] -= 1
-        if passes[0] <= 0:
+        self.passes -= 1
+        if self.passes <= 0:
             log.warning("failpoint %s: killing the process", name)
             os.kill(os.getpid(), signal.SIGKILL)
 
+
+def make_context(settings: Settings, engine: Engine, **overrides: object) -> Context:
+    """The context of a poll or a staff action; `overrides` replace its clock or hooks (tests)."""
     return Context(settings=settings, engine=engine,
                    environment=make_environment(settings.templates_dir),
-                   registry=load_institution_index(engine), failpoint=failpoint,
+                   registry=load_institution_index(engine),
+                   failpoint=_Failpoint.of(settings.failpoint),
                    **overrides)  # type: ignore[arg-type]
 
 

@@ -22,9 +22,10 @@ from intake.core.outcome import TOO_LARGE, MessageOutcome, prepare_message
 from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, make_environment
 from intake.core.states import MessageState, Verdict
 from intake.errors import IntakeError
-from intake.mail.mailbox import MessageRef
 from intake.mail.outbox import Delivery, deliver_pending
-from intake.poll.pipeline import Context, finish, preparation_of, write_outcome
+from intake.poll.context import Context
+from intake.poll.recording import Arrival, finish, write_outcome
+from intake.poll.replies import REPLIED_STATES
 from intake.poll.service import make_context, open_smtp
 from intake.staff.export import write_export
 from intake.staff.reports import build_report
@@ -207,25 +208,25 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
         raw = record.raw
         _supersede_applications(session, row)
         try:
-            prepared = prepare_message(raw, preparation_of(context),
+            prepared = prepare_message(raw, context.preparation(),
                                        oversized=record.reason == TOO_LARGE)
-            outcome, message, _prior = finish(context, prepared, session)
+            decided = finish(context, prepared, session)
         except Exception as exc:  # noqa: BLE001 - still our error: left as it was
             session.rollback()
             return Reprocessed(row, before, before, False, False,
                                f"still fails: {type(exc).__name__}")
-        after = _outcome_signature(outcome)
+        after = _outcome_signature(decided.outcome)
         if after == before:
             session.rollback()
             return Reprocessed(row, before, after, False, False)
         revision = _next_revision(session, row)
-        send = reply and outcome.state in (MessageState.APPLICATION, MessageState.NO_LIST)
+        send = reply and decided.outcome.state in REPLIED_STATES
         if send:
             _cancel_unsent(session, OutboxRecord.message_row == row)
         record.attempts = 0
-        write_outcome(context, session, record.mailbox, MessageRef(record.location, len(raw)),
-                      raw, record.sha256, message, outcome, record, reply=send, revision=revision,
-                      received_at=record.received_at)
+        arrival = Arrival(record.mailbox, record.location, raw, record.sha256,
+                          received_at=record.received_at)
+        write_outcome(context, session, arrival, decided, record, reply=send, revision=revision)
         session.commit()
     log.info("message %d reprocessed: %s -> %s%s", row, before, after,
              " (reply queued)" if send else "")

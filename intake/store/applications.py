@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -244,6 +244,20 @@ def unresolved_rejections(session: Session, programme: str, sender: str) -> list
                         .where(MessageRecord.sender == sender)
                         .order_by(col(ApplicationRecord.id).desc()).limit(5)).all()
     return [_earlier(session, row) for row in rows]
+
+
+def registered(session: Session, programme: str, keys: Sequence[str],
+               amended: int | None = None) -> Mapping[str, str]:
+    """R5: which of these people an earlier application registered (by key, that application's
+    number; this batch's included), except in the application `amended` (by id)."""
+    query = (select(RegistrationRecord.key, ApplicationRecord.number)
+             .join(ApplicationRecord,
+                   col(ApplicationRecord.id) == col(RegistrationRecord.application_id))
+             .where(RegistrationRecord.programme == programme)
+             .where(col(RegistrationRecord.key).in_(list(keys))))
+    if amended is not None:
+        query = query.where(col(ApplicationRecord.id) != amended)
+    return dict(session.exec(query).all())
 
 
 def stored_groups(session: Session, application_id: int) -> tuple[Group, ...]:

@@ -34,8 +34,8 @@ from sqlmodel import Session, select
 from intake.config import load_settings
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
-from intake.poll.pipeline import content_key
 from intake.poll.service import poll_once, prepare_engine
+from intake.poll.writing import content_key
 from intake.store.tables import MessageRecord, OutboxRecord
 from tests.integration.test_corpus_mail import (
     EXPLAINED,

@@ -17,7 +17,8 @@ from intake.core.formats import Limits
 from intake.core.outcome import Preparation
 from intake.core.programme import Programme
 from intake.mail.mailbox import MessageRef
-from intake.poll.pipeline import PREPARED_AHEAD, Replies, _Lookahead, _workers_for
+from intake.poll.replies import Replies
+from intake.poll.workers import PREPARED_AHEAD, Lookahead, workers_for
 from tests.support.mail import make_email
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
@@ -40,13 +41,13 @@ def subject(prepared: object) -> str:
 
 @pytest.fixture(scope="module")
 def workers():
-    with _workers_for(2, 1, PREPARATION, REPLIES) as pool:
+    with workers_for(2, 1, PREPARATION, REPLIES) as pool:
         assert pool is not None, "this machine has a single core"
         yield pool
 
 
 def test_each_message_gets_its_own_result_whatever_is_skipped(workers):
-    ahead = _Lookahead(workers, PREPARATION)
+    ahead = Lookahead(workers, PREPARATION)
     batch = fetched(*range(1, 21))
     ahead.add(batch)
 
@@ -59,7 +60,7 @@ def test_each_message_gets_its_own_result_whatever_is_skipped(workers):
 
 
 def test_the_workers_hold_no_more_than_asked_and_a_whole_batch_when_told(workers):
-    ahead = _Lookahead(workers, PREPARATION)
+    ahead = Lookahead(workers, PREPARATION)
     first, second = fetched(*range(1, 31)), fetched(*range(31, 61))
     ahead.add(first)
     ahead.take(*first[0])
@@ -78,7 +79,7 @@ def test_the_workers_hold_no_more_than_asked_and_a_whole_batch_when_told(workers
 
 
 def test_a_message_that_was_never_added_is_prepared_here(workers):
-    ahead = _Lookahead(workers, PREPARATION)
+    ahead = Lookahead(workers, PREPARATION)
     ahead.add(fetched(1, 2))
     (ref, raw), = fetched(99)
     assert subject(ahead.take(ref, raw)) == "Jautājums 99"
@@ -87,7 +88,7 @@ def test_a_message_that_was_never_added_is_prepared_here(workers):
 
 
 def test_without_workers_every_message_is_prepared_here():
-    ahead = _Lookahead(None, PREPARATION)
+    ahead = Lookahead(None, PREPARATION)
     batch = fetched(1, 2, 3)
     ahead.add(batch)
     ahead.fill(3)
@@ -98,14 +99,14 @@ def test_without_workers_every_message_is_prepared_here():
 
 def test_a_pool_that_dies_leaves_the_rest_to_be_prepared_here(caplog):
     batch = fetched(*range(1, 13))
-    with _workers_for(2, 1, PREPARATION, REPLIES) as pool:
+    with workers_for(2, 1, PREPARATION, REPLIES) as pool:
         assert pool is not None
-        ahead = _Lookahead(pool, PREPARATION)
+        ahead = Lookahead(pool, PREPARATION)
         ahead.add(batch)
         assert subject(ahead.take(*batch[0])) == "Jautājums 1"  # the workers are up
         for process in list(pool._processes.values()):  # type: ignore[attr-defined]
             os.kill(process.pid, signal.SIGKILL)
-        with caplog.at_level(logging.ERROR, logger="intake.poll.pipeline"):
+        with caplog.at_level(logging.ERROR, logger="intake.poll.workers"):
             taken = [subject(ahead.take(ref, raw)) for ref, raw in batch[1:]]
 
     assert taken == [f"Jautājums {n}" for n in range(2, 13)]

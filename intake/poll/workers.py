@@ -1,0 +1,204 @@
+"""The worker processes of a large poll and the look-ahead that keeps them busy.
+
+Parsing and deciding a message (and composing its reply) need no database: in a backlog they run
+in worker processes while this process writes. A message whose preparation raised comes back as a
+`WorkerFailure`, recorded as our error; a pool that dies leaves the rest to be prepared here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import jinja2
+
+from intake import LOG_FORMAT
+from intake.core.messages import IncomingMessage
+from intake.core.outcome import MessageOutcome, Preparation, prepare_message
+from intake.core.replies import make_environment
+from intake.mail.mailbox import MessageRef
+from intake.poll.replies import Replies, Reply, ReplyJob, compose_reply
+
+log = logging.getLogger(__name__)
+
+PREPARED_AHEAD = 8  # messages the worker processes prepare ahead of the one being written
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailure:
+    """Preparing a message raised (in a worker, or here): the exception's type and text, plain
+    values that cross from a worker process."""
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+# A message prepared (parsed and decided without the database), or what stopped it.
+Prepared = tuple[MessageOutcome, IncomingMessage] | WorkerFailure
+
+
+class PreparationError(Exception):
+    """Deciding a message failed in preparation; the message is recorded as failed."""
+
+    def __init__(self, failure: WorkerFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+def prepare(raw: bytes, preparation: Preparation, *, oversized: bool = False) -> Prepared:
+    """Runs in a worker (or here): an exception becomes a `WorkerFailure`."""
+    try:
+        return prepare_message(raw, preparation, oversized=oversized)
+    except Exception as exc:  # noqa: BLE001 - the per-message boundary, on the worker's side
+        return WorkerFailure(type(exc).__name__, str(exc))
+
+
+@contextmanager
+def workers_for(count: int, parallel_from: int, preparation: Preparation,
+                replies: Replies) -> Iterator[Executor | None]:
+    """Worker processes for a large poll (a backlog after downtime): parsing and deciding are
+    CPU-bound, and the database and SMTP work stays here. Not forked from this process: a fork
+    would share its database and mailbox connections. Forked from a fork server instead, a clean
+    process that imported the deciding code once (for every poll of a daemon), so each worker
+    starts without importing it again."""
+    processes = min(os.cpu_count() or 1, 4)
+    if count < parallel_from or processes < 2:
+        yield None
+        return
+    log.info("%d messages: deciding them in %d worker processes", count, processes)
+    context = get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context,
+                             initializer=_start_worker,
+                             initargs=(preparation, replies, os.getpid())) as pool:
+        # The fork server and the workers start while this thread fetches the first batch.
+        threading.Thread(target=_warm, args=(pool, processes), daemon=True).start()
+        yield pool
+
+
+def submit_reply(workers: Executor, job: ReplyJob) -> Future[Reply] | None:
+    """The reply handed to a worker; None where the pool is gone (it is composed here then)."""
+    try:
+        return workers.submit(_compose_job, job)
+    except RuntimeError:  # BrokenProcessPool is one
+        return None
+
+
+def _warm(pool: Executor, processes: int) -> None:
+    """Starts the workers (each submit starts at most one); a pool already shut down is left be."""
+    try:
+        for _ in range(processes):
+            pool.submit(int)
+    except RuntimeError:
+        pass
+
+
+_worker_preparation: Preparation | None = None
+_worker_replies: tuple[Replies, jinja2.Environment] | None = None
+
+
+def _start_worker(preparation: Preparation, replies: Replies, parent: int) -> None:
+    """In a worker process: keep what every message needs (the registry is sent once, here), and
+    die with the parent — a SIGKILLed poller must not leave workers holding its stdout open."""
+    global _worker_preparation, _worker_replies
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the poller's to answer, not ours
+    # What a worker logs (an annotated copy that failed, say) reads as the poller's own lines.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    _worker_preparation = preparation
+    _worker_replies = (replies, make_environment(replies.templates_dir))
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle = os.pidfd_open(parent)
+    except OSError:  # already gone
+        os._exit(1)
+    select.select([handle], [], [])  # readable once the parent has exited
+    os._exit(1)
+
+
+def _prepare_job(job: tuple[bytes, bool]) -> Prepared:
+    assert _worker_preparation is not None
+    raw, oversized = job
+    return prepare(raw, _worker_preparation, oversized=oversized)
+
+
+def _compose_job(job: ReplyJob) -> Reply:
+    assert _worker_replies is not None
+    return compose_reply(job, *_worker_replies)
+
+
+class Lookahead:
+    """The messages fetched, handed to the worker processes ahead of the one being written: a few
+    while a batch is written (the replies it hands them wait behind these only), a whole batch
+    while the last one's replies go out. Without workers (a small poll, or a pool that died), a
+    message is prepared here when it is taken."""
+
+    def __init__(self, workers: Executor | None, preparation: Preparation) -> None:
+        self.workers = workers
+        self._preparation = preparation
+        self._jobs: deque[tuple[str, tuple[bytes, bool]]] = deque()  # in the order fetched
+        self._running: dict[str, Future[Prepared]] = {}  # the first of them, in the workers
+
+    def add(self, fetched: list[tuple[MessageRef, bytes]], *, oversized: bool = False) -> None:
+        if self.workers is not None:
+            self._jobs.extend((ref.location, (raw, oversized)) for ref, raw in fetched)
+
+    def fill(self, ahead: int) -> None:
+        """Keep `ahead` messages in the workers' hands."""
+        running = len(self._running)
+        while self.workers is not None and running < min(ahead, len(self._jobs)):
+            location, job = self._jobs[running]
+            try:
+                self._running[location] = self.workers.submit(_prepare_job, job)
+            except RuntimeError:  # BrokenProcessPool is one
+                self._broken()
+            running += 1
+
+    def take(self, ref: MessageRef, raw: bytes, *, oversized: bool = False) -> Prepared:
+        """The message prepared; those fetched before it and not taken were not needed (done
+        before)."""
+        future = None
+        if any(location == ref.location for location, _job in self._jobs):
+            while self._jobs[0][0] != ref.location:
+                location, _job = self._jobs.popleft()
+                if (skipped := self._running.pop(location, None)) is not None:
+                    skipped.cancel()
+            self.fill(PREPARED_AHEAD + 1)  # this one and those after it
+            if self._jobs:  # (a pool found broken empties it)
+                self._jobs.popleft()
+                future = self._running.pop(ref.location, None)
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                self._broken()
+        return prepare(raw, self._preparation, oversized=oversized)
+
+    def close(self) -> None:
+        """What was not started is not waited for (a stop request, or a failure)."""
+        for future in self._running.values():
+            future.cancel()
+        self._running.clear()
+        self._jobs.clear()
+
+    def _broken(self) -> None:
+        if self.workers is not None:
+            log.error("worker processes died; deciding the rest of the poll in this process")
+        self.workers = None
+        self.close()

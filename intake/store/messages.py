@@ -1,0 +1,118 @@
+"""Messages in the store as a poll meets them: which of a batch were seen before, the highest IMAP
+UID handled, the replies a poll queues and the daily count that may hold them, and the service's
+own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Engine, Executable, func, insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from intake.errors import StoreError
+from intake.store.applications import clip
+from intake.store.tables import (
+    MessageRecord,
+    OutboxRecord,
+    OutboxState,
+    ServiceRecord,
+    WatermarkRecord,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Seen:
+    """The messages of a batch seen before: by SHA-256, by content key, by place in this mailbox.
+    Those written in the batch are added, so that the same mail twice in one batch is found too."""
+
+    def __init__(self, session: Session, mailbox: str, digests: Mapping[str, str],
+                 contents: Mapping[str, str | None]) -> None:
+        """`digests` and `contents` are by place in the mailbox."""
+        keys = [k for k in contents.values() if k]
+        rows = session.exec(select(MessageRecord).where(
+            col(MessageRecord.sha256).in_(list(digests.values()))
+            | col(MessageRecord.content_key).in_(keys)
+            | ((col(MessageRecord.mailbox) == mailbox)
+               & col(MessageRecord.location).in_(list(digests))))).all()
+        self._known: dict[str, MessageRecord] = {}
+        for row in rows:
+            self._known[row.sha256] = row
+            if row.content_key:
+                self._known[row.content_key] = row
+            if row.mailbox == mailbox:
+                self._known[row.location] = row
+
+    def find(self, location: str, digest: str, content: str | None) -> MessageRecord | None:
+        for key in (digest, content, location):
+            if key and key in self._known:
+                return self._known[key]
+        return None
+
+    def add(self, record: MessageRecord, location: str, digest: str, content: str | None) -> None:
+        self._known[digest] = self._known[location] = record
+        if content:
+            self._known[content] = record
+
+
+def advance_watermark(session: Session, mailbox: str, locations: Iterable[str]) -> None:
+    """Bookkeeping of the highest IMAP UID handled under the current UIDVALIDITY."""
+    places = [location.partition(":") for location in locations]
+    uids = [(int(v), int(u)) for v, sep, u in places if sep and v.isdigit() and u.isdigit()]
+    if not uids:
+        return  # a Maildir: file names, no UIDs
+    uidvalidity = uids[0][0]
+    highest = max(uid for _v, uid in uids)
+    mark = session.get(WatermarkRecord, mailbox)
+    if mark is None or mark.uidvalidity != uidvalidity:
+        if mark is not None:
+            log.warning("%s: UIDVALIDITY changed (%d -> %d); SHA-256 keeps old mail from being "
+                        "processed again", mailbox, mark.uidvalidity, uidvalidity)
+        mark = WatermarkRecord(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=highest)
+    mark.last_uid = max(mark.last_uid, highest)
+    session.add(mark)
+
+
+def replies_since(session: Session, recipient: str, since: datetime) -> int:
+    """The replies queued for a recipient since then, whatever became of them."""
+    return session.exec(
+        select(func.count()).select_from(OutboxRecord)
+        .where(OutboxRecord.recipient == recipient)
+        .where(col(OutboxRecord.created_at) >= since)
+    ).one()
+
+
+def queue_reply(session: Session, *, message_row: int, revision: int, message_id: str,
+                recipient: str, subject: str, raw: bytes, state: OutboxState,
+                now: datetime) -> None:
+    """A reply to a stored message in the outbox, due now (if `state` is pending)."""
+    session.execute(_outbox_insert(), {
+        "message_row": message_row, "revision": revision, "message_id": message_id,
+        "recipient": clip(recipient, 320), "subject": clip(subject, 998), "raw": raw,
+        "state": state, "attempts": 0, "next_attempt_at": now, "last_error": "",
+        "created_at": now, "sent_at": None})
+
+
+@cache
+def _outbox_insert() -> Executable:
+    """Built once: building a statement costs more than running it."""
+    return insert(OutboxRecord.__table__)  # type: ignore[attr-defined]
+
+
+def set_service(engine: Engine, key: str, value: str) -> None:
+    """One value of the service's bookkeeping (`last_good_poll`), in its own transaction."""
+    try:
+        with Session(engine) as session:
+            record = session.get(ServiceRecord, key) or ServiceRecord(key=key, value=value)
+            record.value = value
+            session.add(record)
+            session.commit()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot record {key}: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
+
