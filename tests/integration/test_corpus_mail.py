@@ -13,7 +13,7 @@ from intake.store.tables import MessageRecord, OutboxRecord
 
 NEVER_ANSWERED = {"bounce", "auto_reply", "complaint_arf", "mdn", "mailing_list"}
 # Every mail of a human label (human, human_attachment, malformed, unlabelled) that gets no
-# reply, and why; tests/benchmarks/corpus.py prints them, README.md sums them up.
+# reply, and why; tests/benchmarks/corpus.py prints them, docs/performance.md sums them up.
 WHY = {
     "held": ("its reply is held for staff: the fixture set's shared sender (from@there.com, "
              "james@makita.skynet, foo@example.com) had had its 5 automatic replies that day"),
