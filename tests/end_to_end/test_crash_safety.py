@@ -74,6 +74,7 @@ def snapshot(intake, database_url: str | None = None) -> dict[str, object]:
         intake.database_url = original
 
 
+@pytest.mark.slow
 def test_sigkill_at_every_step_of_a_backlog_loses_nothing_and_sends_nothing_twice(
         intake, mailbox_server, smtp, tmp_path):
     mails = [application("gmail", number, school_list(number, size=2))

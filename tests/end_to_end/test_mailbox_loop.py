@@ -275,6 +275,7 @@ def test_an_smtp_outage_delays_the_reply_and_sends_it_once(intake, mailbox_serve
     assert len(smtp.inbox.wait_for(1)) == 1
 
 
+@pytest.mark.slow
 def test_worker_processes_decide_a_backlog_exactly_as_this_process_does(intake, mailbox_server,
                                                                          smtp):
     config = str(_config(intake, "parallel_from = 2\nbatch_size = 6"))

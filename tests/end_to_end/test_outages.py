@@ -65,6 +65,7 @@ def answered_once(smtp, count: int, *, but: str = "") -> Counter[str]:
 
 # --- the IMAP server ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_imap_server_stopped_mid_backlog_and_restarted_loses_nothing(intake, mailbox_server,
                                                                           smtp):
     count = 48
@@ -113,6 +114,7 @@ BACK_AT = 60  # minutes
 ARRIVALS = {0: [3001, 3002, 3003], 10: [3004], 20: [3005], 30: [3006], 40: [3007], 50: [3008]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outage", ["down", "refusing"])
 def test_smtp_out_for_an_hour_replies_wait_with_backoff_and_go_once(engine, database_url,
                                                                    mailbox_server, tmp_path, outage):
@@ -187,6 +189,7 @@ def _rows(engine, query: str) -> list[tuple[object, ...]]:
 
 # --- the database ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_unreachable_the_daemon_stays_up_and_catches_up(intake, mailbox_server, smtp,
                                                                    database_url):
@@ -242,6 +245,7 @@ def test_postgresql_unreachable_the_daemon_stays_up_and_catches_up(intake, mailb
     assert intake.rows("select count(*) from applications") == [(len(first) + len(second),)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_locked_beyond_the_busy_timeout_the_daemon_stays_up_and_catches_up(
         intake, mailbox_server, smtp, database_url):

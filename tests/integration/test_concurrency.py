@@ -74,6 +74,7 @@ def schema_of(database_url: str) -> tuple[list[tuple[object, ...]], set[str]]:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_commands_started_together_on_a_new_database_migrate_it_exactly_once(
         fresh_databases, tmp_path):
     listed = tmp_path / "saraksts.xlsx"
