@@ -41,14 +41,9 @@ from intake.poll.service import open_mailbox, open_smtp, poll_once, prepare_engi
 from intake.samples import make_sample_emails
 from intake.staff import commands as staff
 from intake.staff.export import write_export
+from intake.store.engine import open_engine, sqlite_file
+from intake.store.registry import load_institution_index, replace_institutions, shipped_index
 from intake.store.schema import current_revision, is_current, upgrade
-from intake.store.tables import (
-    load_institution_index,
-    open_engine,
-    replace_institutions,
-    shipped_index,
-    sqlite_file,
-)
 from intake.systemd import notify
 
 log = logging.getLogger("intake")

@@ -182,8 +182,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def database_template(request, tmp_path_factory):
     """Per dialect, a database migrated to the newest schema with the shipped registry loaded,
     made once per session (and per xdist worker); each test gets its own copy."""
+    from intake.store.engine import open_engine
+    from intake.store.registry import load_default_registry
     from intake.store.schema import upgrade
-    from intake.store.tables import load_default_registry, open_engine
 
     made: dict[str, str] = {}
 
@@ -240,8 +241,8 @@ def blank_database_url(request, tmp_path):
 @pytest.fixture
 def engine(database_url):
     """A migrated database of either kind, disposed of after the test."""
+    from intake.store.engine import open_engine
     from intake.store.schema import upgrade
-    from intake.store.tables import open_engine
 
     engine = open_engine(database_url)
     upgrade(engine)

@@ -25,6 +25,8 @@ from intake.poll.context import Context
 from intake.poll.pipeline import PollSummary, poll
 from intake.store import lease
 from intake.store.applications import fix_times
+from intake.store.engine import open_engine
+from intake.store.registry import load_institution_index
 from intake.store.schema import is_current, upgrade
 from intake.store.tables import (
     ApplicationRecord,
@@ -35,8 +37,6 @@ from intake.store.tables import (
     ParticipantRecord,
     ResubmissionRecord,
     ServiceRecord,
-    load_institution_index,
-    open_engine,
     standing,
 )
 

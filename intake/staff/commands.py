@@ -31,6 +31,7 @@ from intake.staff.export import write_export
 from intake.staff.reports import build_report
 from intake.staff.summary import due_day, export_name, render_summary
 from intake.store import lease
+from intake.store.registry import load_institution_index
 from intake.store.tables import (
     ApplicationRecord,
     FindingRecord,
@@ -42,7 +43,6 @@ from intake.store.tables import (
     RegistrationRecord,
     ResubmissionRecord,
     SummaryRecord,
-    load_institution_index,
 )
 
 log = logging.getLogger(__name__)

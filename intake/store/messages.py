@@ -16,13 +16,7 @@ from sqlmodel import Session, col, select
 
 from intake.errors import StoreError
 from intake.store.applications import clip
-from intake.store.tables import (
-    MessageRecord,
-    OutboxRecord,
-    OutboxState,
-    ServiceRecord,
-    WatermarkRecord,
-)
+from intake.store.tables import MessageRecord, OutboxRecord, OutboxState, ServiceRecord, WatermarkRecord
 
 log = logging.getLogger(__name__)
 

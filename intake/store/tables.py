@@ -1,4 +1,4 @@
-"""The database: SQLModel tables and the few queries the service needs, on SQLite or PostgreSQL.
+"""The database's tables (SQLModel), on SQLite or PostgreSQL.
 
 Constraints, not care, keep a message from being processed twice: a message's SHA-256 and its
 place in a mailbox are unique, an incoming message has at most one reply in the outbox, and (where
@@ -7,35 +7,18 @@ the programme allows one supervision per educator) a person's key is registered 
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
-    URL,
     Column,
     ColumnElement,
-    Connection,
-    Engine,
     LargeBinary,
     UniqueConstraint,
-    event,
-    make_url,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, func, select
+from sqlmodel import Field, SQLModel, col
 
-from intake.core.registry import (
-    DEFAULT_EXPORT,
-    FounderKind,
-    Institution,
-    InstitutionIndex,
-    default_institutions,
-)
 from intake.core.states import Verdict
-from intake.errors import StoreError
 
 
 class OutboxState(StrEnum):
@@ -232,205 +215,3 @@ class ServiceRecord(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(max_length=100)
-
-
-# How long a SQLite connection waits for another process's write transaction before it gives up
-# with "database is locked": longer than any transaction of ours (a poll's batch, a registry
-# import), so a writer waits its turn instead of failing.
-SQLITE_BUSY_TIMEOUT_SECONDS = 30
-
-
-def open_engine(url: str, *, read_only: bool = False) -> Engine:
-    """An engine for `url`. SQLite files get their folder, WAL, foreign keys, a busy timeout, and
-    transactions that take the write lock when they begin (see `_sqlite_begin_immediate`).
-
-    `read_only`: the engine never writes and creates nothing: a SQLite file is opened with
-    `mode=ro` (it must exist: `sqlite_file` says where), PostgreSQL runs every transaction
-    READ ONLY. Its transactions read one consistent snapshot."""
-    sqlite_path = sqlite_file(url)
-    if sqlite_path is not None and not read_only:
-        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        options: dict[str, object] = {}
-        if read_only and make_url(url).get_backend_name() == "postgresql":
-            options["postgresql_readonly"] = True  # each transaction BEGINs READ ONLY
-        target: str | URL = url
-        if read_only and sqlite_path is not None:
-            target = _read_only_sqlite_url(url, sqlite_path)
-        # hide_parameters: a failing statement's values (educators' names) never reach a log.
-        engine = create_engine(target, pool_pre_ping=True, hide_parameters=True,
-                               connect_args=_connect_args(url), execution_options=options)
-    except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use database URL ({exc.__class__.__name__})") from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin if read_only else _sqlite_begin_immediate)
-    return engine
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite database URL; None for another database or one in memory."""
-    try:
-        parsed = make_url(url)
-    except (SQLAlchemyError, ValueError):
-        return None  # open_engine says what is wrong with it
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    if parsed.query.get("uri") in ("true", "1") or parsed.database.startswith("file:"):
-        return None  # a SQLite URI of the operator's own: taken as it is
-    return Path(parsed.database)
-
-
-def _read_only_sqlite_url(url: str, path: Path) -> URL:
-    # mode=ro: SQLite itself refuses every write and never creates the file; percent-encoded by
-    # as_uri(), so a path with '?', '#' or '%' stays a path.
-    return make_url(url).set(database=path.resolve().as_uri(),
-                             query={"mode": "ro", "uri": "true"})
-
-
-# PostgreSQL over the network: a server that does not answer fails the connection within 10 s
-# (as SQLite's busy timeout fails a locked file) instead of hanging the poll, and keepalives find a
-# connection whose peer vanished. Parameters given in the URL's query win.
-_POSTGRES_CONNECT = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
-                     "keepalives_interval": 10, "keepalives_count": 3}
-
-
-def _connect_args(url: str) -> dict[str, object]:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return {}
-    return {k: v for k, v in _POSTGRES_CONNECT.items() if k not in parsed.query}
-
-
-def _sqlite_pragmas(connection: Any, _record: object) -> None:
-    _sqlite_reader_pragmas(connection, _record)
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # In WAL mode NORMAL survives a crash of the process (not of the OS) without an fsync per
-    # commit; the daemon's guarantee is about its own crashes.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _sqlite_reader_pragmas(connection: Any, _record: object) -> None:
-    # The driver's own transaction handling (a BEGIN before INSERT, UPDATE and DELETE only, none
-    # before DDL) is switched off: SQLAlchemy's "begin" event emits the BEGIN (the pattern the
-    # SQLAlchemy SQLite dialect documents), so DDL is transactional and a transaction's reads
-    # share its snapshot.
-    connection.isolation_level = None
-    cursor = connection.cursor()
-    # First, so that even switching to WAL waits for another process's lock.
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
-    cursor.close()
-
-
-def _sqlite_begin_immediate(connection: Connection) -> None:
-    # The write lock from the start. A deferred transaction that has read and then writes cannot
-    # wait for another writer (in WAL its snapshot would be stale): SQLite fails it at once with
-    # "database is locked", busy timeout or not. Taken at BEGIN, the busy timeout applies, and the
-    # transactions of a writing process simply queue. Readers in other processes (WAL) never wait.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
-
-
-def _records(institutions: list[Institution]) -> list[InstitutionRecord]:
-    return [
-        InstitutionRecord(number=i.number, name=i.name, kind=i.kind, founder=i.founder.value,
-                          municipality=i.municipality, domains=" ".join(i.domains) or None)
-        for i in {i.number: i for i in institutions}.values()
-    ]
-
-
-def replace_institutions(engine: Engine, institutions: list[Institution]) -> int:
-    """Replace the registry with `institutions` in one transaction; returns how many were stored."""
-    records = _records(institutions)
-    try:
-        with Session(engine) as session:
-            session.exec(delete(InstitutionRecord))
-            session.exec(delete(ServiceRecord).where(col(ServiceRecord.key) == _SHIPPED_KEY))
-            session.add_all(records)
-            session.merge(_new_version())
-            session.commit()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot store the registry: {exc.__class__.__name__}") from exc
-    return len(records)
-
-
-# Present while the institutions are the shipped export's, until an import replaces them.
-_SHIPPED_KEY = "registry_shipped"
-# A new value with every write of the institutions: a process keeps its index while it is unchanged.
-_VERSION_KEY = "registry_version"
-_indexes: dict[str, tuple[str, InstitutionIndex | None]] = {}  # database URL -> (version, index)
-
-
-def _new_version() -> ServiceRecord:
-    return ServiceRecord(key=_VERSION_KEY, value=uuid.uuid4().hex)
-
-
-def load_default_registry(engine: Engine) -> int:
-    """Store the registry that ships with the package if the database has none; returns how many
-    were stored (0 when a registry was there). Safe when the daemon and commands start together:
-    of two loaders the second finds the rows, or its insert collides with the first's and is undone."""
-    try:
-        with Session(engine) as session:
-            if session.exec(select(func.count()).select_from(InstitutionRecord)).one():
-                return 0
-            records = _records(default_institutions())
-            session.add_all(records)
-            session.merge(ServiceRecord(key=_SHIPPED_KEY, value=DEFAULT_EXPORT.rpartition("/")[2]))
-            session.merge(_new_version())
-            session.commit()
-            return len(records)
-    except IntegrityError:
-        # Another process loaded it meanwhile (PostgreSQL: a duplicate key; SQLite's writers take
-        # turns, so the second finds the rows). A lock held beyond the busy timeout is raised.
-        with Session(engine) as session:
-            if session.exec(select(func.count()).select_from(InstitutionRecord)).one():
-                return 0
-        raise
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot store the registry: {exc.__class__.__name__}") from exc
-
-
-def shipped_index() -> InstitutionIndex:
-    """The registry that ships with the package, read without a database."""
-    return InstitutionIndex(default_institutions(), imported=False)
-
-
-def load_institution_index(engine: Engine, *, read_only: bool = False) -> InstitutionIndex | None:
-    """The registry (the shipped one, stored on first use, until `intake institutions import`
-    replaces it), or None when the table is empty after all (names are then taken as given).
-    `read_only`: nothing is stored; an empty table gives the shipped registry from the package.
-    Built once per process and database while the registry's version stays the same: a poll then
-    costs two small queries, not the reading of every institution."""
-    key = engine.url.render_as_string(hide_password=True)
-    try:
-        if not read_only:
-            load_default_registry(engine)
-        with Session(engine) as session:
-            version = session.get(ServiceRecord, _VERSION_KEY)
-            if version is None and not read_only:  # a registry stored before versions were kept
-                session.merge(_new_version())
-                session.commit()
-                version = session.get(ServiceRecord, _VERSION_KEY)
-            stamp = version.value if version is not None else None
-            cached = _indexes.get(key)
-            if stamp is not None and cached is not None and cached[0] == stamp:
-                return cached[1]
-            records = session.exec(select(InstitutionRecord)).all()
-            shipped = session.get(ServiceRecord, _SHIPPED_KEY) is not None
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the registry: {exc.__class__.__name__}") from exc
-    if not records:
-        return shipped_index() if read_only else None
-    index = InstitutionIndex(
-        (Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality,
-                     tuple((r.domains or "").split()))
-         for r in records), imported=not shipped)
-    if stamp is not None:
-        _indexes[key] = (stamp, index)
-    return index

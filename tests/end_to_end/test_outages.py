@@ -19,7 +19,7 @@ from sqlalchemy import make_url
 
 from intake.config import Settings, load_settings, resource_dir
 from intake.poll.service import poll_once, read_status
-from intake.store.tables import SQLITE_BUSY_TIMEOUT_SECONDS
+from intake.store.engine import SQLITE_BUSY_TIMEOUT_SECONDS
 from tests.end_to_end.conftest import OUR_ADDRESS, STAFF, Daemon
 from tests.end_to_end.test_mailbox_loop import application, school_list
 from tests.support.proxy import TcpProxy

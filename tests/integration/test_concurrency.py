@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from intake.samples import make_good_list, make_sample_emails
+from intake.store.engine import open_engine
 from intake.store.schema import head_revision, upgrade
-from intake.store.tables import open_engine
 from tests.support.together import Command, Finished, run_together
 
 TABLES = {"messages", "applications", "groups", "participants", "registrations", "outbox",

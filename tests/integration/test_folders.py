@@ -22,8 +22,9 @@ from intake.mail.folders import Layout
 from intake.mail.mailbox import FolderError, ImapSource, MaildirSource, check_folders, connect_imap
 from intake.poll.pipeline import poll
 from intake.poll.service import make_context, open_smtp, read_status
+from intake.store.engine import open_engine
 from intake.store.schema import _config, upgrade
-from intake.store.tables import MessageRecord, open_engine
+from intake.store.tables import MessageRecord
 from tests.conftest import HEADER, make_workbook
 from tests.support.mail import make_email
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from intake.store.engine import open_engine
 from intake.store.lease import poll_lock
-from intake.store.tables import open_engine
 
 
 def test_a_second_poller_is_refused_while_the_first_holds_the_lock(engine, database_url):

@@ -20,6 +20,8 @@ from intake.core.registry import FounderKind, Institution
 from intake.core.resubmission import list_fingerprint
 from intake.core.rules import person_keys
 from intake.core.states import MessageState
+from intake.store.engine import open_engine
+from intake.store.registry import load_default_registry, load_institution_index, replace_institutions
 from intake.store.schema import current_revision, head_revision, upgrade
 from intake.store.tables import (
     ApplicationRecord,
@@ -28,10 +30,6 @@ from intake.store.tables import (
     OutboxRecord,
     OutboxState,
     RegistrationRecord,
-    load_default_registry,
-    load_institution_index,
-    open_engine,
-    replace_institutions,
 )
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, func, select
 
-from intake.store.tables import ServiceRecord, open_engine
+from intake.store.engine import open_engine
+from intake.store.tables import ServiceRecord
 
 
 def main(argv: Sequence[str]) -> int:

@@ -363,7 +363,7 @@ def test_a_title_row_is_read_for_the_institutions_name(title, expected):
 
 
 def test_a_state_gymnasium_written_short_is_recognised():
-    from intake.store.tables import shipped_index
+    from intake.store.registry import shipped_index
 
     choice = choose("Pieteikums - Cēsu VĢ", "Labdien!", registry=shipped_index())
     assert choice.name == "Cēsu Valsts ģimnāzija"
