@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ def run_in_process(argv: list[str], env: dict[str, str], cwd: Path) -> subproces
     out, err = io.StringIO(), io.StringIO()
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    # Only what this call logs: the test's own servers (aiosmtpd) log from their threads.
+    caller = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == caller)
     root = logging.getLogger()
     saved_env, saved_cwd, saved_level = dict(os.environ), Path.cwd(), root.level
     os.environ.clear()

@@ -220,9 +220,16 @@ def test_postgresql_unreachable_the_daemon_stays_up_and_catches_up(intake, mailb
             mailbox_server.append_many([application("gmail", n, school_list(n)) for n in second])
             running.wait_for_failed_polls(polls_failed_before + 1)
             assert running.alive
-            # A monitor that reaches the database itself (with the daemon's configuration):
-            alert = intake("status", extra_env={"INTAKE_CONFIG": str(config)}, check=False)
-            assert alert.returncode == 1 and "more than three intervals ago" in alert.stdout
+            # A monitor that reaches the database itself (with the daemon's configuration) sees
+            # the alert once three intervals have passed without a good poll.
+            seen = []
+
+            def alerting() -> bool:
+                seen.append(intake("status", extra_env={"INTAKE_CONFIG": str(config)}, check=False))
+                return "more than three intervals ago" in seen[-1].stdout
+
+            intake.wait_until(alerting)
+            assert seen[-1].returncode == 1
 
             proxy.restore()
             intake.wait_until(lambda: intake.status()["outbox"] == {
