@@ -1,4 +1,4 @@
-"""Hostile mail through the whole pipeline (issue 5): Dovecot, `intake poll`, aiosmtpd.
+"""Hostile mail through the whole pipeline: Dovecot, `intake poll`, aiosmtpd.
 
 What a school — or anyone — puts in a header, a name or a file never becomes a header of our
 reply or markup in it; hostile files and MIME trees get a reply naming the problem; a mail too

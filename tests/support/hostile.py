@@ -1,4 +1,4 @@
-"""Hostile files and mails, built in code: what the reader and the pipeline must survive (issue 5)."""
+"""Hostile files and mails, built in code: what the reader and the pipeline must survive."""
 
 from __future__ import annotations
 

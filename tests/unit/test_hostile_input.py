@@ -1,4 +1,4 @@
-"""Hostile input through the real path (issue 5): each file or mail gets a precise answer — a
+"""Hostile input through the real path: each file or mail gets a precise answer — a
 finding, a decision — in bounded time and memory, never an exception, a hang or an abort.
 
 Files are read (and decided, and annotated as a reply would be) in a child process whose address
