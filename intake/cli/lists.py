@@ -168,4 +168,3 @@ def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
     if linked:
         log.info("%d application(s) now linked to the registry anew (R8)", linked)
     return EXIT_OK
-

@@ -244,4 +244,3 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Handled mail by outcome (Maildir++ folders): {inbox}")
     print(f"Database: {folder / 'demo.sqlite3'}")
     return EXIT_OK
-

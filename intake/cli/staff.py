@@ -159,4 +159,3 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     print(f"purged raw mail of {purged.messages} message(s) and {purged.replies} unsent "
           f"reply(ies) older than {settings.retention_days} days")
     return EXIT_OK
-
