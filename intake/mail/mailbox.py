@@ -25,7 +25,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from intake.config.mail import is_loopback
 from intake.errors import ConfigError, MailboxError
 from intake.mail.folders import MAILDIR_LAYOUT, Layout, maildir_name
-from intake.mail.oauth import TokenError, TokenSource, XOAuth2, scrub
+from intake.mail.xoauth2 import TokenError, TokenSource, XOAuth2, scrub
 
 _T = TypeVar("_T")
 
