@@ -24,7 +24,8 @@ from intake.config import Settings
 from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError, StoreError
 from intake.mail.idle import NewMailWatcher
-from intake.mail.mailbox import MaildirSource, check_folders
+from intake.mail.maildir import MaildirSource
+from intake.mail.source import check_folders
 from intake.poll.service import open_mailbox, open_smtp, poll_once, read_status
 from intake.samples import make_sample_emails
 from intake.staff import commands as staff

@@ -16,7 +16,7 @@ import pytest
 from intake.config import load_settings
 from intake.config.mail import check_endpoint_url
 from intake.errors import ConfigError, MailboxError
-from intake.mail.mailbox import connect_imap
+from intake.mail.imap import connect_imap
 from intake.mail.oauth import STORE_NAME, CommandTokenSource
 from intake.mail.outbox import SmtpTransport, Unreachable
 from intake.mail.token_endpoint import EndpointSettings, EndpointTokenSource
