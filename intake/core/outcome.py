@@ -10,8 +10,9 @@ from intake.core.automail import Ours
 from intake.core.formats import Limits
 from intake.core.institution import InstitutionChoice, MailText, find_institution
 from intake.core.latvian import fold
-from intake.core.messages import Attachment, IncomingMessage, parse_message
+from intake.core.messages import IncomingMessage, parse_message
 from intake.core.model import Decision, ListRow
+from intake.core.parts import Attachment
 from intake.core.programme import Programme
 from intake.core.registry import InstitutionIndex
 from intake.core.resubmission import (

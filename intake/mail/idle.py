@@ -18,7 +18,8 @@ from collections.abc import Callable
 from imapclient.exceptions import IMAPClientError
 
 from intake.errors import MailboxError
-from intake.mail.mailbox import ImapSource, MailSource
+from intake.mail.imap import ImapSource
+from intake.mail.source import MailSource
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from intake.config.mail import is_loopback
 from intake.errors import ConfigError, OutboxError
-from intake.mail.mailbox import tls_context
-from intake.mail.oauth import TokenError, TokenSource, XOAuth2, scrub
+from intake.mail.source import tls_context
+from intake.mail.xoauth2 import TokenError, TokenSource, XOAuth2, scrub
 from intake.store.tables import OutboxRecord, OutboxState
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from intake.config.mail import Folders
 from intake.core.states import MessageState
 from intake.errors import StoreError
-from intake.mail.mailbox import FolderError, MailSource, MessageRef
+from intake.mail.source import FolderError, MailSource, MessageRef
 from intake.store.tables import MessageRecord
 
 log = logging.getLogger(__name__)

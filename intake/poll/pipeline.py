@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.errors import MailboxError, StoreError
-from intake.mail.mailbox import MailSource, MessageRef
 from intake.mail.outbox import Delivery, Transport, deliver_pending
+from intake.mail.source import MailSource, MessageRef
 from intake.poll.context import Context
 from intake.poll.moves import decided_before, move_decided
 from intake.poll.replies import replies_of

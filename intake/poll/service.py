@@ -18,9 +18,10 @@ from intake.config import Settings
 from intake.core.replies import make_environment
 from intake.core.states import MessageState
 from intake.errors import StoreError
-from intake.mail.mailbox import MailSource, open_source, with_retries
+from intake.mail.mailbox import open_source, with_retries
 from intake.mail.oauth import token_source
 from intake.mail.outbox import Transport, open_transport
+from intake.mail.source import MailSource
 from intake.poll.context import Context
 from intake.poll.pipeline import PollSummary, poll
 from intake.store import lease

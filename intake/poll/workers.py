@@ -27,7 +27,7 @@ from intake import LOG_FORMAT
 from intake.core.messages import IncomingMessage
 from intake.core.outcome import MessageOutcome, Preparation, prepare_message
 from intake.core.replies import make_environment
-from intake.mail.mailbox import MessageRef
+from intake.mail.source import MessageRef
 from intake.poll.replies import Replies, Reply, ReplyJob, compose_reply
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from intake.core.outcome import MessageOutcome
 from intake.core.resubmission import Relation
 from intake.core.states import MessageState
-from intake.mail.mailbox import MessageRef
+from intake.mail.source import MessageRef
 from intake.poll.context import Context
 from intake.poll.moves import folder_for
 from intake.poll.recording import Arrival, finish, queue_reply, write_failure, write_outcome

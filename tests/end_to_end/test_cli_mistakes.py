@@ -206,7 +206,7 @@ def test_a_missing_configuration_file_exits_78(intake, tmp_path):
 def test_an_unexpected_error_exits_3_with_its_traceback_in_the_log(intake, tmp_path, monkeypatch):
     def broken(_programme: object) -> bytes:
         raise RuntimeError("a bug of ours")
-    monkeypatch.setattr(cli, "make_blank_list", broken)  # our own function, standing for any bug
+    monkeypatch.setattr(cli.lists, "make_blank_list", broken)  # our own function, standing for any bug
     result = intake("template", "x.xlsx")
     assert result.status == FAILURE
     assert "unexpected error in `intake template x.xlsx` (our failure)" in result.err

@@ -19,7 +19,9 @@ from intake.config import load_settings
 from intake.config.mail import Folders
 from intake.errors import ConfigError
 from intake.mail.folders import Layout
-from intake.mail.mailbox import FolderError, ImapSource, MaildirSource, check_folders, connect_imap
+from intake.mail.imap import ImapSource, connect_imap
+from intake.mail.maildir import MaildirSource
+from intake.mail.source import FolderError, check_folders
 from intake.poll.pipeline import poll
 from intake.poll.service import make_context, open_smtp, read_status
 from intake.store.engine import open_engine

@@ -16,7 +16,7 @@ from intake.core.automail import Ours
 from intake.core.formats import Limits
 from intake.core.outcome import Preparation
 from intake.core.programme import Programme
-from intake.mail.mailbox import MessageRef
+from intake.mail.source import MessageRef
 from intake.poll.replies import Replies
 from intake.poll.workers import PREPARED_AHEAD, Lookahead, workers_for
 from tests.support.mail import make_email

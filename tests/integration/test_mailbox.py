@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intake.errors import ConfigError, MailboxError, OutboxError
-from intake.mail.mailbox import MaildirSource, connect_imap
+from intake.mail.imap import connect_imap
+from intake.mail.maildir import MaildirSource
 from intake.mail.outbox import SmtpTransport
 
 RAW = b"From: a@skola.example.lv\r\nSubject: x\r\nMessage-ID: <m1@skola.example.lv>\r\n\r\nbody\r\n"

@@ -16,15 +16,11 @@ import pytest
 from intake.config import load_settings
 from intake.config.mail import check_endpoint_url
 from intake.errors import ConfigError, MailboxError
-from intake.mail.mailbox import connect_imap
-from intake.mail.oauth import (
-    STORE_NAME,
-    CommandTokenSource,
-    EndpointSettings,
-    EndpointTokenSource,
-    TokenError,
-)
+from intake.mail.imap import connect_imap
+from intake.mail.oauth import STORE_NAME, CommandTokenSource
 from intake.mail.outbox import SmtpTransport, Unreachable
+from intake.mail.token_endpoint import EndpointSettings, EndpointTokenSource
+from intake.mail.xoauth2 import TokenError
 from tests.conftest import _service_missing
 from tests.support.oauth import CLIENT_ID, CLIENT_SECRET, start_oauth_server
 

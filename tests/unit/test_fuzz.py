@@ -31,9 +31,10 @@ from hypothesis import strategies as st
 from intake.core.automail import CLASSIFIER_HEADERS, Ours, auto_reason
 from intake.core.formats import Limits
 from intake.core.latvian import normalise
-from intake.core.messages import SPREADSHEET_EXTENSIONS, IncomingMessage, parse_message
+from intake.core.messages import IncomingMessage, parse_message
 from intake.core.model import Field, ParticipantList, Severity
 from intake.core.outcome import TOO_LARGE, Preparation, prepare_message
+from intake.core.parts import SPREADSHEET_EXTENSIONS
 from intake.core.programme import Programme
 from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, reply_subject
 from intake.core.states import MessageState

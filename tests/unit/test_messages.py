@@ -11,11 +11,11 @@ from intake.core.automail import Ours
 from intake.core.messages import (
     IncomingMessage,
     application_numbers,
-    html_text,
     own_text,
     parse_message,
     subject_topic,
 )
+from intake.core.parts import html_text
 from intake.samples import make_good_list
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")

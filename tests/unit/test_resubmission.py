@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.core.messages import Attachment
 from intake.core.model import (
     CellText,
     Decision,
@@ -27,6 +26,7 @@ from intake.core.outcome import (
     relate_lists,
     settle_lists,
 )
+from intake.core.parts import Attachment
 from intake.core.programme import Programme
 from intake.core.resubmission import (
     Earlier,

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from intake.core.groups import split
 from intake.core.model import (
     CellText,
     Column,
@@ -23,7 +24,7 @@ from intake.core.model import (
 )
 from intake.core.programme import Programme, SplitPolicy
 from intake.core.registry import FounderKind, Institution, InstitutionIndex
-from intake.core.rules import Circumstances, decide, person_keys, split
+from intake.core.rules import Circumstances, decide, person_keys
 
 TODAY = date(2026, 3, 2)
 NATIONAL = Programme(name="national", title="T", one_supervision_per_educator=True)

@@ -1,0 +1,30 @@
+"""The findings one decision collects, each with the list's file, sheet and column filled in: the
+rules, the row checks and the grouping add to one `Notes` in the order they find things."""
+
+from __future__ import annotations
+
+from intake.core.model import CellText, Field, Finding, ParticipantList, Severity
+
+
+class Notes:
+    """Collects findings with the list's file and sheet filled in."""
+
+    def __init__(self, plist: ParticipantList) -> None:
+        self.plist = plist
+        self.findings: list[Finding] = []
+
+    def add(self, severity: Severity, code: str, message: str, hint: str = "", *,
+            cell: CellText | None = None, field: Field | None = None, row: int | None = None,
+            value: str | None = None, sheet: str | None = None) -> None:
+        """`sheet`: the row's own sheet where a list spans several (a cell knows its own)."""
+        column = self.plist.column_for(field) if field else None
+        sheet = (cell.sheet if cell else sheet) or self.plist.sheet
+        self.findings.append(Finding(
+            severity, code, message, hint, file=self.plist.file, sheet=sheet,
+            row=cell.row if cell else row,
+            column=cell.column if cell else (column.index if column else None),
+            value=cell.text if cell and value is None else value,
+            column_title=column.title if column else None))
+
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
