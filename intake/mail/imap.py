@@ -18,7 +18,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from intake.config.mail import is_loopback
 from intake.errors import ConfigError, MailboxError
 from intake.mail.folders import Layout
-from intake.mail.source import FolderError, MessageRef, tls_context
+from intake.mail.source import FolderError, MessageRef, SignInRefused, tls_context
 from intake.mail.xoauth2 import TokenError, TokenSource, XOAuth2, scrub
 
 _T = TypeVar("_T")
@@ -58,7 +58,8 @@ def connect_imap(url: str, *, password: str | None, ca_file: Path | None,
             client.shutdown()  # a failed login must not leave its socket open
         if isinstance(exc, ConfigError | MailboxError):
             raise
-        raise MailboxError(f"cannot log in to {host}:{port}: {type(exc).__name__}: {exc}") from exc
+        refused = SignInRefused if isinstance(exc, imapclient.exceptions.LoginError) else MailboxError
+        raise refused(f"cannot log in to {host}:{port}: {type(exc).__name__}: {exc}") from exc
     return ImapSource(client, f"imap://{user}@{host}:{port}/{folder}", folder)
 
 
@@ -78,7 +79,7 @@ def _xoauth2_login(client: imapclient.IMAPClient, user: str, tokens: TokenSource
             tokens.invalidate()
             if attempt == 2:
                 said = scrub(str(exc), token)
-                raise MailboxError(
+                raise SignInRefused(
                     f"{where} refused the XOAUTH2 sign-in as {user} twice, the second time with "
                     f"a token asked for anew ({exchange.error or 'refused'}; {said}). Check that "
                     "the token is for this account and carries IMAP access (Microsoft 365: "

@@ -10,7 +10,7 @@ from pathlib import Path
 from intake.errors import ConfigError, MailboxError
 from intake.mail.imap import connect_imap
 from intake.mail.maildir import MaildirSource
-from intake.mail.source import MailSource
+from intake.mail.source import MailSource, SignInRefused
 from intake.mail.xoauth2 import TokenSource
 
 
@@ -27,10 +27,13 @@ def open_source(url: str, *, password: str | None, ca_file: Path | None,
 
 def with_retries(action: Callable[[], MailSource], *, attempts: int = 3, delay: float = 1.0,
                  sleep: Callable[[float], None] = time.sleep) -> MailSource:
-    """Reconnect with exponential backoff; the last failure is raised."""
+    """Reconnect with exponential backoff; the last failure is raised. Refused credentials are
+    raised at once: the next poll tries again."""
     for attempt in range(attempts):
         try:
             return action()
+        except SignInRefused:
+            raise
         except MailboxError:
             if attempt == attempts - 1:
                 raise

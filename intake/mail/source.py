@@ -26,6 +26,11 @@ class MessageRef:
     size: int
 
 
+class SignInRefused(MailboxError):
+    """The server refused our credentials. Trying again at once would be refused again, and
+    repeated refusals may lock the account (Microsoft 365 does): not retried within a poll."""
+
+
 class FolderError(MailboxError):
     """The server answered, and refused a folder: its name, its creation, or a move into it. The
     connection is fine and other folders may work; the message says which folder, under what

@@ -56,7 +56,7 @@ def test_check_reaches_the_database_mailbox_and_smtp(intake, mailbox_server):
 def test_check_fails_with_a_wrong_mailbox_password(intake):
     result = intake("check", extra_env={"INTAKE_MAILBOX_PASSWORD": "wrong"}, check=False)
     assert result.returncode == 3
-    assert "MailboxError" in result.stderr
+    assert "SignInRefused: cannot log in" in result.stderr  # once: a refusal is not retried
     assert "wrong" not in result.stderr  # secrets never reach the log
 
 

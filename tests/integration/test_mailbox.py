@@ -6,8 +6,10 @@ import pytest
 
 from intake.errors import ConfigError, MailboxError, OutboxError
 from intake.mail.imap import connect_imap
+from intake.mail.mailbox import with_retries
 from intake.mail.maildir import MaildirSource
 from intake.mail.outbox import SmtpTransport
+from intake.mail.source import SignInRefused
 
 RAW = b"From: a@skola.example.lv\r\nSubject: x\r\nMessage-ID: <m1@skola.example.lv>\r\n\r\nbody\r\n"
 
@@ -34,9 +36,26 @@ def test_refuses_a_certificate_it_cannot_verify(mailbox_server):
         imap(mailbox_server, tls=True, ca=False)
 
 
-def test_a_wrong_password_is_a_mailbox_error(mailbox_server):
-    with pytest.raises(MailboxError):
-        imap(mailbox_server, password="wrong")
+def test_a_wrong_password_is_refused_at_once_and_an_unreachable_server_tried_again(mailbox_server):
+    attempts = []
+
+    def sign_in(password: str):
+        def attempt():
+            attempts.append(password)
+            return imap(mailbox_server, password=password)
+        return attempt
+
+    with pytest.raises(SignInRefused):  # tried once: a retry would only be refused again
+        with_retries(sign_in("wrong"), sleep=lambda _seconds: None)
+    assert attempts == ["wrong"]
+
+    def unreachable():
+        attempts.append("unreachable")
+        raise MailboxError("cannot connect")
+
+    with pytest.raises(MailboxError, match="cannot connect"):
+        with_retries(unreachable, sleep=lambda _seconds: None)
+    assert attempts == ["wrong", "unreachable", "unreachable", "unreachable"]
 
 
 def test_fetching_leaves_the_message_unread_and_in_place(mailbox_server):
