@@ -3,6 +3,7 @@ timeouts and keepalives; either read-only where a command only reads."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def open_engine(url: str, *, read_only: bool = False) -> Engine:
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use database URL ({exc.__class__.__name__})") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
+        pragmas = _sqlite_reader_pragmas if read_only else _sqlite_pragmas
+        event.listen(engine, "connect", functools.partial(pragmas, busy_ms=busy_timeout_ms(url)))
         event.listen(engine, "begin", _sqlite_begin if read_only else _sqlite_begin_immediate)
     return engine
 
@@ -80,8 +82,20 @@ def _connect_args(url: str) -> dict[str, object]:
     return {k: v for k, v in _POSTGRES_CONNECT.items() if k not in parsed.query}
 
 
-def _sqlite_pragmas(connection: Any, _record: object) -> None:
-    _sqlite_reader_pragmas(connection, _record)
+def busy_timeout_ms(url: str) -> int:
+    """How long a SQLite connection waits for another process's lock: the URL's `timeout` (in
+    seconds, as the sqlite3 driver reads it: `sqlite:///var/intake.sqlite3?timeout=60`), or
+    SQLITE_BUSY_TIMEOUT_SECONDS."""
+    given = make_url(url).query.get("timeout")
+    try:
+        seconds = float(given) if isinstance(given, str) else SQLITE_BUSY_TIMEOUT_SECONDS
+    except ValueError:
+        raise StoreError(f"the database URL's timeout must be a number of seconds, not {given!r}") from None
+    return max(0, round(seconds * 1000))
+
+
+def _sqlite_pragmas(connection: Any, _record: object, *, busy_ms: int) -> None:
+    _sqlite_reader_pragmas(connection, _record, busy_ms=busy_ms)
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # In WAL mode NORMAL survives a crash of the process (not of the OS) without an fsync per
@@ -91,7 +105,7 @@ def _sqlite_pragmas(connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def _sqlite_reader_pragmas(connection: Any, _record: object) -> None:
+def _sqlite_reader_pragmas(connection: Any, _record: object, *, busy_ms: int) -> None:
     # The driver's own transaction handling (a BEGIN before INSERT, UPDATE and DELETE only, none
     # before DDL) is switched off: SQLAlchemy's "begin" event emits the BEGIN (the pattern the
     # SQLAlchemy SQLite dialect documents), so DDL is transactional and a transaction's reads
@@ -99,7 +113,7 @@ def _sqlite_reader_pragmas(connection: Any, _record: object) -> None:
     connection.isolation_level = None
     cursor = connection.cursor()
     # First, so that even switching to WAL waits for another process's lock.
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
 
 

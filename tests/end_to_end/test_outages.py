@@ -19,7 +19,6 @@ from sqlalchemy import make_url
 
 from intake.config import Settings, load_settings, resource_dir
 from intake.poll.service import poll_once, read_status
-from intake.store.engine import SQLITE_BUSY_TIMEOUT_SECONDS
 from tests.end_to_end.conftest import OUR_ADDRESS, STAFF, Daemon
 from tests.end_to_end.test_mailbox_loop import application, school_list
 from tests.support.proxy import TcpProxy
@@ -259,6 +258,9 @@ def test_sqlite_locked_beyond_the_busy_timeout_the_daemon_stays_up_and_catches_u
     """Another process holds the write lock longer than the busy timeout. Each poll waits it out,
     then fails: its transactions take the write lock at BEGIN (IMMEDIATE), so even the first,
     which only reads the registry, waits as a writer does, and none fails at once."""
+    busy = 3  # seconds: the URL's own busy timeout (30 s by default), so the test waits 3 s, not 30
+    database_url = f"{database_url}?timeout={busy}"
+    intake.env["INTAKE_DATABASE_URL"] = database_url
     config = write_config(intake, "poll_interval_seconds = 1")
     first = [3201, 3202, 3203]
     second = [3204, 3205, 3206]
@@ -271,10 +273,10 @@ def test_sqlite_locked_beyond_the_busy_timeout_the_daemon_stays_up_and_catches_u
             holder.execute("BEGIN EXCLUSIVE")  # what a long write by another program does
             locked_at = time.monotonic()
             # Each failed poll has waited out the busy timeout first.
-            running.wait_for_failed_polls(1, timeout=2 * SQLITE_BUSY_TIMEOUT_SECONDS)
+            running.wait_for_failed_polls(1, timeout=20 * busy)
             waited = time.monotonic() - locked_at
             mailbox_server.append_many([application("outlook", n, school_list(n)) for n in second])
-            running.wait_for_failed_polls(2, timeout=2 * SQLITE_BUSY_TIMEOUT_SECONDS)
+            running.wait_for_failed_polls(2, timeout=20 * busy)
             assert running.alive
             alert = intake("status", extra_env={"INTAKE_CONFIG": str(config)}, check=False)
             assert alert.returncode == 1 and "more than three intervals ago" in alert.stdout
@@ -285,7 +287,7 @@ def test_sqlite_locked_beyond_the_busy_timeout_the_daemon_stays_up_and_catches_u
         assert running.stop() == 0
     log = running.log()
 
-    assert waited >= SQLITE_BUSY_TIMEOUT_SECONDS  # waited out, not failed at once
+    assert waited >= busy  # waited out, not failed at once
     assert running.failed_polls()[:2] == [(1, "StoreError", 1), (2, "StoreError", 2)]
     assert "poll failed (1 in a row): StoreError: cannot " in log  # where the lock was met
     # Two failures at least (the status call above may outlast a third attempt), each reported:

@@ -27,7 +27,7 @@ def test_a_killed_holder_frees_the_lock(engine, database_url):
         [sys.executable, "-c",
          "import sys, time\n"
          "from intake.store.lease import poll_lock\n"
-         "from intake.store.tables import open_engine\n"
+         "from intake.store.engine import open_engine\n"
          f"with poll_lock(open_engine({database_url!r})) as held:\n"
          "    print(held, flush=True)\n"
          "    sys.stdin.read()\n"],
@@ -43,4 +43,4 @@ def test_a_killed_holder_frees_the_lock(engine, database_url):
     finally:
         if holder.poll() is None:
             holder.kill()
-            holder.communicate(timeout=30)
+        holder.communicate(timeout=30)  # a failed assertion too closes our ends of its pipes
