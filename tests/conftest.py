@@ -238,13 +238,26 @@ def blank_database_url(request, tmp_path):
     postgres.drop_database(name)
 
 
-@pytest.fixture
-def engine(database_url):
-    """A migrated database of either kind, disposed of after the test."""
+def _migrated(url: str):
     from intake.store.engine import open_engine
     from intake.store.schema import upgrade
 
-    engine = open_engine(database_url)
+    engine = open_engine(url)
     upgrade(engine)
+    return engine
+
+
+@pytest.fixture
+def engine(database_url):
+    """A migrated database of either kind, disposed of after the test."""
+    engine = _migrated(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def new_engine(blank_database_url):
+    """A database migrated just now, before any command has used it (no registry stored yet)."""
+    engine = _migrated(blank_database_url)
     yield engine
     engine.dispose()

@@ -314,15 +314,6 @@ def institution_count(engine) -> int:
         return session.exec(select(func.count()).select_from(InstitutionRecord)).one()
 
 
-@pytest.fixture
-def new_engine(blank_database_url):
-    """A database migrated just now, before any command has used it."""
-    engine = open_engine(blank_database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 def test_a_new_database_knows_the_shipped_registry_with_its_domains(new_engine):
     engine = new_engine
     index = load_institution_index(engine)
