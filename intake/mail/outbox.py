@@ -200,8 +200,8 @@ class SmtpTransport:
 def _no_delay(client: smtplib.SMTP) -> None:
     """Nagle's algorithm off. smtplib writes each command, and a message's data, whole and then
     waits for the answer: with it on, the last part of a message larger than a few segments waits
-    for the server's delayed ACK (40 ms on Linux), which made a reply with attachments cost 30
-    times one without. Kept for the TLS socket that STARTTLS wraps around it."""
+    for the server's delayed ACK (about 40 ms a reply with attachments, against 1.4 ms without
+    the wait). Kept for the TLS socket that STARTTLS wraps around it."""
     if client.sock is not None and client.sock.family in (socket.AF_INET, socket.AF_INET6):
         client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
