@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import openpyxl
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -36,7 +37,13 @@ _INSTRUCTIONS = (
 
 
 def make_blank_list(programme: Programme) -> bytes:
-    """The template as .xlsx bytes; filled in, it passes the reader and the rules."""
+    """The template as .xlsx bytes; filled in, it passes the reader and the rules. Made once per
+    programme wording in a process (every rejection and every mail without a list carries it)."""
+    return _blank_list(programme.title, programme.max_group_size)
+
+
+@lru_cache(maxsize=16)
+def _blank_list(programme_title: str, max_group_size: int) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = LIST_SHEET
@@ -72,7 +79,7 @@ def make_blank_list(programme: Programme) -> bytes:
     sheet.freeze_panes = f"A{first}"
     help_sheet = book.create_sheet("Norādījumi")
     for row, line in enumerate(_INSTRUCTIONS, start=1):
-        text = line.format(max=programme.max_group_size, title=programme.title)
+        text = line.format(max=max_group_size, title=programme_title)
         cell = help_sheet.cell(row, 1, text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     help_sheet["A1"].font = Font(bold=True, size=13)

@@ -8,6 +8,7 @@ import logging
 import mailbox
 import os
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class SmtpTransport:
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
+            _no_delay(client)
             if self.scheme == "smtp+starttls":
                 client.starttls(context=self.context)
             if self.tokens is not None:
@@ -193,6 +195,15 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._client.quit()
             self._client = None
+
+
+def _no_delay(client: smtplib.SMTP) -> None:
+    """Nagle's algorithm off. smtplib writes each command, and a message's data, whole and then
+    waits for the answer: with it on, the last part of a message larger than a few segments waits
+    for the server's delayed ACK (about 40 ms a reply with attachments, against 1.4 ms without
+    the wait). Kept for the TLS socket that STARTTLS wraps around it."""
+    if client.sock is not None and client.sock.family in (socket.AF_INET, socket.AF_INET6):
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _temporary(exc: Exception) -> bool:

@@ -21,10 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
+from tests.benchmarks import stages
 from tests.support.dovecot import start_dovecot
 from tests.support.mail import make_email
 from tests.support.smtp import start_smtp
@@ -104,7 +107,10 @@ from multiprocessing import forkserver
 forkserver._forkserver._stop()
 own = resource.getrusage(resource.RUSAGE_SELF)
 workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+import sys
+timed = sys.modules.get("tests.benchmarks.stages")  # the stages' figures, when they are timed
 print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water_mb(),
+                  "stages": timed.totals if timed else {},
                   "cpu_s": own.ru_utime + own.ru_stime,
                   "workers_cpu_s": workers.ru_utime + workers.ru_stime,
                   "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -112,12 +118,15 @@ print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water
 """
 
 
-def measure(count: int) -> dict[str, float | str]:
-    """One backlog of `count` in a fresh Dovecot: the floor, then one `intake poll` over it."""
+def measure(count: int, *, filler: Callable[[object, int], None] | None = None,
+            timed_stages: bool = False) -> dict[str, Any]:
+    """One backlog of `count` in a fresh Dovecot: the floor, then one `intake poll` over it.
+    `filler` appends the backlog (10-row lists, all accepted, by default); `timed_stages` adds
+    the time of each stage of the poll (`tests.benchmarks.stages`) to the figures."""
     server = start_dovecot()
     smtp = start_smtp(server.ca_file, server.root / "key.pem")
     try:
-        fill(server, count)
+        (filler or fill)(server, count)
         floor_seconds = floor(server)
         with tempfile.TemporaryDirectory() as folder:
             env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
@@ -128,6 +137,8 @@ def measure(count: int) -> dict[str, float | str]:
                 "INTAKE_DATABASE_URL": os.environ.get(
                     "BENCH_DATABASE_URL", f"sqlite:///{Path(folder) / 'bench.sqlite3'}"),
             })
+            if timed_stages:
+                env.update(stages.environment(Path(folder)))
             command = [sys.executable, "-c", POLL]
             if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks of the poll (py-spy)
                 command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate",
@@ -135,6 +146,8 @@ def measure(count: int) -> dict[str, float | str]:
             result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
             figures = json.loads(next(line for line in result.stdout.splitlines()
                                       if line.startswith("{")))
+            if timed_stages:
+                figures["worker_stages"] = stages.workers_totals(Path(folder) / "stages")
         smtp.inbox.wait_for(count, timeout=120)
         smtp.inbox.clear()
         return {**figures, "floor": floor_seconds}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from intake.errors import ConfigError, MailboxError, OutboxError
@@ -103,6 +105,9 @@ def test_smtp_transport_sends_over_verified_tls(dovecot, tls):
     try:
         transport = SmtpTransport(server.url, password=None, ca_file=dovecot.ca_file, timeout=10)
         transport.send(RAW, "supervizija@ikvd.example.lv", ["a@skola.example.lv"])
+        # Nagle off: a reply with attachments would otherwise wait for the server's delayed ACK.
+        assert transport._client is not None
+        assert transport._client.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         transport.close()
         received = server.inbox.wait_for(1)[0]
         assert received.recipients == ["a@skola.example.lv"]
