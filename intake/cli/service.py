@@ -26,11 +26,12 @@ from intake.errors import ConfigError, IntakeError, StoreError
 from intake.mail.idle import NewMailWatcher
 from intake.mail.maildir import MaildirSource
 from intake.mail.source import check_folders
-from intake.poll.service import open_mailbox, open_smtp, poll_once, read_status
+from intake.poll.service import open_mailbox, open_smtp, poll_once
 from intake.samples import make_sample_emails
 from intake.staff import commands as staff
 from intake.store.engine import open_engine, sqlite_file
 from intake.store.schema import is_current, upgrade
+from intake.store.status import read_status
 from intake.systemd import notify
 
 log = logging.getLogger("intake")

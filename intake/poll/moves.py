@@ -5,24 +5,18 @@ fetched or answered again), and is moved by the first poll after the folder work
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
 
 from intake.config.mail import Folders
 from intake.core.states import MessageState
-from intake.errors import StoreError
 from intake.mail.source import FolderError, MailSource, MessageRef
-from intake.store.tables import MessageRecord
+from intake.store import messages
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 500  # locations per IN (…): well under every database's limit on parameters
-
 
 def folder_for(folders: Folders, state: str) -> str | None:
     """The folder of a decided message; None while it is not decided (failed: retried)."""
@@ -53,25 +47,14 @@ class Decided:
 
 def decided_before(engine: Engine, mailbox: str, refs: Sequence[MessageRef],
                    folders: Folders) -> Decided:
-    """Found by place (UIDs are never reused under one UIDVALIDITY), so without fetching."""
-    decided = Decided()
+    """Found by place, so without fetching."""
     present = {ref.location for ref in refs}
-    try:
-        with Session(engine) as session:
-            for chunk in _chunks(sorted(present)):
-                for location, state in session.exec(
-                        select(MessageRecord.location, MessageRecord.state)
-                        .where(MessageRecord.mailbox == mailbox)
-                        .where(col(MessageRecord.location).in_(chunk))).all():
-                    folder = folder_for(folders, state)
-                    if folder is not None:
-                        decided.folders[location] = folder
-            marked = session.exec(select(MessageRecord.location)
-                                  .where(MessageRecord.mailbox == mailbox)
-                                  .where(col(MessageRecord.unmoved_since).is_not(None))).all()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read which mail is decided: {type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0][:300]}") from exc
+    states, marked = messages.decided_states(engine, mailbox, sorted(present))
+    decided = Decided()
+    for location, state in states.items():
+        folder = folder_for(folders, state)
+        if folder is not None:
+            decided.folders[location] = folder
     decided.waiting = {location for location in marked if location in present}
     decided.gone = [location for location in marked if location not in present]
     return decided
@@ -94,8 +77,9 @@ def move_decided(engine: Engine, source: MailSource, done: Mapping[str, Sequence
     finally:
         if refused:
             log.error("%s", _alert(source, refused))
-        _remember(engine, source.name, refused, [
-            *decided.gone, *(location for location in moved if location in decided.waiting)], now)
+        messages.mark_unmoved(
+            engine, source.name, [(str(exc), [ref.location for ref in refs]) for exc, refs in refused],
+            [*decided.gone, *(location for location in moved if location in decided.waiting)], now)
     return sum(len(refs) for _exc, refs in refused)
 
 
@@ -110,36 +94,3 @@ def _alert(source: MailSource, refused: list[tuple[FolderError, Sequence[Message
             f"({folders}; the server's {refused[0][0].layout.describe()}). They "
             "are not decided again and are moved by the first poll after the folder works; "
             "`intake check` tests the folders")
-
-
-def _remember(engine: Engine, mailbox: str,
-              refused: list[tuple[FolderError, Sequence[MessageRef]]], cleared: list[str],
-              now: datetime) -> None:
-    """Marks the refused mail (since when, and why) and unmarks mail moved or gone: `intake
-    status` alerts on marked mail."""
-    if not refused and not cleared:
-        return
-    table = MessageRecord.__table__  # type: ignore[attr-defined]
-    try:
-        with Session(engine) as session:
-            for exc, refs in refused:
-                for chunk in _chunks([ref.location for ref in refs]):
-                    session.execute(update(table).where(
-                        table.c.mailbox == mailbox, table.c.location.in_(chunk),
-                        table.c.unmoved_since.is_(None)).values(unmoved_since=now))
-                    session.execute(update(table).where(
-                        table.c.mailbox == mailbox, table.c.location.in_(chunk))
-                        .values(move_error=str(exc)[:500]))
-            for chunk in _chunks(cleared):
-                session.execute(update(table).where(
-                    table.c.mailbox == mailbox, table.c.location.in_(chunk))
-                    .values(unmoved_since=None, move_error=None))
-            session.commit()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot record which mail is not moved: {type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0][:300]}") from exc
-
-
-def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield list(items[start:start + _CHUNK])

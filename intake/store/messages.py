@@ -1,16 +1,16 @@
 """Messages in the store as a poll meets them: which of a batch were seen before, the highest IMAP
-UID handled, the replies a poll queues and the daily count that may hold them, and the service's
-own bookkeeping.
+UID handled, the replies a poll queues and the daily count that may hold them, decided mail a
+folder kept back, and the service's own bookkeeping.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Engine, Executable, func, insert
+from sqlalchemy import Engine, Executable, func, insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -110,3 +110,61 @@ def set_service(engine: Engine, key: str, value: str) -> None:
         raise StoreError(f"cannot record {key}: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:300]}") from exc
 
+
+
+# --- decided mail still in the mailbox ---------------------------------------------------------
+
+_CHUNK = 500  # locations per IN (…): well under every database's limit on parameters
+
+
+def decided_states(engine: Engine, mailbox: str, locations: Sequence[str]
+                   ) -> tuple[dict[str, str], list[str]]:
+    """The state of each of `locations` recorded before (found by place: UIDs are never reused
+    under one UIDVALIDITY), and every location of this mailbox marked as not moved."""
+    states: dict[str, str] = {}
+    try:
+        with Session(engine) as session:
+            for chunk in _chunks(sorted(locations)):
+                states.update(session.exec(
+                    select(MessageRecord.location, MessageRecord.state)
+                    .where(MessageRecord.mailbox == mailbox)
+                    .where(col(MessageRecord.location).in_(chunk))).all())
+            marked = list(session.exec(select(MessageRecord.location)
+                                       .where(MessageRecord.mailbox == mailbox)
+                                       .where(col(MessageRecord.unmoved_since).is_not(None))).all())
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read which mail is decided: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
+    return states, marked
+
+
+def mark_unmoved(engine: Engine, mailbox: str, refused: Sequence[tuple[str, Sequence[str]]],
+                 cleared: Sequence[str], now: datetime) -> None:
+    """Marks mail a folder refused (since when, and the server's words, per (error, locations))
+    and unmarks mail moved or gone: `intake status` alerts on marked mail."""
+    if not refused and not cleared:
+        return
+    table = MessageRecord.__table__  # type: ignore[attr-defined]
+    try:
+        with Session(engine) as session:
+            for error, locations in refused:
+                for chunk in _chunks(locations):
+                    session.execute(update(table).where(
+                        table.c.mailbox == mailbox, table.c.location.in_(chunk),
+                        table.c.unmoved_since.is_(None)).values(unmoved_since=now))
+                    session.execute(update(table).where(
+                        table.c.mailbox == mailbox, table.c.location.in_(chunk))
+                        .values(move_error=error[:500]))
+            for chunk in _chunks(cleared):
+                session.execute(update(table).where(
+                    table.c.mailbox == mailbox, table.c.location.in_(chunk))
+                    .values(unmoved_since=None, move_error=None))
+            session.commit()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot record which mail is not moved: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:300]}") from exc
+
+
+def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield list(items[start:start + _CHUNK])

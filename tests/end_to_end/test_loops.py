@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from intake.poll.service import poll_once, read_status
+from intake.poll.service import poll_once
+from intake.store.status import read_status
 from tests.end_to_end.conftest import OUR_ADDRESS
 from tests.end_to_end.test_mailbox_loop import application, school_list
 from tests.end_to_end.test_outages import settings_for

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import make_url
 
 from intake.config import Settings, load_settings, resource_dir
-from intake.poll.service import poll_once, read_status
+from intake.poll.service import poll_once
+from intake.store.status import read_status
 from tests.end_to_end.conftest import OUR_ADDRESS, STAFF, Daemon
 from tests.end_to_end.test_mailbox_loop import application, school_list
 from tests.support.proxy import TcpProxy

@@ -23,9 +23,10 @@ from intake.mail.imap import ImapSource, connect_imap
 from intake.mail.maildir import MaildirSource
 from intake.mail.source import FolderError, check_folders
 from intake.poll.pipeline import poll
-from intake.poll.service import make_context, open_smtp, read_status
+from intake.poll.service import make_context, open_smtp
 from intake.store.engine import open_engine
 from intake.store.schema import _config, upgrade
+from intake.store.status import read_status
 from intake.store.tables import MessageRecord
 from tests.conftest import HEADER, make_workbook
 from tests.support.mail import make_email
