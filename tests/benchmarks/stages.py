@@ -23,8 +23,8 @@ from typing import Any
 
 # (module, attribute or Class.method, stage), in the modules that call them.
 _TARGETS = (
-    ("intake.mail.mailbox", "ImapSource.list_new", "fetch"),
-    ("intake.mail.mailbox", "ImapSource.fetch", "fetch"),
+    ("intake.mail.imap", "ImapSource.list_new", "fetch"),
+    ("intake.mail.imap", "ImapSource.fetch", "fetch"),
     ("intake.core.outcome", "parse_message", "parse"),
     ("intake.core.outcome", "read_participant_list", "read"),
     ("intake.poll.workers", "prepare_message", "decide"),
