@@ -14,6 +14,7 @@ import pytest
 
 from intake.core.formats import Limits
 from intake.core.programme import Programme
+from tests.support import in_ci
 from tests.support.dovecot import LAYOUTS
 
 FILES = Path(__file__).parent / "files"
@@ -83,7 +84,7 @@ def shared_dir() -> Path:
     if value and Path(value).is_dir():
         return Path(value)
     message = "INTAKE_SHARED_DIR is not set to the shared/ folder (corpus, registry export)"
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(message)
     pytest.skip(message)
 
@@ -92,7 +93,7 @@ def shared_dir() -> Path:
 
 def _service_missing(message: str) -> None:
     """A missing service fails in CI and skips, saying why, on a developer's machine."""
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(message)
     pytest.skip(message)
 
@@ -172,6 +173,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if any("database_url" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
         return  # the test names its databases itself
     marker = metafunc.definition.get_closest_marker("databases")
+    if marker and not set(marker.args) <= set(DIALECTS):
+        raise pytest.UsageError(f"databases{marker.args}: each must be one of {DIALECTS}")
     end_to_end = metafunc.definition.path.parent.name == "end_to_end"
     dialects = marker.args if marker else ("sqlite",) if end_to_end else DIALECTS
     name = "database_url" if "database_url" in metafunc.fixturenames else "blank_database_url"

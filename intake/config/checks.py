@@ -7,12 +7,14 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
 
 from intake.errors import ConfigError
+
+if TYPE_CHECKING:  # pydantic's own types, brought by pydantic
+    from pydantic_core import ErrorDetails
 
 T = TypeVar("T")
 Table = tuple[str, ...]  # ("mail", "folders") is [mail.folders]; () the file's top level

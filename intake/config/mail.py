@@ -92,7 +92,7 @@ class MailSettings:
 # --- folders as paths ---------------------------------------------------------------------
 
 SEPARATOR = "/"
-LEGACY_SEPARATOR = "."  # `Intake.Applications`: the form written before paths took `/`
+LEGACY_SEPARATOR = "."  # `Intake.Applications`: a dotted path, read as parts
 _FORBIDDEN = frozenset("*%") | {chr(c) for c in range(32)} | {"\x7f"}  # LIST wildcards, controls
 
 

@@ -37,7 +37,7 @@ _SYNONYMS: tuple[tuple[Field, str], ...] = (
 )
 _PATTERNS = tuple((f, re.compile(rf"^(?:{alternatives})(?: .*)?$")) for f, alternatives in _SYNONYMS)
 # `Vārds` must not swallow `Vārds uzvārds` and the like: those are checked first, and a first-word
-# match counts only where no longer synonym applies.
+# match counts only where no synonym of more words matches.
 _NAME_FIELDS = {Field.FIRST_NAME, Field.FULL_NAME, Field.FULL_NAME_REVERSED, Field.LAST_NAME}
 # A header that says "name" without saying "first" or "whole": `Name`, `Names`, `Dalībnieks`. It is
 # the first name beside a surname column and the whole name otherwise.

@@ -75,7 +75,7 @@ def workers_for(count: int, parallel_from: int, preparation: Preparation,
     would share its database and mailbox connections. Forked from a fork server instead, a clean
     process that imported the deciding code once (for every poll of a daemon), so each worker
     starts without importing it again."""
-    processes = min(os.cpu_count() or 1, 4)
+    processes = min(len(os.sched_getaffinity(0)), 4)  # the cores this process may use
     if count < parallel_from or processes < 2:
         yield None
         return

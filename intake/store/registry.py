@@ -48,6 +48,7 @@ _SHIPPED_KEY = "registry_shipped"
 # A new value with every write of the institutions: a process keeps its index while it is unchanged.
 _VERSION_KEY = "registry_version"
 _indexes: dict[str, tuple[str, InstitutionIndex | None]] = {}  # database URL -> (version, index)
+_INDEXES_KEPT = 4  # a process uses one database; tools and tests may open a few
 
 
 def _new_version() -> ServiceRecord:
@@ -96,7 +97,7 @@ def load_institution_index(engine: Engine, *, read_only: bool = False) -> Instit
             load_default_registry(engine)
         with Session(engine) as session:
             version = session.get(ServiceRecord, _VERSION_KEY)
-            if version is None and not read_only:  # a registry stored before versions were kept
+            if version is None and not read_only:  # no version row yet: stamp one
                 session.merge(_new_version())
                 session.commit()
                 version = session.get(ServiceRecord, _VERSION_KEY)
@@ -115,5 +116,8 @@ def load_institution_index(engine: Engine, *, read_only: bool = False) -> Instit
                      tuple((r.domains or "").split()))
          for r in records), imported=not shipped)
     if stamp is not None:
+        _indexes.pop(key, None)
         _indexes[key] = (stamp, index)
+        while len(_indexes) > _INDEXES_KEPT:  # the oldest first
+            del _indexes[next(iter(_indexes))]
     return index

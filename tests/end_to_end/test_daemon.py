@@ -54,7 +54,8 @@ def test_check_reaches_the_database_mailbox_and_smtp(intake, mailbox_server):
 
 
 def test_check_fails_with_a_wrong_mailbox_password(intake):
-    result = intake("check", extra_env={"INTAKE_MAILBOX_PASSWORD": "wrong"}, check=False)
+    result = intake("check", extra_env={"INTAKE_MAILBOX_PASSWORD": "wrong"}, check=False,
+                    process=True)  # all it writes, whatever thread or process
     assert result.returncode == 3
     assert "SignInRefused: cannot log in" in result.stderr  # once: a refusal is not retried
     assert "wrong" not in result.stderr  # secrets never reach the log
@@ -71,7 +72,7 @@ def test_check_fails_when_smtp_cannot_be_reached(intake):
 
 def test_a_password_written_into_a_url_is_refused(intake):
     result = intake("check", extra_env={"INTAKE_SMTP_URL": "smtps://user:secret@localhost"},
-                    check=False)
+                    check=False, process=True)  # all it writes, whatever thread or process
     assert result.returncode == 78
     assert "secret" not in result.stderr
 

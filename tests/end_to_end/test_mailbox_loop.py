@@ -196,8 +196,9 @@ def test_replies_beyond_the_daily_limit_are_held_for_staff(intake, mailbox_serve
                              subject=f"Jautājums {number}", body="?", number=number)
         mailbox_server.append(raw)
 
-    intake("poll", extra_env={"INTAKE_CONFIG": str(_config(
+    result = intake("poll", extra_env={"INTAKE_CONFIG": str(_config(
         intake, f"replies_per_recipient_per_day = 2\nparallel_from = {parallel_from}"))})
+    assert ("deciding them in" in result.stderr) == (parallel_from == 2)  # the path asked for
 
     assert len(smtp.inbox.wait_for(2)) == 2
     assert intake.status()["outbox"] == {"sent": 2, "held": 1}
@@ -247,6 +248,7 @@ def test_one_failing_message_in_a_batch_costs_the_others_nothing(intake, mailbox
     config = _config(intake, f"parallel_from = {parallel_from}", str(templates))
     result = intake("poll", extra_env={"INTAKE_CONFIG": str(config)})
 
+    assert ("deciding them in" in result.stderr) == (parallel_from == 2)  # the path asked for
     assert "message by message" in result.stderr
     assert sorted(intake.rows("select state, attempts from messages")) == [
         ("application", 0)] * 4 + [("failed", 1)]

@@ -10,7 +10,6 @@ one row per `Member`, a gap and closing rows (a signature, a date, a total) belo
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +29,7 @@ from intake.core.model import Decision, ParticipantList
 from intake.core.programme import Programme
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
+from tests.support import in_ci
 
 Rows = Sequence[Sequence[object]]
 
@@ -307,7 +307,7 @@ def soffice() -> str:
     if found:
         return found
     message = "LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc-nogui"
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(message)
     pytest.skip(message)
 
