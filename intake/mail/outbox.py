@@ -1,5 +1,5 @@
-"""Sends the replies waiting in the outbox: over SMTP, or into a local Maildir for runs without a
-server. A reply is claimed before it is sent, so a crash mid-send can never send it twice."""
+"""Where replies go: an SMTP server (STARTTLS or TLS, a password or XOAUTH2), or a local Maildir
+for runs without a server; and what a refusal means (unreachable, temporary, final)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,16 @@ import os
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
-
-from sqlalchemy import Connection, Engine, Executable, bindparam, update
-from sqlmodel import Session, col, select
 
 from intake.config.mail import is_loopback
 from intake.errors import ConfigError, OutboxError
 from intake.mail.source import tls_context
 from intake.mail.xoauth2 import TokenError, TokenSource, XOAuth2, scrub
-from intake.store.tables import OutboxRecord, OutboxState
 
 log = logging.getLogger(__name__)
 
@@ -213,139 +207,3 @@ def _temporary(exc: Exception) -> bool:
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
     return True
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    unreachable: bool = False  # the run stopped: the server could not be reached
-
-    def __add__(self, other: Delivery) -> Delivery:
-        return Delivery(self.sent + other.sent, self.retried + other.retried,
-                        self.failed + other.failed, self.unreachable or other.unreachable)
-
-
-def retry_delay(attempts: int, base_seconds: int = 60) -> timedelta:
-    """base, 2 × base, 4 × base … after each failed attempt; at most an hour."""
-    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 3600))
-
-
-def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: datetime,
-                    max_attempts: int, retry_seconds: int = 60,
-                    failpoint: object = None) -> Delivery:
-    """Send every reply that is due. Each is claimed (committed as SENDING) before it is handed to
-    the server, and marked SENT after, in the transaction that claims the next: a crash in between
-    leaves it SENDING, never sent again.
-
-    A reply the server deferred waits out its backoff; but once another reply goes through, the
-    server takes mail again, and the deferred ones are sent at once rather than up to an hour
-    later."""
-    with engine.connect() as connection:  # one connection for the run, a transaction a step
-        return _deliver(connection, engine, transport, sender=sender, now=now,
-                        max_attempts=max_attempts, retry_seconds=retry_seconds,
-                        failpoint=failpoint)
-
-
-def _deliver(connection: Connection, engine: Engine, transport: Transport, *, sender: str,
-             now: datetime, max_attempts: int, retry_seconds: int, failpoint: object) -> Delivery:
-    counts = {"sent": 0, "retried": 0, "failed": 0}
-    tried: set[int] = set()
-    reached = True
-    table = OutboxRecord.__table__  # type: ignore[attr-defined]
-    claim, mark_sent = _delivery_statements()
-    accepted: list[int] = []  # taken by the server; marked SENT in the next transaction
-
-    def transaction(statement: Executable | None = None,
-                    values: Mapping[str, object] | None = None) -> Sequence[Any] | None:
-        """One step's statement, and the SENT mark of the reply before it (one commit for two)."""
-        with connection.begin():
-            for row_id in accepted:
-                connection.execute(mark_sent, {"row": row_id, "now": now})
-            counts["sent"] += len(accepted)
-            accepted.clear()
-            if statement is None:
-                return None
-            result = connection.execute(statement, values or {})
-            return result.first() if result.returns_rows else None
-
-    def attempt(row_id: int, waiting: int) -> bool:
-        """Send one reply; False when the server cannot be reached (no use trying the rest)."""
-        tried.add(row_id)
-        claimed = transaction(claim, {"row": row_id})  # committed before the server sees it
-        if claimed is None:
-            return True  # another sender took it
-        raw, recipient, attempts, created_at = claimed
-        try:
-            transport.send(raw, sender, [recipient])
-        except Unreachable as exc:
-            # Nothing reached the server: not an attempt of this reply. Try again next poll.
-            transaction(update(table).where(table.c.id == row_id)
-                        .values(state=OutboxState.PENDING, last_error=str(exc)[:500]))
-            log.warning("outbox: server unreachable, %d replies wait for the next poll: %s",
-                        waiting, exc)
-            return False
-        except Exception as exc:  # noqa: BLE001 - whatever the server said, the reply waits
-            attempts += 1
-            values: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:500]}
-            if (now - created_at >= TEMPORARY_FAILURES_FOR if isinstance(exc, TemporaryFailure)
-                    else attempts >= max_attempts):
-                values["state"] = OutboxState.FAILED
-                counts["failed"] += 1
-            else:
-                values["state"] = OutboxState.PENDING
-                values["next_attempt_at"] = now + retry_delay(attempts, retry_seconds)
-                counts["retried"] += 1
-            transaction(update(table).where(table.c.id == row_id).values(**values))
-            log.warning("outbox %d: send failed (attempt %d): %s", row_id, attempts, exc)
-            return True
-        if callable(failpoint):
-            failpoint("after-send")
-        # Sent: the copy (names, the school's annotated file) is no longer needed here.
-        accepted.append(row_id)
-        return True
-
-    due = _pending(engine, now, due=True)
-    for position, row_id in enumerate(due):
-        if not attempt(row_id, len(due) - position):
-            reached = False
-            break
-    else:
-        if accepted or counts["sent"]:
-            deferred = [i for i in _pending(engine, now, due=False) if i not in tried]
-            if deferred:
-                log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
-                         len(deferred))
-                for position, row_id in enumerate(deferred):
-                    if not attempt(row_id, len(deferred) - position):
-                        reached = False
-                        break
-    if accepted:
-        transaction()
-    return Delivery(counts["sent"], counts["retried"], counts["failed"], not reached)
-
-
-@cache
-def _delivery_statements() -> tuple[Executable, Executable]:
-    """Claiming and marking a reply, built once: a backlog sends a thousand."""
-    table = OutboxRecord.__table__  # type: ignore[attr-defined]
-    claim = (update(table).where(table.c.id == bindparam("row"),
-                                 table.c.state == OutboxState.PENDING)
-             .values(state=OutboxState.SENDING)
-             .returning(table.c.raw, table.c.recipient, table.c.attempts, table.c.created_at))
-    mark_sent = (update(table).where(table.c.id == bindparam("row"))
-                 .values(state=OutboxState.SENT, sent_at=bindparam("now"), raw=b""))
-    return claim, mark_sent
-
-
-def _pending(engine: Engine, now: datetime, *, due: bool) -> list[int]:
-    """Pending replies in order: those due by `now`, or those waiting out a backoff past it."""
-    when = col(OutboxRecord.next_attempt_at)
-    with Session(engine) as session:
-        return [row_id for row_id in session.exec(
-            select(OutboxRecord.id)
-            .where(OutboxRecord.state == OutboxState.PENDING)
-            .where(when <= now if due else when > now)
-            .order_by(col(OutboxRecord.id))
-        ).all() if row_id is not None]

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.errors import MailboxError, StoreError
-from intake.mail.outbox import Delivery, Transport, deliver_pending
+from intake.mail.outbox import Transport
 from intake.mail.source import MailSource, MessageRef
 from intake.poll.context import Context
 from intake.poll.moves import decided_before, move_decided
 from intake.poll.replies import replies_of
+from intake.poll.sending import Delivery, deliver_pending
 from intake.poll.workers import Lookahead, workers_for
 from intake.poll.writing import BatchKeys, write_batch
 from intake.store.messages import set_service

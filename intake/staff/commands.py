@@ -22,10 +22,10 @@ from intake.core.outcome import TOO_LARGE, MessageOutcome, prepare_message
 from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, make_environment
 from intake.core.states import MessageState, Verdict
 from intake.errors import IntakeError
-from intake.mail.outbox import Delivery, deliver_pending
 from intake.poll.context import Context
 from intake.poll.recording import Arrival, finish, write_outcome
 from intake.poll.replies import REPLIED_STATES
+from intake.poll.sending import Delivery, deliver_pending
 from intake.poll.service import make_context, open_smtp
 from intake.staff.export import write_export
 from intake.staff.reports import build_report

@@ -1,0 +1,83 @@
+"""The outbox's rows as a sender walks them: the replies due, a reply claimed before the server
+sees it, marked sent after, put back or failed. Each function runs inside the caller's transaction,
+so that a reply's SENT mark and the next one's claim commit together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Connection, Engine, Executable, Update, bindparam, update
+from sqlmodel import Session, col, select
+
+from intake.store.tables import OutboxRecord, OutboxState
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A reply taken for sending: what goes to the server, and what its failure is weighed by."""
+
+    raw: bytes
+    recipient: str
+    attempts: int
+    created_at: datetime
+
+
+def pending(engine: Engine, now: datetime, *, due: bool) -> list[int]:
+    """Pending replies in order: those due by `now`, or those waiting out a backoff past it."""
+    when = col(OutboxRecord.next_attempt_at)
+    with Session(engine) as session:
+        return [row_id for row_id in session.exec(
+            select(OutboxRecord.id)
+            .where(OutboxRecord.state == OutboxState.PENDING)
+            .where(when <= now if due else when > now)
+            .order_by(col(OutboxRecord.id))
+        ).all() if row_id is not None]
+
+
+def claim(connection: Connection, row_id: int) -> Claimed | None:
+    """PENDING to SENDING; None when another sender took it first."""
+    row = connection.execute(_statements()[0], {"row": row_id}).first()
+    return None if row is None else Claimed(*row)
+
+
+def mark_sent(connection: Connection, row_ids: Sequence[int], now: datetime) -> None:
+    """Sent: the copy (names, the school's annotated file) is no longer needed here."""
+    for row_id in row_ids:
+        connection.execute(_statements()[1], {"row": row_id, "now": now})
+
+
+def put_back(connection: Connection, row_id: int, error: str) -> None:
+    """Nothing reached the server: pending again, and not counted as an attempt."""
+    connection.execute(_update(row_id).values(state=OutboxState.PENDING, last_error=error[:500]))
+
+
+def record_attempt(connection: Connection, row_id: int, *, attempts: int, error: str,
+                   retry_at: datetime | None) -> None:
+    """A failed attempt: pending again until `retry_at`, or FAILED when there is none."""
+    values: dict[str, object] = {"attempts": attempts, "last_error": error[:500]}
+    if retry_at is None:
+        values["state"] = OutboxState.FAILED
+    else:
+        values.update(state=OutboxState.PENDING, next_attempt_at=retry_at)
+    connection.execute(_update(row_id).values(**values))
+
+
+def _update(row_id: int) -> Update:
+    table = OutboxRecord.__table__  # type: ignore[attr-defined]
+    return update(table).where(table.c.id == row_id)
+
+
+@cache
+def _statements() -> tuple[Executable, Executable]:
+    """Claiming and marking a reply, built once: a backlog sends a thousand."""
+    table = OutboxRecord.__table__  # type: ignore[attr-defined]
+    claiming = (update(table).where(table.c.id == bindparam("row"),
+                                    table.c.state == OutboxState.PENDING)
+                .values(state=OutboxState.SENDING)
+                .returning(table.c.raw, table.c.recipient, table.c.attempts, table.c.created_at))
+    marking = (update(table).where(table.c.id == bindparam("row"))
+               .values(state=OutboxState.SENT, sent_at=bindparam("now"), raw=b""))
+    return claiming, marking
