@@ -9,13 +9,14 @@ from datetime import date
 import openpyxl
 import pytest
 
+from intake.core import annotation
 from intake.core.annotation import SUMMARY_SHEET, annotate_workbook
 from intake.core.formats import Limits
 from intake.core.model import Decision
 from intake.core.programme import Programme
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
-from tests.conftest import personal_code
+from tests.conftest import FILES, personal_code
 from tests.support.lists import (
     LATVIAN_WITH_CODE,
     SIGNATURE_AND_DATE,
@@ -79,3 +80,112 @@ def test_no_personal_code_under_its_header_reaches_the_copy(code):
     texts = [str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row if c.value]
     assert not any(code in t or code.replace("-", "") in t for t in texts)
     assert book["Saraksts"]["D5"].value == "******-*****"
+
+
+# The package edited in place: the same copy as openpyxl's load and save, without them.
+
+def _via_openpyxl(content: bytes, decision: Decision, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(annotation, "edit_package", lambda *args, **kwargs: None)
+        copy = annotate_workbook(content, decision, limits=Limits())
+    assert copy is not None
+    return copy
+
+
+def _without_load(content: bytes, decision: Decision, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the package edit fell back to openpyxl")
+    with monkeypatch.context() as patch:
+        patch.setattr(annotation.openpyxl, "load_workbook", refused)
+        copy = annotate_workbook(content, decision, limits=Limits())
+    assert copy is not None
+    return copy
+
+
+def _what_a_school_sees(copy: bytes) -> dict[str, object]:
+    book = openpyxl.load_workbook(io.BytesIO(copy))
+    sheets = {}
+    for sheet in book.worksheets:
+        sheets[sheet.title] = (
+            [[None if c.value == "" else c.value for c in row] for row in sheet.iter_rows()],
+            {c.coordinate: (c.fill.fgColor.rgb, c.comment.text if c.comment else None)
+             for row in sheet.iter_rows() for c in row if c.comment or c.fill.fill_type})
+    return {"titles": book.sheetnames, "active": book.active.title, "sheets": sheets}
+
+
+def _faulty(writer: str) -> bytes:
+    people = members(10)
+    people[2] = replace(people[2], email=None)
+    people[5] = replace(people[5], email="nav adreses")
+    content = write([list_sheet(people, below=SIGNATURE_AND_DATE)],
+                    writer="openpyxl" if writer == "libreoffice" else writer)
+    return libreoffice_convert(content, to="xlsx") if writer == "libreoffice" else content
+
+
+@pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter", "libreoffice"])
+def test_the_package_edit_gives_the_copy_openpyxl_gives(writer, monkeypatch):
+    content = _faulty(writer)
+    decision = decided(content, "saraksts.xlsx")
+    assert len(decision.findings) >= 2
+    edited = _what_a_school_sees(_without_load(content, decision, monkeypatch))
+    assert edited == _what_a_school_sees(_via_openpyxl(content, decision, monkeypatch))
+    marked = edited["sheets"]["Saraksts"][1]  # type: ignore[index]
+    assert {rgb for rgb, _ in marked.values()} == {"00FFC7CE"}
+    assert all(note for _, note in marked.values())
+    original = openpyxl.load_workbook(io.BytesIO(content))["Saraksts"]
+    assert edited["sheets"]["Saraksts"][0] == [  # type: ignore[index]
+        [None if c.value == "" else c.value for c in row] for row in original.iter_rows()]
+
+
+def test_the_package_edit_takes_a_list_over_sheets(monkeypatch):
+    content = two_groups_with_faults()
+    decision = decided(content, "saraksts.xlsx")
+    copy = _without_load(content, decision, monkeypatch)
+    assert _what_a_school_sees(copy) == _what_a_school_sees(
+        _via_openpyxl(content, decision, monkeypatch))
+    assert commented(openpyxl.load_workbook(io.BytesIO(copy))) == {"1. grupa": ["E6"],
+                                                                  "2. grupa": ["E7"]}
+
+
+def test_a_libreoffice_list_with_a_personal_code_column_takes_the_openpyxl_path(monkeypatch):
+    content = (FILES / "libreoffice-list.xlsx").read_bytes()  # its header names «Personas kods»
+    decision = decided(content, "saraksts.xlsx")
+    with pytest.raises(AssertionError, match="fell back to openpyxl"):
+        _without_load(content, decision, monkeypatch)
+    copy = annotate_workbook(content, decision, limits=Limits())
+    assert copy is not None
+    assert openpyxl.load_workbook(io.BytesIO(copy)).sheetnames[0] == SUMMARY_SHEET
+
+
+def test_personal_codes_take_the_openpyxl_path(monkeypatch):
+    people = [replace(m, personal_code=personal_code(date(1985, 4, 12))) for m in members(3)]
+    people[0] = replace(people[0], email=None)
+    content = write([list_sheet(people, header=LATVIAN_WITH_CODE)])
+    loads = []
+    real = annotation.openpyxl.load_workbook
+    monkeypatch.setattr(annotation.openpyxl, "load_workbook",
+                        lambda *args, **kwargs: loads.append(1) or real(*args, **kwargs))
+    annotated(content)
+    assert loads == [1, 1]  # the copy's and the test's own
+
+
+def test_a_copy_sent_back_again_takes_the_openpyxl_path_and_keeps_the_notes(monkeypatch):
+    content = _faulty("openpyxl")
+    decision = decided(content, "saraksts.xlsx")
+    once = _without_load(content, decision, monkeypatch)
+    twice = annotate_workbook(once, decided(once, "saraksts.xlsx"), limits=Limits())
+    assert twice is not None
+    book = openpyxl.load_workbook(io.BytesIO(twice))
+    assert sorted(commented(book)["Saraksts"]) == sorted(commented(
+        openpyxl.load_workbook(io.BytesIO(once)))["Saraksts"])
+
+
+def test_libreoffice_opens_the_edited_copy(monkeypatch):
+    content = _faulty("xlsxwriter")
+    decision = decided(content, "saraksts.xlsx")
+    copy = _without_load(content, decision, monkeypatch)
+    reopened = openpyxl.load_workbook(io.BytesIO(libreoffice_convert(copy, to="xlsx")))
+    assert reopened.sheetnames == [SUMMARY_SHEET, "Saraksts"]
+    assert commented(reopened)["Saraksts"] == commented(
+        openpyxl.load_workbook(io.BytesIO(copy)))["Saraksts"]
+    assert reopened["Saraksts"]["E7"].fill.fgColor.rgb.endswith("FFC7CE")
