@@ -108,6 +108,8 @@ class _Package:
         if f'xmlns:r="{R}"' not in book_xml:
             raise Unusual("relationships under another prefix")
         book = fromstring(book_xml)
+        if book.tag != q("workbook") or len(self.names) != len(self.archive.namelist()):
+            raise Unusual("not a transitional workbook, or a part twice")
         rels_xml = self.xml("xl/_rels/workbook.xml.rels")
         rels = {r.get("Id"): r for r in fromstring(rels_xml).iter(q("Relationship", _PR))}
         sheets: dict[str, str] = {}
@@ -144,6 +146,8 @@ class _Package:
     def mark_sheet(self, path: str, tree: Element, cells: Mapping[tuple[int, int], Mark],
                    styles: Styles, author: str) -> None:
         rels_path = _rels_path(path)
+        if tree.tag != q("worksheet"):
+            raise Unusual("not a worksheet")
         if tree.find(q("legacyDrawing")) is not None:
             raise Unusual("the sheet has comments already")
         for merged in tree.iter(q("mergeCell")):
@@ -255,12 +259,16 @@ def _styled_cell(xml: str, ref: str, row: int, column: int, style: int, exists: 
         return xml[:found.start()] + opened + xml[found.end():]
     if found is not None:
         end = xml.find("</row>", found.end())
+        if end < 0:
+            raise Unusual("a row without its end")
         at = end
         for cell in re.finditer(r'<c\b[^>]*?\br="([A-Z]+)\d+"', xml[found.end():end]):
             if column_index_from_string(cell.group(1)) > column:
                 at = found.end() + cell.start()
                 break
-        return xml[:at] + new + xml[at:]
+        # The row's spans are a hint of its columns; one it no longer tells the truth of goes.
+        row_tag = re.sub(r'\sspans="[^"]*"', "", found.group(0))
+        return xml[:found.start()] + row_tag + xml[found.end():at] + new + xml[at:]
     later = (other.start() for other in re.finditer(r'<row\b[^>]*?\br="(\d+)"', xml)
              if int(other.group(1)) > row)
     at = next(later, xml.find("</sheetData>"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from dataclasses import replace
 from datetime import date
 
@@ -12,10 +14,12 @@ import pytest
 from intake.core import annotation
 from intake.core.annotation import SUMMARY_SHEET, annotate_workbook
 from intake.core.formats import Limits
-from intake.core.model import Decision
+from intake.core.model import Decision, Severity
 from intake.core.programme import Programme
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
+from intake.core.xlsx_edit import Mark, edit_package
+from intake.core.xlsx_parts import Summary
 from tests.conftest import FILES, personal_code
 from tests.support.lists import (
     LATVIAN_WITH_CODE,
@@ -189,3 +193,67 @@ def test_libreoffice_opens_the_edited_copy(monkeypatch):
     assert commented(reopened)["Saraksts"] == commented(
         openpyxl.load_workbook(io.BytesIO(copy)))["Saraksts"]
     assert reopened["Saraksts"]["E7"].fill.fgColor.rgb.endswith("FFC7CE")
+
+
+def _edited(content: bytes, wanted: dict[str, str]) -> bytes:
+    """`content` with the named parts replaced."""
+    source, buffer = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for name in source.namelist():
+            out.writestr(name, wanted.get(name, source.read(name)))
+    return buffer.getvalue()
+
+
+def _part(content: bytes, name: str) -> str:
+    return zipfile.ZipFile(io.BytesIO(content)).read(name).decode()
+
+
+_SUMMARY = Summary(SUMMARY_SHEET, "Saraksts nav pieņemts.", ("Nr.",), [])
+_FILL_COLOURS = {Severity.ERROR: "00FFC7CE", Severity.WARNING: "00FFEB9C"}
+
+
+def _edit(content: bytes, *cells: tuple[int, int]) -> bytes | None:
+    marks = {"Saraksts": {cell: Mark(Severity.ERROR, "Kļūda: piezīme") for cell in cells}}
+    return edit_package(content, marks, _SUMMARY, _FILL_COLOURS, "autors")
+
+
+def _unusual(writer: str) -> dict[str, bytes]:
+    content = write([list_sheet(members(3))], writer=writer)
+    sheet = _part(content, "xl/worksheets/sheet1.xml")
+    styles = _part(content, "xl/styles.xml")
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    book["Saraksts"].merge_cells("D5:E5")
+    merged = io.BytesIO()
+    book.save(merged)
+    return {
+        "a DTD": _edited(content, {"xl/styles.xml": styles.replace(
+            "<styleSheet", '<!DOCTYPE styleSheet [<!ENTITY a "b">]><styleSheet', 1)}),
+        "a cell format past the list": _edited(content, {"xl/worksheets/sheet1.xml": re.sub(
+            r'(<c r="E5")', r'\1 s="999"', sheet.replace('<c r="E5" s="', '<c r="E5" x="'))}),
+        "a mark inside a merged range": merged.getvalue(),
+        "a summary sheet already": _edited(content, {"xl/workbook.xml": _part(
+            content, "xl/workbook.xml").replace('name="Saraksts"', f'name="{SUMMARY_SHEET}"')}),
+        "cut XML": _edited(content, {"xl/worksheets/sheet1.xml": sheet[:len(sheet) // 2]}),
+        "a macro-enabled workbook": _edited(content, {"[Content_Types].xml": _part(
+            content, "[Content_Types].xml").replace("sheet.main+xml", "sheet.macroEnabled.main+xml")}),
+    }
+
+
+@pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter"])
+def test_a_package_the_edit_does_not_know_is_left_to_openpyxl(writer):
+    content = write([list_sheet(members(3))], writer=writer)
+    assert _edit(content, (5, 5), (9, 2), (5, 30)) is not None  # a cell, a row, a column to add
+    assert _edit(_edited(content, {}), (5, 5)) is not None
+    for what, unusual in _unusual(writer).items():
+        assert _edit(unusual, (5, 5)) is None, what
+
+
+def test_cells_added_for_marks_keep_the_sheet_in_order():
+    content = write([list_sheet(members(3))], writer="xlsxwriter")
+    copy = _edit(content, (5, 30), (40, 1), (2, 3))
+    assert copy is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(copy))["Saraksts"]
+    assert [sheet.cell(*at).fill.fgColor.rgb for at in ((5, 30), (40, 1), (2, 3))] == [
+        "00FFC7CE"] * 3
+    rows = re.findall(r'<row r="(\d+)"', _part(copy, "xl/worksheets/sheet1.xml"))
+    assert rows == sorted(rows, key=int)
