@@ -278,7 +278,9 @@ def _styled_cell(xml: str, ref: str, row: int, column: int, style: int, exists: 
 
 
 def _with_legacy_drawing(xml: str, tree: Element, rel_id: str) -> str:
-    element = f'<legacyDrawing xmlns:r="{R}" r:id="{rel_id}"/>'
+    root = re.search(r"<worksheet\b[^>]*>", xml)
+    declared = root is not None and f'xmlns:r="{R}"' in root.group(0)
+    element = f'<legacyDrawing{"" if declared else f" xmlns:r={quoteattr(R)}"} r:id="{rel_id}"/>'
     after = [child.tag.split("}")[-1] for child in tree
              if child.tag.split("}")[-1] in _AFTER_LEGACY_DRAWING]
     if not after:
