@@ -14,6 +14,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError, tostring
@@ -66,7 +67,8 @@ def edit_package(content: bytes, marks: Mapping[str, Mapping[tuple[int, int], Ma
     try:
         return _Package(content).annotated(marks, summary, fills, author)
     except (Unusual, ParseError, KeyError, ValueError, IndexError, zipfile.BadZipFile,
-            UnicodeDecodeError, AttributeError, TypeError):
+            UnicodeDecodeError, AttributeError, TypeError, zlib.error, EOFError, RuntimeError,
+            NotImplementedError):
         return None
 
 

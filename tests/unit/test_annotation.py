@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import zipfile
 from dataclasses import replace
@@ -257,3 +258,21 @@ def test_cells_added_for_marks_keep_the_sheet_in_order():
         "00FFC7CE"] * 3
     rows = re.findall(r'<row r="(\d+)"', _part(copy, "xl/worksheets/sheet1.xml"))
     assert rows == sorted(rows, key=int)
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/workbook.xml",
+                                  "[Content_Types].xml", "xl/_rels/workbook.xml.rels"])
+def test_a_mangled_part_gives_a_copy_openpyxl_opens_or_none(part):
+    content = write([list_sheet(members(3))], writer="xlsxwriter")
+    text, chance = _part(content, part), random.Random(part)  # noqa: S311 - a seed, not a secret
+    for _ in range(40):
+        at = chance.randrange(len(text))
+        mangled = _edited(content, {part: text[:at] + chance.choice('<>"/= a1') + text[at + 1:]})
+        copy = _edit(mangled, (5, 5), (9, 2))
+        if copy is None:
+            continue
+        try:
+            openpyxl.load_workbook(io.BytesIO(mangled))
+        except Exception:  # noqa: BLE001, S112 - openpyxl cannot open the source either
+            continue
+        assert openpyxl.load_workbook(io.BytesIO(copy)).sheetnames[0] == SUMMARY_SHEET
