@@ -133,7 +133,7 @@ class _Package:
         for name, cells in marks.items():
             if cells:
                 self.mark_sheet(sheets[name], trees[name], cells, styles, author)
-        self.add_summary(summary, styles, book_xml, rels_xml, overrides)
+        self.add_summary(summary, styles, book_xml, rels_xml)
         self.changed["xl/styles.xml"] = styles.finished().encode()
         return self.written()
 
@@ -179,9 +179,9 @@ class _Package:
         rels_xml = self.xml(rels_path) if rels_path in self.names else (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PR}">'
             "</Relationships>")
-        taken = {r.get("Id") for r in fromstring(rels_xml).iter(q("Relationship", _PR))}
-        if any(r.get("Type", "").endswith(("/comments", "/vmlDrawing"))
-               for r in fromstring(rels_xml).iter(q("Relationship", _PR))):
+        relationships = list(fromstring(rels_xml).iter(q("Relationship", _PR)))
+        taken = {r.get("Id") for r in relationships}
+        if any(r.get("Type", "").endswith(("/comments", "/vmlDrawing")) for r in relationships):
             raise Unusual("the sheet has comments already")
         free = (f"rIdNote{n}" for n in range(1, 1000) if f"rIdNote{n}" not in taken)
         comments_id, vml_id = next(free), next(free)
@@ -195,7 +195,7 @@ class _Package:
         for (row, column), mark in sorted(cells.items()):
             record = CommentRecord(ref=f"{get_column_letter(column)}{row}", author=author,
                                    height=160, width=360)
-            xml_text(mark.note)
+            xml_text(mark.note)  # refuses what XML cannot carry, as openpyxl would
             record.text.t = mark.note
             records.append(record)
         sheet = CommentSheet.from_comments(records)
@@ -205,8 +205,7 @@ class _Package:
             f'<Override PartName="/{comments}" ContentType="{_COMMENTS}"/>'
             f'<Override PartName="/{vml}" ContentType="{_VML}"/>')
 
-    def add_summary(self, summary: Summary, styles: Styles, book_xml: str, rels_xml: str,
-                    overrides: Mapping[str | None, str | None]) -> None:
+    def add_summary(self, summary: Summary, styles: Styles, book_xml: str, rels_xml: str) -> None:
         path = self.unused("xl/worksheets/annotation{}.xml")
         taken = {r.get("Id") for r in fromstring(rels_xml).iter(q("Relationship", _PR))}
         rel_id = next(f"rIdNotes{n}" for n in range(1, 99) if f"rIdNotes{n}" not in taken)
