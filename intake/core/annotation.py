@@ -18,6 +18,8 @@ from intake.core.formats import Format, Limits, Sniffed, sniff
 from intake.core.latvian import PERSONAL_CODE, is_personal_code
 from intake.core.model import Decision, Field, Finding, Severity
 from intake.core.sheets import open_sheets
+from intake.core.xlsx_edit import Mark, edit_package
+from intake.core.xlsx_parts import Summary
 
 _FILLS = {
     Severity.ERROR: PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE"),
@@ -39,9 +41,15 @@ def annotate_workbook(content: bytes, decision: Decision, *, limits: Limits) -> 
     if sniffed.format is None or decision.sheet is None:
         return None
     wanted = {decision.sheet, *(f.sheet for f in decision.findings if f.sheet)}
+    whole = sniffed.format is Format.XLSX and not sniffed.far_cells and _small(content)
+    if whole:  # the common case: the package edited in place, no load and save
+        edited = edit_package(content, _marks(decision), _summary(decision),
+                              {s: str(f.fgColor.rgb) for s, f in _FILLS.items()}, _AUTHOR)
+        if edited is not None:
+            return edited
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if sniffed.format is Format.XLSX and not sniffed.far_cells and _small(content):
+        if whole:
             book = openpyxl.load_workbook(io.BytesIO(content), keep_vba=False, keep_links=False,
                                           rich_text=False)
             titles = {name: name for name in book.sheetnames}
@@ -57,6 +65,52 @@ def annotate_workbook(content: bytes, decision: Decision, *, limits: Limits) -> 
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _note(finding: Finding) -> str:
+    note = f"{_SEVERITY_WORDS[finding.severity]}: {finding.message}"
+    return f"{note}\n\n{finding.hint}" if finding.hint else note
+
+
+def _marks(decision: Decision) -> dict[str, dict[tuple[int, int], Mark]]:
+    """The cells the findings mark on each sheet, as `_mark` leaves them: an error's fill wins and
+    the notes of one cell follow each other."""
+    marks: dict[str, dict[tuple[int, int], Mark]] = {}
+    for finding in decision.findings:
+        if finding.row is None:
+            continue
+        cells = marks.setdefault(finding.sheet or decision.sheet or "", {})
+        at = (finding.row, finding.column or 1)
+        earlier = cells.get(at)
+        if earlier is None:
+            cells[at] = Mark(finding.severity, _note(finding))
+        else:
+            severity = Severity.ERROR if earlier.severity is Severity.ERROR else finding.severity
+            cells[at] = Mark(severity, f"{earlier.note}\n\n{_note(finding)}")
+    return marks
+
+
+def _verdict(decision: Decision) -> str:
+    return "Saraksts pieņemts." if decision.accepted else (
+        "Saraksts nav pieņemts: lūdzu, izlabojiet sarkanās šūnas un nosūtiet failu vēlreiz.")
+
+
+_HEADERS = ("Nr.", "Veids", "Lapa", "Šūna", "Atrastā vērtība", "Kas nav kārtībā", "Kā labot")
+
+
+def _summary_rows(decision: Decision) -> list[tuple[Severity, tuple[object, ...]]]:
+    rows: list[tuple[Severity, tuple[object, ...]]] = []
+    for number, finding in enumerate(decision.findings, start=1):
+        where = finding.cell or (f"rinda {finding.row}" if finding.row else (
+            f"kolonna {finding.column_letter}" if finding.column else ""))
+        rows.append((finding.severity, (number, _SEVERITY_WORDS[finding.severity],
+                                        finding.sheet or "", where, finding.value or "",
+                                        finding.message, finding.hint)))
+    return rows
+
+
+def _summary(decision: Decision) -> Summary:
+    return Summary(SUMMARY_SHEET, _verdict(decision), _HEADERS, _summary_rows(decision))
 
 
 def _small(content: bytes) -> bool:
@@ -98,9 +152,7 @@ def _mark(sheet: Worksheet, finding: Finding) -> None:
             if cell.coordinate in merged:
                 cell = sheet.cell(merged.min_row, merged.min_col)
                 break
-    note = f"{_SEVERITY_WORDS[finding.severity]}: {finding.message}"
-    if finding.hint:
-        note += f"\n\n{finding.hint}"
+    note = _note(finding)
     if cell.comment is not None and cell.comment.author == _AUTHOR:
         note = f"{cell.comment.text}\n\n{note}"
     if cell.fill != _FILLS[Severity.ERROR]:
@@ -133,26 +185,18 @@ def _mask_personal_codes(sheet: Worksheet, limits: Limits) -> None:
 
 def _add_summary(book: openpyxl.Workbook, decision: Decision) -> None:
     summary = book.create_sheet(_unique_title(book, SUMMARY_SHEET), 0)
-    verdict = "Saraksts pieņemts." if decision.accepted else (
-        "Saraksts nav pieņemts: lūdzu, izlabojiet sarkanās šūnas un nosūtiet failu vēlreiz.")
-    _set_text(summary.cell(1, 1), verdict)
+    _set_text(summary.cell(1, 1), _verdict(decision))
     summary.cell(1, 1).font = Font(bold=True, size=13)
-    headers = ("Nr.", "Veids", "Lapa", "Šūna", "Atrastā vērtība", "Kas nav kārtībā", "Kā labot")
-    for column, title in enumerate(headers, start=1):
+    for column, title in enumerate(_HEADERS, start=1):
         cell = summary.cell(3, column)
         _set_text(cell, title)
         cell.font = Font(bold=True)
-    for number, finding in enumerate(decision.findings, start=1):
-        row = 3 + number
-        where = finding.cell or (f"rinda {finding.row}" if finding.row else (
-            f"kolonna {finding.column_letter}" if finding.column else ""))
-        values = (number, _SEVERITY_WORDS[finding.severity], finding.sheet or "", where,
-                  finding.value or "", finding.message, finding.hint)
+    for row, (severity, values) in enumerate(_summary_rows(decision), start=4):
         for column, value in enumerate(values, start=1):
             cell = summary.cell(row, column)
             _set_text(cell, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        summary.cell(row, 2).fill = _FILLS[finding.severity]
+        summary.cell(row, 2).fill = _FILLS[severity]
     for letter, width in zip("ABCDEFG", (5, 13, 14, 10, 24, 60, 60), strict=True):
         summary.column_dimensions[letter].width = width
     summary.freeze_panes = "A4"
