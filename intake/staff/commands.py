@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from intake.config import Settings
 from intake.core.outcome import TOO_LARGE, MessageOutcome, prepare_message
@@ -30,20 +30,8 @@ from intake.poll.service import make_context, open_smtp
 from intake.staff.export import write_export
 from intake.staff.reports import build_report
 from intake.staff.summary import due_day, export_name, render_summary
-from intake.store import lease
-from intake.store.registry import load_institution_index
-from intake.store.tables import (
-    ApplicationRecord,
-    FindingRecord,
-    GroupRecord,
-    MessageRecord,
-    OutboxRecord,
-    OutboxState,
-    ParticipantRecord,
-    RegistrationRecord,
-    ResubmissionRecord,
-    SummaryRecord,
-)
+from intake.store import applications, lease, messages, outbox, registry, withdrawals
+from intake.store.tables import MessageRecord, OutboxRecord, OutboxState, SummaryRecord
 
 log = logging.getLogger(__name__)
 
@@ -145,18 +133,15 @@ class Reprocessed:
 
 def find_messages(engine: Engine, selector: str | None, *, quarantined: bool) -> list[int]:
     """Message rows by row id or Message-ID, or every quarantined and failed one."""
-    with Session(engine) as session:
-        if quarantined:
-            query = select(MessageRecord.id).where(col(MessageRecord.state).in_(
-                [MessageState.QUARANTINED, MessageState.FAILED]))
-        elif selector and selector.isdigit():
-            query = select(MessageRecord.id).where(MessageRecord.id == int(selector))
-        elif selector:
-            wanted = selector if selector.startswith("<") else f"<{selector}>"
-            query = select(MessageRecord.id).where(MessageRecord.message_id == wanted)
-        else:
-            raise StaffError("name a message (its number or Message-ID) or give --quarantined")
-        rows = [row for row in session.exec(query.order_by(col(MessageRecord.id))).all() if row]
+    if quarantined:
+        rows = messages.unsettled_messages(engine)
+    elif selector and selector.isdigit():
+        rows = messages.named_messages(engine, int(selector))
+    elif selector:
+        rows = messages.named_messages(
+            engine, selector if selector.startswith("<") else f"<{selector}>")
+    else:
+        raise StaffError("name a message (its number or Message-ID) or give --quarantined")
     if not rows and not quarantined:
         raise StaffError(f"no stored message {selector}")
     return rows
@@ -188,25 +173,19 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
         if record.raw is None:
             return Reprocessed(row, before, before, False, False,
                                "raw mail purged after the retention period")
-        withdrawn = session.exec(select(ApplicationRecord.number).where(
-            ApplicationRecord.message_row == row,
-            col(ApplicationRecord.withdrawn_at).is_not(None))).all()
-        if withdrawn:
+        blockers = applications.reprocess_blockers(session, row)
+        if blockers.withdrawn:
             return Reprocessed(row, before, before, False, False,
-                               f"not reprocessed: {', '.join(withdrawn)} was withdrawn")
+                               f"not reprocessed: {', '.join(blockers.withdrawn)} was withdrawn")
         # An amended application (or the mail that amended or repeated one) holds a later list
         # than this mail's: deciding the mail again would undo what the school sent since.
-        amended = session.exec(select(ApplicationRecord.number).where(
-            ApplicationRecord.message_row == row,
-            col(ApplicationRecord.amended_at).is_not(None))).all()
-        again = session.exec(select(ResubmissionRecord.id).where(
-            ResubmissionRecord.message_row == row)).first()
-        if amended or again is not None:
-            what = f"{', '.join(amended)} was amended since" if amended else (
+        if blockers.amended or blockers.resubmitted:
+            what = f"{', '.join(blockers.amended)} was amended since" if blockers.amended else (
                 "it resubmitted or amended an earlier application")
             return Reprocessed(row, before, before, False, False, f"not reprocessed: {what}")
         raw = record.raw
-        _supersede_applications(session, row)
+        # In this transaction: an unchanged or failed decision rolls the release back.
+        withdrawals.supersede_applications(session, row)
         try:
             prepared = prepare_message(raw, context.preparation(),
                                        oversized=record.reason == TOO_LARGE)
@@ -219,10 +198,10 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
         if after == before:
             session.rollback()
             return Reprocessed(row, before, after, False, False)
-        revision = _next_revision(session, row)
+        revision = outbox.next_revision(session, row)
         send = reply and decided.outcome.state in REPLIED_STATES
         if send:
-            _cancel_unsent(session, OutboxRecord.message_row == row)
+            outbox.cancel_unsent(session, row)
         record.attempts = 0
         arrival = Arrival(record.mailbox, record.location, raw, record.sha256,
                           received_at=record.received_at)
@@ -236,15 +215,8 @@ def _reprocess_one(context: Context, row: int, *, reply: bool) -> Reprocessed:
 def _signature(session: Session, record: MessageRecord) -> str:
     """A message's stored outcome as staff compare it: its state, each list's verdict and the
     codes of its errors (each code once, however many rows had it)."""
-    lists = []
-    for application in session.exec(select(ApplicationRecord).where(
-            ApplicationRecord.message_row == record.id,
-            ApplicationRecord.verdict != Verdict.SUPERSEDED).order_by(col(ApplicationRecord.id))).all():
-        codes = session.exec(select(FindingRecord.code).where(
-            FindingRecord.application_id == application.id, FindingRecord.severity == "error")
-        ).all()
-        lists.append((application.verdict, codes))
-    return describe(str(record.state), record.reason, lists)
+    assert record.id is not None
+    return describe(str(record.state), record.reason, applications.live_verdicts(session, record.id))
 
 
 def _outcome_signature(outcome: MessageOutcome) -> str:
@@ -263,55 +235,12 @@ def describe(state: str, reason: str, lists: Sequence[tuple[str, Sequence[str]]]
                                     for verdict, codes in lists)
 
 
-
-def _supersede_applications(session: Session, message_row: int) -> None:
-    """Mark a message's applications superseded and release their people (R5) and their rows of
-    people, in the open transaction: the numbers stay taken, the findings stay for the record."""
-    ids = list(session.exec(select(ApplicationRecord.id).where(
-        ApplicationRecord.message_row == message_row,
-        ApplicationRecord.verdict != Verdict.SUPERSEDED)).all())
-    if not ids:
-        return
-    groups = select(GroupRecord.id).where(col(GroupRecord.application_id).in_(ids))
-    session.execute(delete(ParticipantRecord).where(col(ParticipantRecord.group_id).in_(groups)))
-    for table in (GroupRecord, RegistrationRecord):
-        session.execute(delete(table).where(col(table.application_id).in_(ids)))
-    session.execute(update(ApplicationRecord).where(col(ApplicationRecord.id).in_(ids))
-                    .values(verdict=Verdict.SUPERSEDED))
-    session.flush()
-
-
-def _cancel_unsent(session: Session, *conditions: object) -> None:
-    """Replies not sent yet (pending, held, failed) that a newer decision makes wrong."""
-    session.execute(update(OutboxRecord).where(*conditions).where(  # type: ignore[arg-type]
-        col(OutboxRecord.state).in_([OutboxState.PENDING, OutboxState.HELD, OutboxState.FAILED]))
-        .values(state=OutboxState.CANCELLED))
-
-
-def _next_revision(session: Session, message_row: int) -> int:
-    latest = session.exec(select(func.max(OutboxRecord.revision))
-                          .where(OutboxRecord.message_row == message_row)).one()
-    return 0 if latest is None else latest + 1
-
-
 # --- the registry ---------------------------------------------------------------------------------
 
 def link_institutions(engine: Engine) -> int:
     """After a registry import: each application's registration number (R8's municipality and
     funding route) from its institution's name. Returns how many changed."""
-    index = load_institution_index(engine)
-    changed = 0
-    with Session(engine) as session:
-        for application in session.exec(select(ApplicationRecord).where(
-                col(ApplicationRecord.institution).is_not(None))).all():
-            found = index.match(application.institution or "") if index else None
-            number = found.number if found else None
-            if number != application.institution_number:
-                application.institution_number = number
-                session.add(application)
-                changed += 1
-        session.commit()
-    return changed
+    return registry.link_applications(engine)
 
 
 # --- withdrawal -----------------------------------------------------------------------------------
@@ -320,8 +249,7 @@ def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime
     """Withdraw an accepted application: its people are free to be registered again (R5).
     Returns how many participants it had."""
     with Session(engine) as session:
-        application = session.exec(select(ApplicationRecord).where(
-            ApplicationRecord.number == number.strip().upper())).first()
+        application = withdrawals.application_by_number(session, number.strip().upper())
         if application is None:
             raise StaffError(f"no application {number}")
         if application.withdrawn_at is not None:
@@ -329,17 +257,9 @@ def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime
                              f"({application.withdrawn_at:%Y-%m-%d} by {application.withdrawn_by})")
         if application.verdict != Verdict.ACCEPTED:
             raise StaffError(f"{application.number} was rejected: it holds no places")
-        released = session.exec(
-            select(func.count()).select_from(ParticipantRecord)
-            .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
-            .where(GroupRecord.application_id == application.id)).one()
-        session.execute(delete(RegistrationRecord).where(
-            col(RegistrationRecord.application_id) == application.id))
-        _cancel_unsent(session, OutboxRecord.message_row == application.message_row)
-        application.withdrawn_at = now
-        application.withdrawn_by = by[:100]
-        application.withdrawn_reason = reason[:500]
-        session.add(application)
+        released = withdrawals.withdraw_application(session, application, by=by, reason=reason,
+                                                    now=now)
+        outbox.cancel_unsent(session, application.message_row)
         session.commit()
         number = application.number
     log.info("application %s withdrawn; %d participant(s) free to apply again", number, released)
@@ -350,14 +270,7 @@ def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime
 
 def resend(engine: Engine, ids: Sequence[int], now: datetime) -> int:
     """Send held, failed or interrupted (`sending`) replies again: staff have checked them."""
-    with engine.begin() as connection:
-        table = OutboxRecord.__table__  # type: ignore[attr-defined]
-        result = connection.execute(
-            update(table).where(table.c.id.in_(list(ids)))
-            .where(table.c.state.in_([OutboxState.HELD, OutboxState.FAILED, OutboxState.SENDING]))
-            .where(table.c.raw != b"")
-            .values(state=OutboxState.PENDING, attempts=0, next_attempt_at=now))
-    return int(result.rowcount)
+    return outbox.release(engine, ids, now)
 
 
 # --- retention ------------------------------------------------------------------------------------
@@ -375,20 +288,10 @@ def purge(engine: Engine, now: datetime, days: int) -> Purged:
     if days <= 0:
         return Purged(0, 0)
     cutoff = now - timedelta(days=days)
-    messages = MessageRecord.__table__  # type: ignore[attr-defined]
-    outbox = OutboxRecord.__table__  # type: ignore[attr-defined]
-    with engine.begin() as connection:
-        purged = connection.execute(
-            update(messages).where(messages.c.raw.is_not(None))
-            .where(messages.c.processed_at < cutoff)
-            .where(messages.c.state.not_in([MessageState.FAILED, MessageState.QUARANTINED]))
-            .values(raw=None, purged_at=now)).rowcount
-        replies = connection.execute(
-            update(outbox).where(outbox.c.raw != b"").where(outbox.c.created_at < cutoff)
-            .where(outbox.c.state.in_([OutboxState.HELD, OutboxState.FAILED, OutboxState.SENDING,
-                                       OutboxState.CANCELLED]))
-            .values(raw=b"")).rowcount
+    with engine.begin() as connection:  # the mail and its replies' copies go together
+        purged = messages.purge_raw_mail(connection, cutoff, now)
+        replies = outbox.purge_unsent(connection, cutoff)
     if purged or replies:
         log.info("retention: raw mail of %d message(s) and %d unsent reply(ies) purged "
                  "(older than %d days)", purged, replies, days)
-    return Purged(int(purged), int(replies))
+    return Purged(purged, replies)

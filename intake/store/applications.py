@@ -1,5 +1,6 @@
 """Applications in the store: written from a decision, found again when a list comes back (by our
-reply's Message-ID, a number the mail names, the list's fingerprint), replaced by an amendment.
+reply's Message-ID, a number the mail names, the list's fingerprint), replaced by an amendment,
+and a message's applications as reprocessing weighs them.
 
 Plain INSERTs and DELETEs, no ORM objects: a poll writes thousands of rows.
 """
@@ -273,6 +274,42 @@ def stored_groups(session: Session, application_id: int) -> tuple[Group, ...]:
             Participant(p.row, p.first_name, p.last_name, p.position, p.email, Role(p.role)))
     return tuple(Group(GroupKind(g.kind), tuple(by_group.get(g.id or 0, ())), g.label)
                  for g in groups)
+
+
+def live_verdicts(session: Session, message_row: int) -> list[tuple[str, list[str]]]:
+    """Each of a message's applications not superseded, in order: its verdict and the codes of
+    its errors (each code once, however many rows had it)."""
+    verdicts = []
+    for application in session.exec(select(ApplicationRecord).where(
+            ApplicationRecord.message_row == message_row,
+            ApplicationRecord.verdict != Verdict.SUPERSEDED).order_by(col(ApplicationRecord.id))).all():
+        codes = session.exec(select(FindingRecord.code).where(
+            FindingRecord.application_id == application.id, FindingRecord.severity == "error")
+        ).all()
+        verdicts.append((application.verdict, list(codes)))
+    return verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class Blockers:
+    """What keeps a message from being decided again: the numbers of its applications withdrawn
+    or amended since, and whether the mail itself resubmitted or amended an earlier one."""
+
+    withdrawn: list[str]
+    amended: list[str]
+    resubmitted: bool
+
+
+def reprocess_blockers(session: Session, message_row: int) -> Blockers:
+    withdrawn = session.exec(select(ApplicationRecord.number).where(
+        ApplicationRecord.message_row == message_row,
+        col(ApplicationRecord.withdrawn_at).is_not(None))).all()
+    amended = session.exec(select(ApplicationRecord.number).where(
+        ApplicationRecord.message_row == message_row,
+        col(ApplicationRecord.amended_at).is_not(None))).all()
+    again = session.exec(select(ResubmissionRecord.id).where(
+        ResubmissionRecord.message_row == message_row)).first()
+    return Blockers(list(withdrawn), list(amended), again is not None)
 
 
 def _live() -> SelectOfScalar[ApplicationRecord]:

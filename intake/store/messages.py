@@ -1,6 +1,7 @@
 """Messages in the store as a poll meets them: which of a batch were seen before, the highest IMAP
 UID handled, the replies a poll queues and the daily count that may hold them, decided mail a
-folder kept back, and the service's own bookkeeping.
+folder kept back, and the service's own bookkeeping. And as staff find them again, to reprocess,
+and as retention empties them.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Engine, Executable, func, insert, update
+from sqlalchemy import ColumnElement, Connection, Engine, Executable, func, insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from intake.core.states import MessageState
 from intake.errors import StoreError
 from intake.store.applications import clip
 from intake.store.tables import MessageRecord, OutboxRecord, OutboxState, ServiceRecord, WatermarkRecord
@@ -168,3 +170,37 @@ def mark_unmoved(engine: Engine, mailbox: str, refused: Sequence[tuple[str, Sequ
 def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), _CHUNK):
         yield list(items[start:start + _CHUNK])
+
+
+# --- as staff find them again ------------------------------------------------------------------
+
+def named_messages(engine: Engine, name: int | str) -> list[int]:
+    """The row ids of the stored message with this row id (an int) or Message-ID (a str, with its
+    angle brackets); empty when there is none."""
+    if isinstance(name, int):
+        return _message_rows(engine, col(MessageRecord.id) == name)
+    return _message_rows(engine, col(MessageRecord.message_id) == name)
+
+
+def unsettled_messages(engine: Engine) -> list[int]:
+    """The row ids of every quarantined and failed message, in order: what reprocessing retries."""
+    return _message_rows(engine, col(MessageRecord.state).in_(
+        [MessageState.QUARANTINED, MessageState.FAILED]))
+
+
+def _message_rows(engine: Engine, condition: ColumnElement[bool]) -> list[int]:
+    with Session(engine) as session:
+        return [row for row in session.exec(select(MessageRecord.id).where(condition)
+                                            .order_by(col(MessageRecord.id))).all() if row]
+
+
+def purge_raw_mail(connection: Connection, cutoff: datetime, now: datetime) -> int:
+    """Empties the raw mail of messages decided before `cutoff`; the decisions stay. Mail still
+    being retried (failed) and quarantined mail (for `intake reprocess`) are kept. Returns how
+    many were emptied."""
+    table = MessageRecord.__table__  # type: ignore[attr-defined]
+    return int(connection.execute(
+        update(table).where(table.c.raw.is_not(None))
+        .where(table.c.processed_at < cutoff)
+        .where(table.c.state.not_in([MessageState.FAILED, MessageState.QUARANTINED]))
+        .values(raw=None, purged_at=now)).rowcount)

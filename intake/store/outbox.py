@@ -1,6 +1,9 @@
 """The outbox's rows as a sender walks them: the replies due, a reply claimed before the server
-sees it, marked sent after, put back or failed. Each function runs inside the caller's transaction,
-so that a reply's SENT mark and the next one's claim commit together."""
+sees it, marked sent after, put back or failed. Each of these runs inside the caller's transaction,
+so that a reply's SENT mark and the next one's claim commit together.
+
+And as staff handle them: replies a newer decision makes wrong cancelled, a message's next reply
+numbered, checked replies released for sending, old unsent copies purged."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Connection, Engine, Executable, Update, bindparam, update
+from sqlalchemy import Connection, Engine, Executable, Update, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from intake.store.tables import OutboxRecord, OutboxState
@@ -81,3 +84,48 @@ def _statements() -> tuple[Executable, Executable]:
     marking = (update(table).where(table.c.id == bindparam("row"))
                .values(state=OutboxState.SENT, sent_at=bindparam("now"), raw=b""))
     return claiming, marking
+
+
+# --- as staff handle them -------------------------------------------------------------------------
+
+UNSENT = (OutboxState.PENDING, OutboxState.HELD, OutboxState.FAILED)
+
+
+def cancel_unsent(session: Session, message_row: int) -> None:
+    """A message's replies not sent yet (pending, held, failed) that a newer decision makes wrong,
+    in the open transaction."""
+    session.execute(update(OutboxRecord).where(col(OutboxRecord.message_row) == message_row)
+                    .where(col(OutboxRecord.state).in_(UNSENT))
+                    .values(state=OutboxState.CANCELLED))
+
+
+def next_revision(session: Session, message_row: int) -> int:
+    """The revision a message's next reply takes: 0 for its first, one past the latest after."""
+    latest = session.exec(select(func.max(OutboxRecord.revision))
+                          .where(OutboxRecord.message_row == message_row)).one()
+    return 0 if latest is None else latest + 1
+
+
+def release(engine: Engine, row_ids: Sequence[int], now: datetime) -> int:
+    """Held, failed or interrupted (`sending`) replies pending again and due now, in their own
+    transaction; those whose copy was purged stay as they are. Returns how many were released."""
+    table = OutboxRecord.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(table).where(table.c.id.in_(list(row_ids)))
+            .where(table.c.state.in_([OutboxState.HELD, OutboxState.FAILED, OutboxState.SENDING]))
+            .where(table.c.raw != b"")
+            .values(state=OutboxState.PENDING, attempts=0, next_attempt_at=now))
+    return int(result.rowcount)
+
+
+def purge_unsent(connection: Connection, cutoff: datetime) -> int:
+    """Empties the copies of replies queued before `cutoff` that were never sent (held, failed,
+    interrupted, cancelled): names and the school's file are not kept past retention. The rows
+    stay. Returns how many were emptied."""
+    table = OutboxRecord.__table__  # type: ignore[attr-defined]
+    return int(connection.execute(
+        update(table).where(table.c.raw != b"").where(table.c.created_at < cutoff)
+        .where(table.c.state.in_([OutboxState.HELD, OutboxState.FAILED, OutboxState.SENDING,
+                                  OutboxState.CANCELLED]))
+        .values(raw=b"")).rowcount)

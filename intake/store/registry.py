@@ -1,5 +1,6 @@
 """The institution registry in the database: the shipped export stored on first use, an imported
-one replacing it, and the index a poll matches names against (kept per process while unchanged)."""
+one replacing it, the index a poll matches names against (kept per process while unchanged), and
+stored applications linked to it again after an import."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from intake.core.registry import (
     default_institutions,
 )
 from intake.errors import StoreError
-from intake.store.tables import InstitutionRecord, ServiceRecord
+from intake.store.tables import ApplicationRecord, InstitutionRecord, ServiceRecord
 
 
 def _records(institutions: list[Institution]) -> list[InstitutionRecord]:
@@ -121,3 +122,21 @@ def load_institution_index(engine: Engine, *, read_only: bool = False) -> Instit
         while len(_indexes) > _INDEXES_KEPT:  # the oldest first
             del _indexes[next(iter(_indexes))]
     return index
+
+
+def link_applications(engine: Engine) -> int:
+    """Each stored application's registration number (R8's municipality and funding route) from
+    its institution's name in the current registry, in one transaction. Returns how many changed."""
+    index = load_institution_index(engine)
+    changed = 0
+    with Session(engine) as session:
+        for application in session.exec(select(ApplicationRecord).where(
+                col(ApplicationRecord.institution).is_not(None))).all():
+            found = index.match(application.institution or "") if index else None
+            number = found.number if found else None
+            if number != application.institution_number:
+                application.institution_number = number
+                session.add(application)
+                changed += 1
+        session.commit()
+    return changed
