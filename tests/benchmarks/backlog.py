@@ -22,7 +22,7 @@ import unicodedata
 from typing import Any
 
 from intake.core.registry import Institution, default_institutions
-from tests.benchmarks.mailbox import OUR_ADDRESS, measure
+from tests.benchmarks.mailbox import OUR_ADDRESS, append_all, measure, report
 from tests.benchmarks.stages import STAGES
 from tests.support.lists import Member, participant_list
 from tests.support.mail import make_email
@@ -86,31 +86,23 @@ def is_rejected(number: int, share: float) -> bool:
 def filler(share: float) -> Any:
     registry = schools()
 
+    def application(number: int) -> bytes:
+        school = registry[number % len(registry)]
+        sender = sender_of(school, number)
+        domain = sender.rsplit("@", 1)[1].rstrip(">")
+        above = (("Dalībnieku saraksts supervīzijai",), (f"Izglītības iestāde: {school.name}",), ())
+        content = participant_list(people(number, domain, rejected=is_rejected(number, share)),
+                                   above=above)
+        return make_email(
+            style=("outlook", "gmail", "thunderbird")[number % 3], sender=sender,
+            to=OUR_ADDRESS, subject=f"Pieteikums supervīzijai - {school.name}",
+            body=f"Labdien!\n\nPielikumā {school.name} pedagogu saraksts supervīzijai.\n\n"
+                 f"Ar cieņu\nlietvede\n{school.name}", number=number,
+            attachment=("dalībnieku saraksts.xlsx", content))
+
     def fill(server: Any, count: int) -> None:
-        client = server.client("intake")
-        try:
-            batch = []
-            for number in range(count):
-                school = registry[number % len(registry)]
-                sender = sender_of(school, number)
-                domain = sender.rsplit("@", 1)[1].rstrip(">")
-                above = (("Dalībnieku saraksts supervīzijai",),
-                         (f"Izglītības iestāde: {school.name}",), ())
-                content = participant_list(people(number, domain, rejected=is_rejected(number, share)),
-                                           above=above)
-                batch.append(make_email(
-                    style=("outlook", "gmail", "thunderbird")[number % 3], sender=sender,
-                    to=OUR_ADDRESS, subject=f"Pieteikums supervīzijai - {school.name}",
-                    body=f"Labdien!\n\nPielikumā {school.name} pedagogu saraksts supervīzijai.\n\n"
-                         f"Ar cieņu\nlietvede\n{school.name}", number=number,
-                    attachment=("dalībnieku saraksts.xlsx", content)))
-                if len(batch) == 100:
-                    client.multiappend("INBOX", batch)
-                    batch = []
-            if batch:
-                client.multiappend("INBOX", batch)
-        finally:
-            client.logout()
+        append_all(server, (application(number) for number in range(count)))
+
     return fill
 
 
@@ -137,35 +129,10 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; Dovecot on loopback; SQLite; SMTP with STARTTLS; distinct "
           f"schools of the registry, 10-row lists, {args.rejected:.0%} rejected; "
           f"{args.rounds} round(s) per N")
-    peaks = []
-    for count in args.counts:
-        print(f"N = {count}")
-        results = []
-        for number in range(1, args.rounds + 1):
-            figures = measure(count, filler=filler(args.rejected), timed_stages=True)
-            results.append(figures)
-            print(f"  round {number}: floor {figures['floor']:.2f} s, poll {figures['seconds']:.2f}"
-                  f" s, ratio {figures['floor'] / figures['seconds']:.2f}; CPU poll process "
-                  f"{figures['cpu_s']:.1f} s, workers {figures['workers_cpu_s']:.1f} s", flush=True)
-        results.sort(key=lambda f: f["floor"] / f["seconds"])
-        median = results[len(results) // 2]
-        print(f"  floor: {median['floor']:.2f} s = {count / median['floor']:,.0f} msg/s; poll: "
-              f"{median['seconds']:.2f} s = {count / median['seconds']:,.0f} msg/s; ratio floor / "
-              f"poll {median['floor'] / median['seconds']:.2f} (median round; rounds from "
-              f"{results[0]['floor'] / results[0]['seconds']:.2f} to "
-              f"{results[-1]['floor'] / results[-1]['seconds']:.2f})")
-        print(f"  CPU: poll process {median['cpu_s']:.1f} s, worker processes "
-              f"{median['workers_cpu_s']:.1f} s (median round)")
-        peak = max(f["rss_mb"] for f in results)
-        peaks.append(peak)
-        print(f"  peak RSS: poll process {peak:.0f} MB, largest worker process "
-              f"{max(f['workers_rss_mb'] for f in results):.0f} MB")
-        print("  stages (median round; exclusive time; the workers' wall time overlaps the poll's):")
-        print("\n".join(_stage_lines(median)))
-        print(f"  {median['line']}")
-    if len(peaks) > 1:
-        print(f"peak RSS growth from N = {args.counts[0]} to N = {args.counts[-1]}: "
-              f"{100 * (peaks[-1] - peaks[0]) / peaks[0]:+.1f} % (poll process)")
+    report(args.counts, args.rounds,
+           lambda count: measure(count, filler=filler(args.rejected), timed_stages=True),
+           lambda median: ["  stages (median round; exclusive time; the workers' wall time overlaps "
+                           "the poll's):", *_stage_lines(median)])
 
 
 if __name__ == "__main__":
