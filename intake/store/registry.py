@@ -48,7 +48,7 @@ def replace_institutions(engine: Engine, institutions: list[Institution]) -> int
 _SHIPPED_KEY = "registry_shipped"
 # A new value with every write of the institutions: a process keeps its index while it is unchanged.
 _VERSION_KEY = "registry_version"
-_indexes: dict[str, tuple[str, InstitutionIndex | None]] = {}  # database URL -> (version, index)
+_indexes: dict[str, tuple[str, InstitutionIndex]] = {}  # database URL -> (version, index)
 _INDEXES_KEPT = 4  # a process uses one database; tools and tests may open a few
 
 
