@@ -148,14 +148,18 @@ def measure(count: int, *, filler: Callable[[object, int], None] | None = None,
             if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks of the poll (py-spy)
                 command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate",
                            "200", "--output", profile, "--", *command]
+            server_cpu, command_started = time.process_time(), time.perf_counter()
             result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+            command_seconds = time.perf_counter() - command_started
+            server_cpu = time.process_time() - server_cpu  # this process: the SMTP server's thread
             figures = json.loads(next(line for line in result.stdout.splitlines()
                                       if line.startswith("{")))
             if timed_stages:
                 figures["worker_stages"] = stages.workers_totals(Path(folder) / "stages")
         smtp.inbox.wait_for(count, timeout=120)
         smtp.inbox.clear()
-        return {**figures, "floor": floor_seconds}
+        return {**figures, "floor": floor_seconds, "smtp_cpu_s": server_cpu,
+                "command_seconds": command_seconds}
     finally:
         smtp.stop()
         server.stop()
@@ -182,8 +186,11 @@ def report(counts: list[int], rounds: int, measure_one: Callable[[int], dict[str
               f"poll {median['floor'] / median['seconds']:.2f} (median round; rounds from "
               f"{results[0]['floor'] / results[0]['seconds']:.2f} to "
               f"{results[-1]['floor'] / results[-1]['seconds']:.2f}; 1.00 or more: at the floor)")
+        print(f"  the whole command, start-up included: {median['command_seconds']:.2f} s, ratio "
+              f"{median['floor'] / median['command_seconds']:.2f}")
         print(f"  CPU: poll process {median['cpu_s']:.1f} s, worker processes "
-              f"{median['workers_cpu_s']:.1f} s (median round)")
+              f"{median['workers_cpu_s']:.1f} s, the test SMTP server {median['smtp_cpu_s']:.1f} s"
+              f" (median round)")
         peak = max(f["rss_mb"] for f in results)
         peaks.append(peak)
         print(f"  peak RSS: poll process {peak:.0f} MB, largest worker process "
