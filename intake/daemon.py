@@ -19,9 +19,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from intake.errors import ConfigError, IntakeError
+from intake.errors import EXIT_CONFIG, ConfigError, IntakeError
 
-EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: systemd's RestartPreventExitStatus stops the loop
 MAX_BACKOFF_SECONDS = 300  # polls failing in a row are retried at least this often
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,11 @@ A problem in a school's file is never an exception: it is a `Finding`.
 
 from __future__ import annotations
 
+# sysexits' EX_CONFIG, from every command: a monitor tells a configuration mistake from "rejected"
+# (1), "asked wrongly" (2) and "our failure" (3), and systemd's RestartPreventExitStatus stops the
+# daemon's restart loop.
+EXIT_CONFIG = 78
+
 
 class IntakeError(Exception):
     """Base of every error the intake raises on purpose."""

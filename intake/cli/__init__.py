@@ -10,11 +10,10 @@ from collections.abc import Sequence
 
 from intake import LOG_FORMAT
 from intake.cli import lists, service, staff
-from intake.cli.common import EXIT_CONFIG, EXIT_FAILURE, EXIT_USAGE
+from intake.cli.common import EXIT_FAILURE, EXIT_USAGE
 from intake.cli.lists import decision_as_json
 from intake.config import load_settings
-from intake.errors import ConfigError, IntakeError, UsageError
-from intake.staff.commands import StaffError
+from intake.errors import EXIT_CONFIG, ConfigError, IntakeError, UsageError
 
 log = logging.getLogger("intake")  # the commands' lines under one name, whichever module says them
 
@@ -37,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # a programme named on the command line, or the daemon's own check
         log.error("configuration: %s", exc)
         return EXIT_CONFIG if args.run is service.run_daemon else EXIT_USAGE
-    except (UsageError, StaffError) as exc:  # asked for something that cannot be done
+    except UsageError as exc:  # asked for something that cannot be done (a staff action too)
         log.error("%s", exc)
         return EXIT_USAGE
     except IntakeError as exc:

@@ -8,16 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from intake import daemon
 from intake.config import Settings
 from intake.errors import UsageError
 from intake.poll.service import prepare_engine
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_UNHEALTHY = 1  # `intake status`: no good poll lately, or quarantined mail
-# sysexits' EX_CONFIG for every command: a monitor tells a configuration mistake from "rejected" (1),
-# "asked wrongly" (2) and "our failure" (3), and systemd's RestartPreventExitStatus stops the daemon.
-EXIT_CONFIG = daemon.EXIT_CONFIG
+# And intake.errors.EXIT_CONFIG (78) for a configuration mistake, from every command.
 
 
 def writable(path: Path, *, force: bool) -> Path:

@@ -16,8 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, database, writable, write
 from intake.config import Settings
-from intake.core.annotation import annotate_workbook
-from intake.core.blank_list import make_blank_list
 from intake.core.model import Decision
 from intake.core.registry import InstitutionIndex, parse_viis_export
 from intake.core.replies import ReplyItem, make_environment, render_reply
@@ -25,7 +23,6 @@ from intake.core.rules import Circumstances, decide
 from intake.core.states import Verdict
 from intake.core.workbook import read_participant_list
 from intake.errors import StoreError, UsageError
-from intake.staff import commands as staff
 from intake.store.engine import open_engine, sqlite_file
 from intake.store.registry import load_institution_index, replace_institutions, shipped_index
 from intake.store.schema import current_revision
@@ -57,6 +54,8 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.core.annotation import annotate_workbook
+
     programme = settings.programme(args.programme)
     if args.annotate:
         if args.annotate.exists() and not args.annotate.is_dir():
@@ -147,6 +146,8 @@ def _registry(settings: Settings) -> InstitutionIndex | None:
 
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.core.blank_list import make_blank_list
+
     writable(args.path, force=args.force)
     write(args.path, make_blank_list(settings.programme(args.programme)), force=args.force)
     print(args.path)
@@ -154,6 +155,8 @@ def _template(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import_institutions(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.staff import commands as staff
+
     try:
         text = args.file.read_text(encoding="utf-8-sig")
         institutions = parse_viis_export(text)

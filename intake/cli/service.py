@@ -21,18 +21,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from intake.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_UNHEALTHY, database
 from intake.config import Settings
-from intake.daemon import DailyJob, run_forever
 from intake.errors import ConfigError, IntakeError, StoreError
 from intake.mail.idle import NewMailWatcher
 from intake.mail.maildir import MaildirSource
 from intake.mail.source import check_folders
 from intake.poll.service import open_mailbox, open_smtp, poll_once
-from intake.samples import make_sample_emails
-from intake.staff import commands as staff
 from intake.store.engine import open_engine, sqlite_file
 from intake.store.schema import is_current, upgrade
 from intake.store.status import read_status
-from intake.systemd import notify
 
 log = logging.getLogger("intake")
 
@@ -70,6 +66,10 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_daemon(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.daemon import DailyJob, run_forever
+    from intake.staff import commands as staff
+    from intake.systemd import notify
+
     engine = open_engine(settings.database_url)
     args.resources.callback(engine.dispose)
     migrated = [False]
@@ -219,6 +219,8 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """The pipeline end to end on a local Maildir, into SQLite and a Maildir of replies."""
+    from intake.samples import make_sample_emails
+
     folder = settings.state_dir / "demo"
     if folder.exists():
         shutil.rmtree(folder)  # ours alone: each demo starts from the same mailbox

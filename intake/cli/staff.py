@@ -11,13 +11,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tqdm import tqdm
-
 from intake.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, database, writable, write
 from intake.config import Settings
 from intake.errors import UsageError
-from intake.staff import commands as staff
-from intake.staff.export import write_export
 
 log = logging.getLogger("intake")
 
@@ -75,6 +71,8 @@ def _date(text: str) -> date:
 
 
 def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.staff import commands as staff
+
     if args.html:
         writable(args.html, force=args.force)
     engine = database(args, settings)
@@ -96,6 +94,10 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from intake.staff.export import write_export
+
     zone = ZoneInfo(settings.timezone)
     today = datetime.now(zone).date()
     if args.first and args.first > (args.last or today):
@@ -112,6 +114,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from intake.staff import commands as staff
+
     engine = database(args, settings)
     rows = staff.find_messages(engine, args.message, quarantined=args.quarantined)
     with tqdm(total=len(rows), desc="reprocess", unit=" messages", disable=None) as bar:
@@ -129,6 +135,8 @@ def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.staff import commands as staff
+
     engine = database(args, settings)
     by = args.by or getpass.getuser()
     released = staff.withdraw(engine, args.application, by=by, reason=args.reason,
@@ -139,6 +147,8 @@ def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resend(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.staff import commands as staff
+
     engine = database(args, settings)
     count = staff.resend(engine, args.ids, datetime.now(UTC))
     if count:
@@ -154,6 +164,8 @@ def _resend(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.staff import commands as staff
+
     engine = database(args, settings)
     purged = staff.purge(engine, datetime.now(UTC), settings.retention_days)
     print(f"purged raw mail of {purged.messages} message(s) and {purged.replies} unsent "

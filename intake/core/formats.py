@@ -19,7 +19,7 @@ from intake.core.extents import (
     xls_extent,
     xlsb_extent,
 )
-from intake.core.model import Finding, Severity
+from intake.core.model import Finding, Severity, column_letters
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -130,9 +130,10 @@ def _sniff_zip(content: bytes, file: str, limits: Limits) -> Sniffed:
         refusal = _check_bomb(members, file, limits)
         if refusal:
             return refusal
-        if any(_inflates_past_its_size(content, member) for member in members):
+        inspected = _inspect_parts(content, archive, members)
+        if inspected is None:
             return _corrupt(file)
-        declares_dtd, has_formulas, far_cells = _inspect_parts(archive, members)
+        declares_dtd, has_formulas, far_cells = inspected
         if declares_dtd:
             return _refuse(file, "file.xml-entities",
                            "Failā ir XML konstrukcijas (DTD un entītijas), ko izklājlapu programmas "
@@ -186,43 +187,47 @@ def _check_bomb(members: list[zipfile.ZipInfo], file: str, limits: Limits) -> Sn
     return None
 
 
-def _inflates_past_its_size(content: bytes, member: zipfile.ZipInfo) -> bool:
-    """A deflated member longer than the directory says passes the checks above, and zipfile stops
-    at the stated size, but calamine inflates it to its end: a 4 MB file held 2 GB. Inflated here
-    at most one byte past its stated size (stored members are what they are; calamine reads no
-    other method)."""
+def _inflated(content: bytes, member: zipfile.ZipInfo) -> bytes | None:
+    """A deflated member inflated straight from the file, at most one byte past its stated size:
+    one longer than the directory says passes the checks above, and zipfile stops at the stated
+    size, but calamine inflates it to its end (a 4 MB file held 2 GB). None for a member zipfile
+    reads (stored, or its local header not where the directory says); b"" for damage, which the
+    reader reports."""
     start = member.header_offset
     header = content[start:start + 30]
     if member.compress_type != zipfile.ZIP_DEFLATED or header[:4] != ZIP_MAGIC or len(header) < 30:
-        return False
+        return None
     start += 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
     try:
-        inflated = zlib.decompressobj(-zlib.MAX_WBITS).decompress(
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(
             memoryview(content)[start:start + member.compress_size], member.file_size + 1)
     except zlib.error:
-        return False  # damage: the reader reports it
-    return len(inflated) > member.file_size
+        return b""
 
 
-def _inspect_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]
-                   ) -> tuple[bool, bool, bool]:
-    """(declares a DTD, has formulas, has far cells): one pass over the XML parts, already bounded
-    in size."""
-    has_formulas = far_cells = False
+def _inspect_parts(content: bytes, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]
+                   ) -> tuple[bool, bool, bool] | None:
+    """(declares a DTD, has formulas, has far cells), or None for a member that inflates past its
+    stated size: one pass over the members, already bounded in size, each inflated once."""
+    declares_dtd = has_formulas = far_cells = False
     for member in members:
-        if not member.filename.endswith((".xml", ".rels")):
+        data = _inflated(content, member)
+        if data is not None and len(data) > member.file_size:
+            return None
+        if declares_dtd or not member.filename.endswith((".xml", ".rels")):
             continue
-        data = read_member(archive, member)
-        if data is None:
+        data = read_member(archive, member) if data is None else data
+        if not data:
             continue  # the reader reports the damage; a DTD in another part is still refused
         # No spreadsheet program writes a DTD: one is an entity-expansion or XXE attempt.
         if _DTD.search(data):
-            return True, False, False
+            declares_dtd = True
+            continue
         if member.filename.startswith("xl/worksheets/") and _FORMULA_TAG.search(data):
             has_formulas = True
         if not far_cells and b"sheetData>" in data:  # a worksheet, wherever the package put it
             far_cells = has_far_cells(data)
-    return False, has_formulas, far_cells
+    return (True, False, False) if declares_dtd else (declares_dtd, has_formulas, far_cells)
 
 
 def _within_cells(fmt: Format, extent: tuple[int, int], file: str) -> Sniffed:
@@ -232,18 +237,10 @@ def _within_cells(fmt: Format, extent: tuple[int, int], file: str) -> Sniffed:
         return Sniffed(fmt)
     return _refuse(
         file, "file.too-large-unpacked",
-        f"Lapas aizpildītā daļa sniedzas līdz šūnai {_column_letters(columns)}{rows}: to atverot, "
+        f"Lapas aizpildītā daļa sniedzas līdz šūnai {column_letters(columns)}{rows}: to atverot, "
         f"būtu jāapstrādā vairāk nekā {MAX_CELLS:_} šūnu; tik liels dalībnieku saraksts nevar būt, "
         "tāpēc failu neatvērām.".replace("_", " "),
         "Lūdzu, nosūtiet tikai dalībnieku sarakstu (vienu lapu) jaunā .xlsx failā.")
-
-
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters or "A"
 
 
 def _is_image(head: bytes) -> bool:

@@ -28,7 +28,8 @@ _LATIN_LETTERS = str.maketrans({
 def normalise(text: str) -> str:
     """NFC, no control characters, single spaces, trimmed."""
     text = unicodedata.normalize("NFC", text)
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    if not text.isprintable():  # printable text has no control (C*) characters: most cells
+        text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -38,6 +39,8 @@ def plural(count: int, one: str, many: str) -> str:
 
 
 def strip_diacritics(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

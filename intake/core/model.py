@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from openpyxl.utils.cell import get_column_letter
+
+def column_letters(number: int) -> str:
+    """A column's letters as spreadsheets show them: 1 is A, 27 is AA."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
 
 
 class Severity(StrEnum):
@@ -53,11 +60,11 @@ class Finding:
     def cell(self) -> str | None:
         if self.row is None or self.column is None:
             return None
-        return f"{get_column_letter(self.column)}{self.row}"
+        return f"{column_letters(self.column)}{self.row}"
 
     @property
     def column_letter(self) -> str | None:
-        return None if self.column is None else get_column_letter(self.column)
+        return None if self.column is None else column_letters(self.column)
 
 
 @dataclass(frozen=True, slots=True)

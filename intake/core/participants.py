@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import re
 
-from email_validator import EmailNotValidError, validate_email
-
-from intake.core.addresses import MASKED_CODE, address_finding
+from intake.core.addresses import MASKED_CODE, address_finding, normalised_address
 from intake.core.findings import Notes
 from intake.core.latvian import PERSONAL_CODE, foreign_letters, tidy_name, unify_dashes
 from intake.core.model import CellText, Field, ListRow, Participant, ParticipantList, Role, Severity
@@ -130,13 +128,7 @@ def _email(cell: CellText | None, notes: Notes) -> str | None:
     text = _MAILTO.sub("", cell.text.strip())
     named = _NAMED_ADDRESS.match(text)
     text = _MAILTO.sub("", named.group(1)) if named else text
-    try:
-        # SMTPUTF8 local parts are legal but no Latvian school's server takes them: "bērziņa@" is
-        # a typo for "berzina@".
-        address: str | None = validate_email(text, check_deliverability=False,
-                                             allow_smtputf8=False).normalized
-    except EmailNotValidError:
-        address = None
+    address = normalised_address(text)
     problem = address_finding(text, valid=address is not None)
     if problem:
         notes.add(Severity.ERROR, "email.invalid", *problem, cell=cell, field=Field.EMAIL,

@@ -12,12 +12,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
 import python_calamine
 
 from intake.core.formats import Format, Limits
+
+if TYPE_CHECKING:
+    import openpyxl
 
 Row = tuple[int, Sequence[object]]  # 1-based row number, values from column A
 
@@ -112,6 +115,8 @@ def guarded(rows: Iterator[Row]) -> Iterator[Row]:
 
 
 def _load_openpyxl(content: bytes, *, data_only: bool) -> openpyxl.Workbook:
+    import openpyxl  # here: most lists never need it (calamine reads them), nor does start-up
+
     return openpyxl.load_workbook(
         io.BytesIO(content), read_only=True, data_only=data_only, keep_links=False,
         keep_vba=False, rich_text=False,

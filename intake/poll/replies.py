@@ -12,8 +12,6 @@ from pathlib import Path
 import jinja2
 
 from intake.config import Settings
-from intake.core.annotation import annotate_workbook
-from intake.core.blank_list import make_blank_list
 from intake.core.formats import Limits
 from intake.core.messages import IncomingMessage
 from intake.core.model import Decision
@@ -74,6 +72,10 @@ def replies_of(settings: Settings) -> Replies:
 
 
 def compose_reply(job: ReplyJob, replies: Replies, environment: jinja2.Environment) -> Reply:
+    # Imported here: they load openpyxl, which a poll without a reply to compose (and `intake
+    # poll`'s start-up) does without; the worker processes' fork server imports them once.
+    from intake.core.blank_list import make_blank_list
+
     message, outcome, programme = job.message, job.outcome, job.outcome.programme
     attachments: list[FileAttachment] = []
     if outcome.state is MessageState.NO_LIST or outcome.reason == TOO_LARGE:
@@ -108,6 +110,8 @@ def compose_reply(job: ReplyJob, replies: Replies, environment: jinja2.Environme
 
 def _annotated_copy(content: bytes, decision: Decision, limits: Limits) -> bytes | None:
     """The annotated workbook, or None: a copy we cannot make must not cost the school its reply."""
+    from intake.core.annotation import annotate_workbook
+
     try:
         return annotate_workbook(content, decision, limits=limits)
     except Exception as exc:  # noqa: BLE001 - the reply goes out without the copy

@@ -81,7 +81,9 @@ def workers_for(count: int, parallel_from: int, preparation: Preparation,
         return
     log.info("%d messages: deciding them in %d worker processes", count, processes)
     context = get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    # The modules that compose a rejection's reply (openpyxl) too: `intake poll` imports them only
+    # when it composes one itself.
+    context.set_forkserver_preload([__name__, "intake.core.annotation", "intake.core.blank_list"])
     with ProcessPoolExecutor(max_workers=processes, mp_context=context,
                              initializer=_start_worker,
                              initargs=(preparation, replies, os.getpid())) as pool:

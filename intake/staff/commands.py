@@ -21,7 +21,7 @@ from intake.config import Settings
 from intake.core.outcome import TOO_LARGE, MessageOutcome, prepare_message
 from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, make_environment
 from intake.core.states import MessageState, Verdict
-from intake.errors import IntakeError
+from intake.errors import UsageError
 from intake.poll.context import Context
 from intake.poll.recording import Arrival, finish, write_outcome
 from intake.poll.replies import REPLIED_STATES
@@ -36,7 +36,7 @@ from intake.store.tables import MessageRecord, OutboxRecord, OutboxState, Summar
 log = logging.getLogger(__name__)
 
 
-class StaffError(IntakeError):
+class StaffError(UsageError):
     """A staff action that cannot be done as asked (unknown record, wrong state)."""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, delete, func, select
@@ -106,16 +107,19 @@ def load_institution_index(engine: Engine, *, read_only: bool = False) -> Instit
             cached = _indexes.get(key)
             if stamp is not None and cached is not None and cached[0] == stamp:
                 return cached[1]
-            records = session.exec(select(InstitutionRecord)).all()
+            table = InstitutionRecord.__table__  # type: ignore[attr-defined]
+            records = session.connection().execute(  # plain rows: 2,713 ORM objects cost 60 ms
+                sqlalchemy.select(table.c.number, table.c.name, table.c.kind, table.c.founder,
+                                  table.c.municipality, table.c.domains)).all()
             shipped = session.get(ServiceRecord, _SHIPPED_KEY) is not None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the registry: {exc.__class__.__name__}") from exc
     if not records:
         return shipped_index() if read_only else None
     index = InstitutionIndex(
-        (Institution(r.number, r.name, r.kind, FounderKind(r.founder), r.municipality,
-                     tuple((r.domains or "").split()))
-         for r in records), imported=not shipped)
+        (Institution(number, name, kind, FounderKind(founder), municipality,
+                     tuple((domains or "").split()))
+         for number, name, kind, founder, municipality, domains in records), imported=not shipped)
     if stamp is not None:
         _indexes.pop(key, None)
         _indexes[key] = (stamp, index)

@@ -6,22 +6,26 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.errors import StoreError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only when a migration runs: a database already at the newest revision (every
+# start but the first after an upgrade) is checked with one query, and start-up stays short.
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger(__name__)
 
 
 def _config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["engine"] = engine
@@ -45,6 +49,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     transaction that the others' BEGIN IMMEDIATE waits for (busy timeout). A lock file beside the
     database would add a file that must be writable and could be bypassed by anything opening the
     database directly; the database's own lock covers every connection."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as connection, _migration_lock(connection), connection.begin():
             before = MigrationContext.configure(connection).get_current_revision()
@@ -79,18 +88,17 @@ def _migration_lock(connection: Connection) -> Iterator[None]:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (Alembic's table), or None for a database without it."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config_without_engine()).get_current_head()
-
-
-def _config_without_engine() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    return config
+def head_revision() -> str:
+    """The newest migration's revision: each file in versions/ is named after its revision
+    (`0007_move_pending.py` is revision 0007, revised from 0006), a rule a test holds them to."""
+    return max(path.name.split("_", 1)[0] for path in (_MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 
 
 def is_current(engine: Engine) -> bool:

@@ -36,8 +36,8 @@ _TARGETS = (
     ("intake.poll.recording", "compose_reply", "compose"),
     ("intake.poll.writing", "compose_reply", "compose"),
     ("intake.poll.workers", "compose_reply", "compose"),
-    ("intake.poll.replies", "make_blank_list", "blank list"),
-    ("intake.poll.replies", "annotate_workbook", "annotate"),
+    ("intake.core.blank_list", "make_blank_list", "blank list"),  # imported where it is called
+    ("intake.core.annotation", "annotate_workbook", "annotate"),
     ("intake.poll.pipeline", "deliver_pending", "send"),
     ("intake.poll.pipeline", "move_decided", "move"),
     ("intake.poll.pipeline", "decided_before", "move"),

@@ -14,6 +14,7 @@ import pytest
 
 from intake import cli
 from intake.config import resource_dir
+from intake.core import blank_list
 from intake.samples import make_faulty_list, make_good_list
 
 USAGE, CONFIG, FAILURE = 2, 78, 3
@@ -206,7 +207,8 @@ def test_a_missing_configuration_file_exits_78(intake, tmp_path):
 def test_an_unexpected_error_exits_3_with_its_traceback_in_the_log(intake, tmp_path, monkeypatch):
     def broken(_programme: object) -> bytes:
         raise RuntimeError("a bug of ours")
-    monkeypatch.setattr(cli.lists, "make_blank_list", broken)  # our own function, standing for any bug
+    # Our own function, standing for any bug (imported by the command when it runs).
+    monkeypatch.setattr(blank_list, "make_blank_list", broken)
     result = intake("template", "x.xlsx")
     assert result.status == FAILURE
     assert "unexpected error in `intake template x.xlsx` (our failure)" in result.err
