@@ -22,27 +22,30 @@ from intake.errors import StoreError
 from intake.store.tables import ApplicationRecord, InstitutionRecord, ServiceRecord
 
 
-def _records(institutions: list[Institution]) -> list[InstitutionRecord]:
-    return [
-        InstitutionRecord(number=i.number, name=i.name, kind=i.kind, founder=i.founder.value,
-                          municipality=i.municipality, domains=" ".join(i.domains) or None)
-        for i in {i.number: i for i in institutions}.values()
-    ]
+def _insert(session: Session, institutions: list[Institution]) -> int:
+    """The institutions' rows, one statement for all (2,713 ORM objects cost half a second on the
+    first start); returns how many."""
+    rows = [{"number": i.number, "name": i.name, "kind": i.kind, "founder": i.founder.value,
+             "municipality": i.municipality, "domains": " ".join(i.domains) or None}
+            for i in {i.number: i for i in institutions}.values()]
+    if rows:
+        session.connection().execute(
+            sqlalchemy.insert(InstitutionRecord.__table__), rows)  # type: ignore[attr-defined]
+    return len(rows)
 
 
 def replace_institutions(engine: Engine, institutions: list[Institution]) -> int:
     """Replace the registry with `institutions` in one transaction; returns how many were stored."""
-    records = _records(institutions)
     try:
         with Session(engine) as session:
             session.exec(delete(InstitutionRecord))
             session.exec(delete(ServiceRecord).where(col(ServiceRecord.key) == _SHIPPED_KEY))
-            session.add_all(records)
+            stored = _insert(session, institutions)
             session.merge(_new_version())
             session.commit()
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store the registry: {exc.__class__.__name__}") from exc
-    return len(records)
+    return stored
 
 
 # Present while the institutions are the shipped export's, until an import replaces them.
@@ -65,12 +68,11 @@ def load_default_registry(engine: Engine) -> int:
         with Session(engine) as session:
             if session.exec(select(func.count()).select_from(InstitutionRecord)).one():
                 return 0
-            records = _records(default_institutions())
-            session.add_all(records)
+            stored = _insert(session, default_institutions())
             session.merge(ServiceRecord(key=_SHIPPED_KEY, value=DEFAULT_EXPORT.rpartition("/")[2]))
             session.merge(_new_version())
             session.commit()
-            return len(records)
+            return stored
     except IntegrityError:
         # Another process loaded it meanwhile (PostgreSQL: a duplicate key; SQLite's writers take
         # turns, so the second finds the rows). A lock held beyond the busy timeout is raised.
