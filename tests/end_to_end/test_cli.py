@@ -42,15 +42,15 @@ def write(tmp_path: Path, name: str, content: bytes) -> Path:
 def test_validate_accepts_a_good_list_with_exit_0(run, tmp_path):
     result = run("validate", str(write(tmp_path, "labs.xlsx", make_good_list())), process=True)
     assert result.returncode == 0, result.stderr
-    assert "Pieteikums supervīzijai pieņemts: Rīgas 12. vidusskola" in result.stdout
+    assert "Pieteikums supervīzijai: Rīgas 12. vidusskola — pieņemts" in result.stdout
     assert "180 minūtes" in result.stdout
 
 
 def test_validate_rejects_with_exit_1_and_names_every_cell(run, tmp_path):
     result = run("validate", str(write(tmp_path, "kludains.xlsx", make_faulty_list())), process=True)
     assert result.returncode == 1
-    assert ("lapa «Saraksts», rinda 6, kolonna F (E-pasts): «anna@@skola.example.lv» nav derīga "
-            "e-pasta adrese") in result.stdout
+    assert ("Lapā «Saraksts», 6. rindā, kolonnā «E-pasts» (F6)\n   «anna@@skola.example.lv» nav "
+            "derīga e-pasta adrese") in result.stdout
 
 
 def test_validate_json_has_the_documented_shape(run, tmp_path):
