@@ -19,6 +19,12 @@ def in_sheet_order(findings: Iterable[Finding]) -> tuple[Finding, ...]:
                                              f.column or 0)))
 
 
+def number_in_sheet_order(findings: Iterable[Finding]) -> list[tuple[int, Finding]]:
+    """Each finding with its number, in sheet order: the numbers the reply, the annotated copy's
+    cell notes and its «Piezīmes» sheet share."""
+    return list(enumerate(in_sheet_order(findings), start=1))
+
+
 class Notes:
     """Collects findings with the list's file and sheet filled in."""
 

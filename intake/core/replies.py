@@ -17,8 +17,8 @@ from pathlib import Path
 
 import jinja2
 
-from intake.core.findings import in_sheet_order
-from intake.core.latvian import plural
+from intake.core.findings import number_in_sheet_order
+from intake.core.latvian import after_colon, plural
 from intake.core.model import Decision, Finding, GroupKind, Severity
 from intake.core.programme import Programme
 from intake.core.resubmission import PersonChange, Relation
@@ -99,7 +99,7 @@ def describe_problem(finding: Finding) -> str:
     """The message, preceded by the value found unless the message already quotes it; after the
     colon the message goes on in lower case, as a Latvian sentence does."""
     if finding.value and f"«{finding.value}»" not in finding.message:
-        return f"«{finding.value}»: {_go_on(finding.message)}"
+        return f"«{finding.value}»: {after_colon(finding.message)}"
     return finding.message
 
 
@@ -112,18 +112,11 @@ def explain_finding(finding: Finding) -> str:
     return f"{problem}{stop} {finding.hint}"
 
 
-def _go_on(message: str) -> str:
-    """`Vārdā ir cipari` -> `vārdā ir cipari`; an abbreviation (`IKVD`, `VIIS`) keeps its case."""
-    if len(message) > 1 and message[0].isupper() and message[1].islower():
-        return message[0].lower() + message[1:]
-    return message
-
-
 def number_findings(decision: Decision, severity: Severity | None = None) -> list[tuple[int, Finding]]:
     """A decision's findings (of one severity, or all) with their numbers: the numbers and the
     order of the annotated copy's «Piezīmes» sheet, the order of the sheet (`in_sheet_order`)."""
-    numbered = enumerate(in_sheet_order(decision.findings), start=1)
-    return [(number, f) for number, f in numbered if severity is None or f.severity is severity]
+    return [(number, f) for number, f in number_in_sheet_order(decision.findings)
+            if severity is None or f.severity is severity]
 
 
 @dataclass(frozen=True, slots=True)

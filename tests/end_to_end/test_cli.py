@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from intake.core.blank_list import INSTITUTION_CELL
 from intake.samples import make_faulty_list, make_good_list
 from tests.conftest import HEADER, make_workbook, person, personal_code
 from tests.end_to_end.conftest import run_in_process
@@ -130,7 +131,7 @@ def test_blank_template_has_dropdowns_instructions_and_passes_when_filled(run, t
     sheet = book["Saraksts"]
     formulas = sorted(v.formula1 for v in sheet.data_validations.dataValidation)
     assert any("vadītājs" in f for f in formulas) and any('"1,2,3' in f for f in formulas)
-    sheet["B2"] = "Rīgas 12. vidusskola"
+    sheet[INSTITUTION_CELL] = "Rīgas 12. vidusskola"
     sheet["B5"], sheet["C5"], sheet["D5"], sheet["E5"], sheet["F5"] = (
         "Ilze", "Kalniņa", "direktore", "vadītājs", "ilze@skola.example.lv")
     sheet["B6"], sheet["C6"], sheet["D6"], sheet["E6"], sheet["F6"] = (
