@@ -3,6 +3,7 @@ rows on each page; for openpyxl sheets (the package edit writes the same as XML,
 
 from __future__ import annotations
 
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
@@ -10,7 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from intake.core.xlsx_parts import A4, PAGE_MARGINS
 
 
-def set_print_setup(sheet: Worksheet, *, title_rows: str | None, landscape: bool = True,
+def set_print_setup(sheet: Worksheet | WriteOnlyWorksheet, *, title_rows: str | None, landscape: bool = True,
                     grid: bool = False) -> None:
     """Fit to one page wide (fitToWidth=1, fitToHeight=0), `title_rows` ("4:4") on each page."""
     sheet.page_setup.orientation = "landscape" if landscape else "portrait"
