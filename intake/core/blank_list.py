@@ -13,7 +13,7 @@ from intake.core.programme import Programme
 from intake.core.xlsx_parts import row_height
 from intake.core.xlsx_print import set_print_setup
 
-_HELP_WIDTH = (100,)
+_HELP_WIDTH = (80,)  # one portrait A4 page wide even where fit-to-width is not applied
 
 LIST_SHEET = "Saraksts"
 HEADER_ROW = 4

@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.core.states import Verdict
+from intake.core.xlsx_parts import LINE_HEIGHT, row_height
 from intake.core.xlsx_print import set_print_setup
 from intake.staff.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
 from intake.staff.summary import ROUTE_LABELS, finding_label
@@ -93,14 +94,14 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
         reasons = _reasons(session, [row[0] for row in rows if row[4] == Verdict.REJECTED])
         _sheet(book, "Pieteikumi", [
             Column("Pieteikuma numurs", 15), Column("Saņemts", 11),
-            Column("Programma", 16, wrap=True), Column("Izglītības iestāde", 26, wrap=True),
-            Column("Reģistrācijas numurs", 13), Column("Pašvaldība", 14, wrap=True),
-            Column("Finansējums", 12), Column("Faila nosaukums", 16, wrap=True),
+            Column("Programma", 14, wrap=True), Column("Izglītības iestāde", 25, wrap=True),
+            Column("Reģistrācijas numurs", 12), Column("Pašvaldība", 13, wrap=True),
+            Column("Finansējums", 12, wrap=True), Column("Faila nosaukums", 15, wrap=True),
             Column("Lēmums", 10), Column("Grupas", 8), Column("Dalībnieki", 10),
-            Column("Noraidīšanas iemesli (kļūdu skaits)", 30, wrap=True),
-            Column("Brīdinājumi", 11), Column("Sūtītāja e-pasts", 20, wrap=True),
-            Column("Atsaukts", 11), Column("Atsaukšanas iemesls", 18, wrap=True),
-            Column("Grozīts", 11), Column("Labo noraidīto pieteikumu", 15, wrap=True)],
+            Column("Noraidīšanas iemesli (kļūdu skaits)", 28, wrap=True),
+            Column("Brīdinājumi", 11), Column("Sūtītāja e-pasts", 18, wrap=True),
+            Column("Atsaukts", 10), Column("Atsaukšanas iemesls", 15, wrap=True),
+            Column("Grozīts", 10), Column("Labo noraidīto pieteikumu", 13, wrap=True)],
             ([number, local_time(created, zone), titles.get(programme, programme), institution,
               registration, place(registration)[1], place(registration)[0], attachment,
               "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
@@ -210,6 +211,10 @@ def _sheet(book: Workbook, title: str, columns: Sequence[Column],
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
     set_print_setup(sheet, title_rows="1:1", grid=True)
+    widths = [column.width for column in columns]
+    # LibreOffice does not grow a row for wrapped text: each row gets the height its text needs.
+    sheet.row_dimensions[1].height = row_height([c.title for c in columns],
+                                                [0.85 * width for width in widths])  # bold
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, column.title)
@@ -220,6 +225,10 @@ def _sheet(book: Workbook, title: str, columns: Sequence[Column],
     sheet.append(header)
     count = 0
     for row in rows:
+        tall = row_height([v if c.wrap else None for v, c in zip(row, columns, strict=True)],
+                          widths)
+        if tall > LINE_HEIGHT + 3:
+            sheet.row_dimensions[count + 2].height = tall
         cells: list[object] = []
         for value, column in zip(row, columns, strict=True):
             if isinstance(value, datetime):
@@ -230,6 +239,10 @@ def _sheet(book: Workbook, title: str, columns: Sequence[Column],
             elif column.wrap and isinstance(value, str):
                 cell = WriteOnlyCell(sheet, neutral(value))
                 cell.alignment = _WRAP
+                cells.append(cell)
+            elif tall > LINE_HEIGHT + 3 and value is not None:  # a tall row: all of it at the top
+                cell = WriteOnlyCell(sheet, neutral(value))
+                cell.alignment = _TOP
                 cells.append(cell)
             else:
                 cells.append(neutral(value))
