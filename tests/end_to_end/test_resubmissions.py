@@ -168,8 +168,8 @@ def test_an_amendment_replaces_the_list_keeps_the_number_and_frees_the_removed(
     _id, second, reply = send(intake, mailbox_server, smtp, mail(2, school_list(changed), **kwargs))
 
     assert f"Pieteikums {number} (iestāde «{SCHOOL}») ir grozīts" in second
-    assert "- pievienoti 2 dalībnieki: Pēteris Ozols, Inese Lapiņa;" in second
-    assert "- izņemts 1 dalībnieks: Jānis Kļaviņš (vairs nav pieteikts supervīzijai);" in second
+    assert "- pievienotas 2 personas: Pēteris Ozols, Inese Lapiņa;" in second
+    assert "- izņemta 1 persona: Jānis Kļaviņš (vairs nav pieteikta supervīzijai);" in second
     assert "- bez izmaiņām: 4 dalībnieki." in second
     assert "(kopā 6 dalībnieki)" in second
     assert reply["In-Reply-To"] == "<outlook-2@skola.example.lv>"
