@@ -214,7 +214,7 @@ def test_an_amendment_with_errors_is_refused_and_the_confirmed_list_stays(intake
     _id, third, _reply = send(intake, mailbox_server, smtp,
                               mail(3, school_list(fixed), answers=refusal_id))
     assert f"Pieteikums {number} (iestāde «{SCHOOL}») ir grozīts" in third
-    assert "- pievienots 1 dalībnieks: Pēteris Ozols;" in third
+    assert "- pievienota 1 persona: Pēteris Ozols;" in third
     assert len(people_of(intake, number)) == 4
 
 
