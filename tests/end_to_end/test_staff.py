@@ -68,6 +68,7 @@ def test_the_daily_summary_reaches_staff_with_figures_chart_and_export(intake, m
     mail = received.message
     assert received.recipients == [STAFF]
     assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["From"].addresses[0].display_name == "IKVD supervīziju pieteikumi"
     assert mail["Subject"].startswith("Supervīziju pieteikumi ")
     assert "3 saraksti, 2 pieņemti" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
