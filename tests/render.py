@@ -42,7 +42,7 @@ from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
 from intake.samples import make_faulty_list, make_good_list
 from intake.staff.export import write_export
-from intake.staff.reports import Figures, Report, build_report
+from intake.staff.reports import Attention, Figures, Report, build_report
 from intake.staff.summary import render_summary
 from intake.store.engine import open_engine
 
@@ -173,9 +173,20 @@ def summary_pages(environment: jinja2.Environment, demo: Demo | None,
         values.update(fields)
         return lambda: render_summary(Report(**values), environment)  # type: ignore[arg-type]
 
+    busy_day = Figures(messages={"application": 3, "correspondence": 1}, applications=3,
+                       accepted=2, rejected=1, groups=3, participants=21)
     yesterday = datetime.combine(today - timedelta(days=1), datetime.min.time())
     return {
         "summary": busy,
+        "summary-attention": plain(
+            today=busy_day, total=busy_day,
+            last_good_poll=yesterday.replace(hour=23, minute=59),
+            attention=(
+                Attention("correspondence", "41", "sekretare@skola.example.lv",
+                          "Re: Pieteikums — pieņemts, SUP-2026-00003"),
+                Attention("held", "17", "autoatbilde@skola.example.lv", "Re: Prombūtnē"),
+                Attention("review", "SUP-2026-00004", subject="Rīgas 12. vidusskola",
+                          detail="email.shared, position.unclear"))),
         "summary-quiet": plain(last_good_poll=yesterday.replace(hour=23, minute=59)),
         "summary-mailbox-not-read": plain(mailbox_read=False,
                                           last_good_poll=yesterday.replace(hour=10, minute=15)),

@@ -64,6 +64,6 @@ def test_every_kind_of_reply_and_summary_has_a_sample(capsys):
     names = capsys.readouterr().out.split()
     for name in ("accepted", "rejected", "correction-accepted", "repeat", "repeat-rejected",
                  "amendment", "amendment-refused", "two-lists", "no-list", "too-large",
-                 "summary", "summary-quiet", "summary-mailbox-not-read", "blank-list",
+                 "summary", "summary-attention", "summary-quiet", "summary-mailbox-not-read", "blank-list",
                  "annotated-copy", "export"):
         assert name in names
