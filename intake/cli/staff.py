@@ -83,7 +83,7 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
         delivery = staff.send_outbox(settings, engine, now)
         print(f"summary for {day}: {queued} mail(s) queued, {delivery.sent} sent")
         return EXIT_OK if delivery.sent >= queued else EXIT_FAILURE
-    mail = staff.make_summary(settings, engine, day)
+    mail = staff.make_summary(settings, engine, day, now)
     if args.html:
         write(args.html, mail.html.encode("utf-8"), force=args.force)
         print(args.html)
@@ -107,7 +107,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     path = writable(args.path or Path(f"pieteikumi-{today.isoformat()}.xlsx"), force=args.force)
     engine = database(args, settings)
     with tqdm(desc="export", unit=" applications", disable=None) as bar:
-        content = write_export(engine, zone, first=args.first, last=args.last, progress=bar.update)
+        content = write_export(engine, zone, first=args.first, last=args.last, progress=bar.update,
+                               titles={n: p.title for n, p in settings.programmes.items()})
     write(path, content, force=args.force)
     print(path)
     return EXIT_OK

@@ -11,15 +11,18 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from intake.core.columns import recognise_header
+from intake.core.findings import number_in_sheet_order
 from intake.core.formats import Format, Limits, Sniffed, sniff
-from intake.core.latvian import PERSONAL_CODE, is_personal_code
+from intake.core.latvian import PERSONAL_CODE, after_colon, is_personal_code
 from intake.core.model import Decision, Field, Finding, Severity
 from intake.core.sheets import open_sheets
 from intake.core.xlsx_edit import Mark, edit_package
-from intake.core.xlsx_parts import Summary
+from intake.core.xlsx_parts import COLUMN_WIDTHS, HEADER_ROW, Summary, row_height
+from intake.core.xlsx_print import set_print_setup
 
 _FILLS = {
     Severity.ERROR: PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE"),
@@ -57,18 +60,20 @@ def annotate_workbook(content: bytes, decision: Decision, *, limits: Limits) -> 
             book, titles = _copy_of_sheets(content, sniffed, wanted, limits)
     for sheet in book.worksheets:
         _mask_personal_codes(sheet, limits)
-    for finding in decision.findings:
+    for number, finding in number_in_sheet_order(decision.findings):
         title = titles.get(finding.sheet or decision.sheet)
         if title is not None:
-            _mark(book[title], finding)
+            _mark(book[title], number, finding)
     _add_summary(book, decision)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _note(finding: Finding) -> str:
-    note = f"{_SEVERITY_WORDS[finding.severity]}: {finding.message}"
+def _note(number: int, finding: Finding) -> str:
+    """A cell's comment: the finding's number (as in the mail and on «Piezīmes»), what is wrong,
+    what to do."""
+    note = f"{number}. {_SEVERITY_WORDS[finding.severity]}: {after_colon(finding.message)}"
     return f"{note}\n\n{finding.hint}" if finding.hint else note
 
 
@@ -76,23 +81,24 @@ def _marks(decision: Decision) -> dict[str, dict[tuple[int, int], Mark]]:
     """The cells the findings mark on each sheet, as `_mark` leaves them: an error's fill wins and
     the notes of one cell follow each other."""
     marks: dict[str, dict[tuple[int, int], Mark]] = {}
-    for finding in decision.findings:
+    for number, finding in number_in_sheet_order(decision.findings):
         if finding.row is None:
             continue
         cells = marks.setdefault(finding.sheet or decision.sheet or "", {})
         at = (finding.row, finding.column or 1)
         earlier = cells.get(at)
         if earlier is None:
-            cells[at] = Mark(finding.severity, _note(finding))
+            cells[at] = Mark(finding.severity, _note(number, finding))
         else:
             severity = Severity.ERROR if earlier.severity is Severity.ERROR else finding.severity
-            cells[at] = Mark(severity, f"{earlier.note}\n\n{_note(finding)}")
+            cells[at] = Mark(severity, f"{earlier.note}\n\n{_note(number, finding)}")
     return marks
 
 
 def _verdict(decision: Decision) -> str:
     return "Saraksts pieņemts." if decision.accepted else (
-        "Saraksts nav pieņemts: lūdzu, izlabojiet sarkanās šūnas un nosūtiet failu vēlreiz.")
+        "Saraksts nav pieņemts: lūdzu, izlabojiet sarkanā krāsā iezīmētās šūnas un nosūtiet "
+        "failu vēlreiz. Piezīmju numuri ir tādi paši kā vēstulē.")
 
 
 _HEADERS = ("Nr.", "Veids", "Lapa", "Šūna", "Atrastā vērtība", "Kas nav kārtībā", "Kā labot")
@@ -100,9 +106,9 @@ _HEADERS = ("Nr.", "Veids", "Lapa", "Šūna", "Atrastā vērtība", "Kas nav kā
 
 def _summary_rows(decision: Decision) -> list[tuple[Severity, tuple[object, ...]]]:
     rows: list[tuple[Severity, tuple[object, ...]]] = []
-    for number, finding in enumerate(decision.findings, start=1):
-        where = finding.cell or (f"rinda {finding.row}" if finding.row else (
-            f"kolonna {finding.column_letter}" if finding.column else ""))
+    for number, finding in number_in_sheet_order(decision.findings):
+        where = finding.cell or (f"{finding.row}. rinda" if finding.row else (
+            f"kolonna {finding.column_letter}" if finding.column else "viss saraksts"))
         rows.append((finding.severity, (number, _SEVERITY_WORDS[finding.severity],
                                         finding.sheet or "", where, finding.value or "",
                                         finding.message, finding.hint)))
@@ -143,7 +149,7 @@ def _copy_of_sheets(content: bytes, sniffed: Sniffed, names: set[str],
     return book, titles
 
 
-def _mark(sheet: Worksheet, finding: Finding) -> None:
+def _mark(sheet: Worksheet, number: int, finding: Finding) -> None:
     if finding.row is None:
         return
     cell = sheet.cell(finding.row, finding.column or 1)
@@ -152,7 +158,7 @@ def _mark(sheet: Worksheet, finding: Finding) -> None:
             if cell.coordinate in merged:
                 cell = sheet.cell(merged.min_row, merged.min_col)
                 break
-    note = _note(finding)
+    note = _note(number, finding)
     if cell.comment is not None and cell.comment.author == _AUTHOR:
         note = f"{cell.comment.text}\n\n{note}"
     if cell.fill != _FILLS[Severity.ERROR]:
@@ -188,19 +194,22 @@ def _add_summary(book: openpyxl.Workbook, decision: Decision) -> None:
     _set_text(summary.cell(1, 1), _verdict(decision))
     summary.cell(1, 1).font = Font(bold=True, size=13)
     for column, title in enumerate(_HEADERS, start=1):
-        cell = summary.cell(3, column)
+        cell = summary.cell(HEADER_ROW, column)
         _set_text(cell, title)
         cell.font = Font(bold=True)
-    for row, (severity, values) in enumerate(_summary_rows(decision), start=4):
+    for row, (severity, values) in enumerate(_summary_rows(decision), start=HEADER_ROW + 1):
         for column, value in enumerate(values, start=1):
             cell = summary.cell(row, column)
             _set_text(cell, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         summary.cell(row, 2).fill = _FILLS[severity]
-    for letter, width in zip("ABCDEFG", (5, 13, 14, 10, 24, 60, 60), strict=True):
-        summary.column_dimensions[letter].width = width
-    summary.freeze_panes = "A4"
+        summary.row_dimensions[row].height = row_height(values)
+    for column, width in enumerate(COLUMN_WIDTHS, start=1):
+        summary.column_dimensions[get_column_letter(column)].width = width
+    summary.freeze_panes = f"A{HEADER_ROW + 1}"
+    set_print_setup(summary, title_rows=f"{HEADER_ROW}:{HEADER_ROW}", grid=True)
     book.active = 0
+
 
 
 def _set_text(cell: object, value: object) -> None:

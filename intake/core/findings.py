@@ -3,7 +3,26 @@ rules, the row checks and the grouping add to one `Notes` in the order they find
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from intake.core.model import CellText, Field, Finding, ParticipantList, Severity
+
+
+def in_sheet_order(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Findings as a reader meets them: those about the whole list first, then by sheet (in the
+    order the list's sheets come), row and column; findings of one cell keep their order."""
+    found = tuple(findings)
+    sheets: dict[str | None, int] = {}
+    for finding in found:
+        sheets.setdefault(finding.sheet, len(sheets))
+    return tuple(sorted(found, key=lambda f: (f.row is not None, sheets[f.sheet], f.row or 0,
+                                             f.column or 0)))
+
+
+def number_in_sheet_order(findings: Iterable[Finding]) -> list[tuple[int, Finding]]:
+    """Each finding with its number, in sheet order: the numbers the reply, the annotated copy's
+    cell notes and its «Piezīmes» sheet share."""
+    return list(enumerate(in_sheet_order(findings), start=1))
 
 
 class Notes:

@@ -38,6 +38,14 @@ def plural(count: int, one: str, many: str) -> str:
     return one if count % 10 == 1 and count % 100 != 11 else many
 
 
+def after_colon(sentence: str) -> str:
+    """`Vārdā ir cipari` -> `vārdā ir cipari`: after a colon a Latvian sentence goes on in lower
+    case; an abbreviation (`IKVD`, `VIIS`) keeps its capitals."""
+    if len(sentence) > 1 and sentence[0].isupper() and sentence[1].islower():
+        return sentence[0].lower() + sentence[1:]
+    return sentence
+
+
 def strip_diacritics(text: str) -> str:
     if text.isascii():
         return text

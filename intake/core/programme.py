@@ -54,6 +54,11 @@ class Programme:
     # groups are scheduled); later ones go to staff as correspondence.
     amendments_until: Day | None = None
     amendment_days: Annotated[Whole, Field(ge=0, le=3_650)] | None = None
+    # How replies present the programme: the name beside our address in From, and the contact
+    # details under the signature.
+    sender_name: Text = "IKVD supervīziju pieteikumi"
+    phone: Text | None = None
+    web_page: Text | None = None
 
     def is_open(self, today: date) -> bool:
         return (self.open_from is None or today >= self.open_from) and (

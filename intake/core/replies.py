@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import Compat32
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 import jinja2
 
-from intake.core.latvian import plural
-from intake.core.model import Decision, Finding, GroupKind
+from intake.core.findings import number_in_sheet_order
+from intake.core.latvian import after_colon, plural
+from intake.core.model import Decision, Finding, GroupKind, Severity
 from intake.core.programme import Programme
 from intake.core.resubmission import PersonChange, Relation
 
@@ -58,8 +60,11 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     environment.filters["filesize"] = filesize
     environment.filters["where"] = describe_location
     environment.filters["what"] = describe_problem
+    environment.filters["numbered"] = number_findings
+    environment.filters["explain"] = explain_finding
     environment.globals["GroupKind"] = GroupKind
     environment.globals["Relation"] = Relation
+    environment.globals["Severity"] = Severity
     environment.filters["day"] = lambda day: day.strftime("%d.%m.%Y.")
     return environment
 
@@ -72,23 +77,46 @@ def filesize(size: int) -> str:
 
 
 def describe_location(finding: Finding) -> str:
-    """`lapa «Saraksts», rinda 7, kolonna D (E-pasts)` — as much of it as the finding knows."""
+    """`Lapā «Saraksts», 6. rindā, kolonnā «E-pasts» (E6)`: as much of it as the finding knows,
+    in the order and the case a Latvian sentence puts it."""
     parts = []
     if finding.sheet:
-        parts.append(f"lapa «{finding.sheet}»")
+        parts.append(f"lapā «{finding.sheet}»")
     if finding.row is not None:
-        parts.append(f"rinda {finding.row}")
+        parts.append(f"{finding.row}. rindā")
     if finding.column is not None:
-        title = f" ({finding.column_title})" if finding.column_title else ""
-        parts.append(f"kolonna {finding.column_letter}{title}")
-    return ", ".join(parts)
+        name = f"«{finding.column_title}»" if finding.column_title else finding.column_letter
+        parts.append(f"kolonnā {name}")
+    where = ", ".join(parts)
+    if finding.cell and finding.column_title:
+        where = f"{where} ({finding.cell})"
+    elif finding.column is not None and finding.column_title:
+        where = f"{where} (kolonna {finding.column_letter})"
+    return where[:1].upper() + where[1:]
 
 
 def describe_problem(finding: Finding) -> str:
-    """The message, preceded by the value found unless the message already quotes it."""
+    """The message, preceded by the value found unless the message already quotes it; after the
+    colon the message goes on in lower case, as a Latvian sentence does."""
     if finding.value and f"«{finding.value}»" not in finding.message:
-        return f"«{finding.value}»: {finding.message}"
+        return f"«{finding.value}»: {after_colon(finding.message)}"
     return finding.message
+
+
+def explain_finding(finding: Finding) -> str:
+    """What is wrong and what to do, as sentences: the problem, then the hint."""
+    problem = describe_problem(finding)
+    if not finding.hint:
+        return problem
+    stop = "" if problem.endswith((".", "!", "?")) else "."
+    return f"{problem}{stop} {finding.hint}"
+
+
+def number_findings(decision: Decision, severity: Severity | None = None) -> list[tuple[int, Finding]]:
+    """A decision's findings (of one severity, or all) with their numbers: the numbers and the
+    order of the annotated copy's «Piezīmes» sheet, the order of the sheet (`in_sheet_order`)."""
+    return [(number, f) for number, f in number_in_sheet_order(decision.findings)
+            if severity is None or f.severity is severity]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +137,20 @@ class ReplyItem:
 
 
 def render_reply(items: Sequence[ReplyItem], environment: jinja2.Environment, *,
-                 programme: Programme, blank_attached: bool = False) -> Rendered:
-    """The answer to an application: each list's confirmation or error report, in one mail."""
+                 programme: Programme, blank_attached: bool = False,
+                 original_subject: str = "") -> Rendered:
+    """The answer to an application: each list's confirmation or error report, in one mail. Its
+    subject keeps the school's (`Re: …`, for the thread) and adds the outcome."""
     return _render("reply", environment, items=list(items), programme=programme,
-                   blank_attached=blank_attached)
+                   blank_attached=blank_attached, topic=reply_subject(original_subject))
 
 
 def render_no_list(environment: jinja2.Environment, *, programme: Programme, blank_name: str,
-                   too_large_bytes: int | None = None) -> Rendered:
+                   too_large_bytes: int | None = None, original_subject: str = "") -> Rendered:
     """The answer to a mail without a list we could read: how to apply, with the blank list
     attached; `too_large_bytes` when the mail was refused for its size before it was downloaded."""
     return _render("no_list", environment, programme=programme, blank_name=blank_name,
-                   too_large_bytes=too_large_bytes)
+                   too_large_bytes=too_large_bytes, topic=reply_subject(original_subject))
 
 
 def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:
@@ -145,6 +175,7 @@ class Envelope:
     auto_submitted: str = "auto-replied"  # RFC 3834; "auto-generated" for the staff summary
     loop_header: str = "X-Intake-Loop"
     loop_value: str = "supervision-intake"
+    sender_name: str = ""  # shown beside our address: `IKVD supervīziju pieteikumi <…>`
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +203,8 @@ def compose_email(rendered: Rendered, envelope: Envelope,
             part.add_header("Content-Disposition", "attachment",
                             filename=("utf-8", "", _one_line(item.filename)))  # RFC 2231
             message.attach(part)
-    message["From"] = envelope.sender
+    message["From"] = (formataddr((_one_line(envelope.sender_name), envelope.sender), "utf-8")
+                       if envelope.sender_name else envelope.sender)
     message["To"] = envelope.recipient
     message["Subject"] = Header(_one_line(rendered.subject), "utf-8")  # type: ignore[assignment]
     message["Date"] = format_datetime(envelope.date)
@@ -194,10 +226,20 @@ def _boundary() -> str:
     return f"=_intake_{uuid.uuid4().hex}"
 
 
+# What our subjects add after the school's (`Re: … — pieņemts, SUP-2026-00004`): dropped when the
+# school answers one of our replies, so that the next outcome replaces it instead of piling up.
+_OUR_OUTCOME = re.compile(
+    r"\s+—\s+(?:pieņemts|pieņemti|jālabo|jau reģistrēts|grozījumi|vajadzīgs dalībnieku saraksts"
+    r"|vēstule ir par lielu)\b.*$")
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|aw|sv|atb|vs)\s*:)+\s*", re.IGNORECASE)
+
+
 def reply_subject(original: str) -> str:
-    """`Re: …` once, whatever prefixes the school's client added."""
+    """`Re: …` once, whatever prefixes the school's client added, without the outcome an earlier
+    reply of ours added."""
     topic = _one_line(original)
-    return topic if topic.lower().startswith("re:") else f"Re: {topic}" if topic else ""
+    bare = _OUR_OUTCOME.sub("", _REPLY_PREFIX.sub("", topic))
+    return f"Re: {bare}" if bare else ""
 
 
 def _one_line(text: str) -> str:

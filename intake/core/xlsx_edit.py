@@ -35,6 +35,7 @@ from intake.core.xlsx_parts import (
     Summary,
     Unusual,
     insert_before,
+    print_titles,
     q,
     summary_sheet,
     xml_text,
@@ -220,6 +221,7 @@ class _Package:
         book_xml = re.sub(r'\blocalSheetId="(\d+)"',
                           lambda m: f'localSheetId="{int(m.group(1)) + 1}"', book_xml)
         book_xml = re.sub(r'\b(activeTab|firstSheet)="\d+"', r'\1="0"', book_xml)
+        book_xml = _with_print_titles(book_xml, summary.title)
         checked = fromstring(book_xml)
         if [s.get("name") for s in checked.iter(q("sheet"))][:1] != [summary.title]:
             raise Unusual("the workbook did not take the sheet")
@@ -276,6 +278,26 @@ def _styled_cell(xml: str, ref: str, row: int, column: int, style: int, exists: 
     if at < 0:
         raise Unusual("no <sheetData> to add a row to")
     return xml[:at] + f'<row r="{row}">{new}</row>' + xml[at:]
+
+
+def _with_print_titles(book_xml: str, title: str) -> str:
+    """workbook.xml with the summary's header row repeated on each printed page (the summary is
+    the first sheet: localSheetId 0)."""
+    name = (f'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
+            f"{xml_text(print_titles(title))}</definedName>")
+    if re.search(r"<definedNames\s*/>", book_xml):
+        return re.sub(r"<definedNames\s*/>", f"<definedNames>{name}</definedNames>", book_xml,
+                      count=1)
+    opening = re.search(r"<definedNames\s*>", book_xml)
+    if opening is not None:
+        return book_xml[:opening.end()] + name + book_xml[opening.end():]
+    if re.search(r"<(functionGroups|externalReferences)\b", book_xml):
+        raise Unusual("the defined names would go after parts this edit does not place")
+    at = book_xml.find("</sheets>")
+    if at < 0:
+        raise Unusual("no </sheets>")
+    at += len("</sheets>")
+    return f"{book_xml[:at]}<definedNames>{name}</definedNames>{book_xml[at:]}"
 
 
 def _with_legacy_drawing(xml: str, tree: Element, rel_id: str) -> str:

@@ -16,7 +16,25 @@ from intake.core.model import Severity
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_COLUMN_WIDTHS = (5, 13, 14, 10, 24, 60, 60)
+# The «Piezīmes» sheet's columns (Nr., Veids, Lapa, Šūna, Atrastā vērtība, Kas nav kārtībā, Kā
+# labot), in character widths: about 160 together, one landscape A4 page wide at about 85 %.
+COLUMN_WIDTHS = (5, 12, 12, 9, 20, 50, 55)
+HEADER_ROW = 3
+LINE_HEIGHT = 15.0  # points: one line of 11-point text
+# Print setup: landscape A4, one page wide and as many long as it takes, the header row on each.
+PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+A4 = 9
+
+
+def row_height(values: Sequence[object], widths: Sequence[float] = COLUMN_WIDTHS) -> float:
+    """The height a row of wrapped text needs, set explicitly: LibreOffice does not grow a row
+    for wrapped text that openpyxl wrote, and lets the lines overlap the next row instead."""
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        text = "" if value is None else str(value)
+        per_line = max(int(width * 1.1) - 1, 1)  # the characters of average text a width holds
+        lines = max(lines, sum(max(-(-len(part) // per_line), 1) for part in text.split("\n")))
+    return lines * LINE_HEIGHT + 3
 
 
 class Unusual(Exception):
@@ -135,18 +153,32 @@ def summary_sheet(summary: Summary, styles: Styles) -> str:
                 f"{xml_text(value)}</t></is></c>")
 
     rows = [f'<row r="1">{cell("A1", summary.verdict, title)}</row>',
-            '<row r="3">' + "".join(cell(f"{get_column_letter(n)}3", text, header)
-                                    for n, text in enumerate(summary.headers, start=1)) + "</row>"]
-    for number, (severity, values) in enumerate(summary.rows, start=4):
-        rows.append(f'<row r="{number}">' + "".join(
+            f'<row r="{HEADER_ROW}">' + "".join(
+                cell(f"{get_column_letter(n)}{HEADER_ROW}", text, header)
+                for n, text in enumerate(summary.headers, start=1)) + "</row>"]
+    for number, (severity, values) in enumerate(summary.rows, start=HEADER_ROW + 1):
+        rows.append(f'<row r="{number}" ht="{row_height(values)}" customHeight="1">' + "".join(
             cell(f"{get_column_letter(n)}{number}", value,
                  by_severity[severity] if n == 2 else plain)
             for n, value in enumerate(values, start=1)) + "</row>")
     columns = "".join(f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>'
-                      for n, w in enumerate(_COLUMN_WIDTHS, start=1))
+                      for n, w in enumerate(COLUMN_WIDTHS, start=1))
+    margins = "".join(f' {side}="{inches}"' for side, inches in PAGE_MARGINS.items())
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<worksheet xmlns="{MAIN}" xmlns:r="{R}"><sheetViews><sheetView workbookViewId="0">'
-            '<pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A4" sqref="A4"/></sheetView></sheetViews>'
+            f'<worksheet xmlns="{MAIN}" xmlns:r="{R}">'
+            '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews><sheetView workbookViewId="0">'
+            f'<pane ySplit="{HEADER_ROW}" topLeftCell="A{HEADER_ROW + 1}" activePane="bottomLeft" '
+            f'state="frozen"/><selection pane="bottomLeft" activeCell="A{HEADER_ROW + 1}" '
+            f'sqref="A{HEADER_ROW + 1}"/></sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{columns}</cols>'
-            f'<sheetData>{"".join(rows)}</sheetData></worksheet>')
+            f'<sheetData>{"".join(rows)}</sheetData>'
+            '<printOptions gridLines="1"/>'
+            f"<pageMargins{margins}/>"
+            f'<pageSetup paperSize="{A4}" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+            "</worksheet>")
+
+
+def print_titles(title: str) -> str:
+    """The defined name that repeats the header row on each printed page of the sheet `title`."""
+    quoted = title.replace("'", "''")
+    return f"'{quoted}'!${HEADER_ROW}:${HEADER_ROW}"

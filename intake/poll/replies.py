@@ -23,7 +23,6 @@ from intake.core.replies import (
     compose_email,
     render_no_list,
     render_reply,
-    reply_subject,
 )
 from intake.core.states import MessageState
 
@@ -81,7 +80,7 @@ def compose_reply(job: ReplyJob, replies: Replies, environment: jinja2.Environme
     if outcome.state is MessageState.NO_LIST or outcome.reason == TOO_LARGE:
         too_large = replies.max_message_bytes if outcome.reason == TOO_LARGE else None
         rendered = render_no_list(environment, programme=programme, blank_name=BLANK_LIST_NAME,
-                                  too_large_bytes=too_large)
+                                  too_large_bytes=too_large, original_subject=message.subject)
         attachments.append(FileAttachment(BLANK_LIST_NAME, make_blank_list(programme)))
     else:
         annotated_items = []
@@ -97,14 +96,14 @@ def compose_reply(job: ReplyJob, replies: Replies, environment: jinja2.Environme
         if rejected:
             attachments.append(FileAttachment(BLANK_LIST_NAME, make_blank_list(programme)))
         rendered = render_reply(annotated_items, environment, programme=programme,
-                                blank_attached=rejected)
-    subject = reply_subject(message.subject) or rendered.subject
+                                blank_attached=rejected, original_subject=message.subject)
+    subject = rendered.subject
     envelope = Envelope(
-        sender=replies.address, recipient=message.sender,
+        sender=replies.address, sender_name=programme.sender_name, recipient=message.sender,
         message_id=f"<{uuid.uuid4().hex}@{replies.domain}>", date=job.now,
         in_reply_to=message.message_id if message.message_id.startswith("<") else "",
         references=message.in_reply_to)
-    raw = compose_email(replace(rendered, subject=subject), envelope, attachments)
+    raw = compose_email(rendered, envelope, attachments)
     return Reply(subject, raw, envelope.message_id)
 
 

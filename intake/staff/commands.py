@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -50,11 +50,16 @@ class SummaryMail:
     export: bytes | None
 
 
-def make_summary(settings: Settings, engine: Engine, day: date) -> SummaryMail:
+def make_summary(settings: Settings, engine: Engine, day: date,
+                 now: datetime | None = None) -> SummaryMail:
     zone = ZoneInfo(settings.timezone)
-    report = build_report(engine, day, zone, settings.programmes)
+    report = build_report(engine, day, zone, settings.programmes,
+                          now=now or datetime.now(UTC),
+                          poll_interval=timedelta(seconds=settings.mail.poll_interval_seconds))
     rendered = render_summary(report, make_environment(settings.templates_dir))
-    export = None if report.quiet else write_export(engine, zone, first=day, last=day)
+    export = None if report.quiet else write_export(
+        engine, zone, first=day, last=day,
+        titles={name: p.title for name, p in settings.programmes.items()})
     return SummaryMail(rendered.subject, rendered.text, rendered.html, export)
 
 
@@ -65,13 +70,14 @@ def queue_summary(settings: Settings, engine: Engine, day: date, now: datetime, 
     staff = settings.mail.staff
     if not staff:
         raise StaffError("no staff addresses are configured ([mail] staff or INTAKE_STAFF)")
-    summary = make_summary(settings, engine, day)
+    summary = make_summary(settings, engine, day, now)
     attachments = [FileAttachment(export_name(day), summary.export)] if summary.export else []
     with Session(engine) as session:
         if once:
             session.add(SummaryRecord(day=day, created_at=now, recipients=len(staff)))
         for address in staff:
             envelope = Envelope(sender=settings.mail.address, recipient=address,
+                                sender_name=settings.programme(None).sender_name,
                                 message_id=f"<{uuid.uuid4().hex}@{settings.mail.domain}>",
                                 date=now, auto_submitted="auto-generated")
             raw = compose_email(Rendered(summary.subject, summary.text, summary.html), envelope,

@@ -7,7 +7,8 @@ Text a school wrote is never taken for a formula: see `neutral`.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,9 +25,17 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.core.states import Verdict
+from intake.core.xlsx_parts import LINE_HEIGHT, row_height
+from intake.core.xlsx_print import set_print_setup
 from intake.staff.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
-from intake.staff.summary import ROUTE_LABELS
-from intake.store.tables import ApplicationRecord, GroupRecord, MessageRecord, ParticipantRecord
+from intake.staff.summary import ROUTE_LABELS, finding_label
+from intake.store.tables import (
+    ApplicationRecord,
+    FindingRecord,
+    GroupRecord,
+    MessageRecord,
+    ParticipantRecord,
+)
 
 # A cell starting with one of these is a formula to Excel or LibreOffice (or becomes one when the
 # sheet is saved as CSV and opened again): OWASP's list, with the control characters.
@@ -37,7 +46,9 @@ KINDS = {"leaders": "vadītāji", "educators": "pedagogi"}
 ROLES = {"leader": "vadītājs", "educator": "pedagogs", "unclear": "neskaidrs"}
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", start_color="1F4E78", end_color="1F4E78")
-_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+_DATE_FORMAT = "dd.mm.yyyy"  # the local day, as Latvians write it
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
 
 
 def neutral(value: object) -> object:
@@ -51,12 +62,15 @@ def neutral(value: object) -> object:
 class Column:
     title: str
     width: int
+    wrap: bool = False  # long text: wrapped in its width, so that the sheet prints one page wide
 
 
 def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
-                 last: date | None = None, progress: Callable[[int], object] = lambda _n: None
-                 ) -> bytes:
-    """The workbook for applications received from `first` to `last` (local days, inclusive)."""
+                 last: date | None = None, progress: Callable[[int], object] = lambda _n: None,
+                 titles: Mapping[str, str] | None = None) -> bytes:
+    """The workbook for applications received from `first` to `last` (local days, inclusive);
+    `titles`: each programme's title by its name."""
+    titles = titles or {}
     end = last or datetime.now(zone).date()
     period = Period.local_days(first, end, zone)
     book = Workbook(write_only=True)
@@ -77,42 +91,47 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
             route, municipality = places.get(number or "", ("", UNKNOWN_MUNICIPALITY))
             return ROUTE_LABELS[route], municipality
 
+        reasons = _reasons(session, [row[0] for row in rows if row[4] == Verdict.REJECTED])
         _sheet(book, "Pieteikumi", [
-            Column("Numurs", 16), Column("Saņemts", 17), Column("Programma", 12),
-            Column("Iestāde", 40), Column("Reģ. nr.", 12), Column("Pašvaldība", 22),
-            Column("Finansējums", 13), Column("Fails", 30), Column("Lēmums", 11),
-            Column("Grupas", 8), Column("Dalībnieki", 11), Column("Kļūdas", 8),
-            Column("Brīdinājumi", 12), Column("Sūtītājs", 30), Column("Atsaukts", 17),
-            Column("Atsaukšanas iemesls", 30), Column("Grozīts", 17),
-            Column("Labo noraidīto", 16)],
-            ([number, local_time(created, zone), programme, institution, registration,
-              place(registration)[1], place(registration)[0], attachment,
+            Column("Pieteikuma numurs", 15), Column("Saņemts", 11),
+            Column("Programma", 14, wrap=True), Column("Izglītības iestāde", 25, wrap=True),
+            Column("Reģistrācijas numurs", 12), Column("Pašvaldība", 13, wrap=True),
+            Column("Finansējums", 12, wrap=True), Column("Faila nosaukums", 15, wrap=True),
+            Column("Lēmums", 10), Column("Grupas", 8), Column("Dalībnieki", 10),
+            Column("Noraidīšanas iemesli (kļūdu skaits)", 28, wrap=True),
+            Column("Brīdinājumi", 11), Column("Sūtītāja e-pasts", 18, wrap=True),
+            Column("Atsaukts", 10), Column("Atsaukšanas iemesls", 15, wrap=True),
+            Column("Grozīts", 10), Column("Labo noraidīto pieteikumu", 13, wrap=True)],
+            ([number, local_time(created, zone), titles.get(programme, programme), institution,
+              registration, place(registration)[1], place(registration)[0], attachment,
               "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
               sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
-              errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason,
+              reasons.get(application_id, f"{errors} kļūdas" if errors else None), warnings,
+              sender, local_time(withdrawn, zone) if withdrawn else None, reason,
               local_time(amended, zone) if amended else None, resolves]
              for (application_id, number, created, programme, verdict, institution, registration,
                   withdrawn, attachment, errors, warnings, sender, reason, amended, resolves)
              in rows))
         progress(len(rows))
         _sheet(book, "Grupas", [
-            Column("Pieteikums", 16), Column("Grupa", 7), Column("Veids", 11),
-            Column("Nosaukums sarakstā", 20), Column("Dalībnieki", 11), Column("Iestāde", 40)],
+            Column("Pieteikuma numurs", 17), Column("Grupa", 7), Column("Veids", 11),
+            Column("Nosaukums sarakstā", 20, wrap=True), Column("Dalībnieki", 11),
+            Column("Izglītības iestāde", 40, wrap=True)],
             ([applications[application_id][1], position, KINDS.get(kind, kind), label, count,
               applications[application_id][5]]
              for _group_id, application_id, position, kind, label, count in groups))
         group_of = {group[0]: group for group in groups}
         _sheet(book, "Dalībnieki", [
-            Column("Pieteikums", 16), Column("Grupa", 7), Column("Vārds", 18),
-            Column("Uzvārds", 20), Column("Amats", 30), Column("E-pasts", 30),
-            Column("Loma", 11), Column("Iestāde", 40)],
+            Column("Pieteikuma numurs", 17), Column("Grupa", 7), Column("Vārds", 16),
+            Column("Uzvārds", 18), Column("Amats", 28, wrap=True), Column("E-pasts", 28),
+            Column("Loma", 10), Column("Izglītības iestāde", 32, wrap=True)],
             ([applications[group_of[group_id][1]][1], group_of[group_id][2], first_name,
               last_name, position, email, ROLES.get(role, role),
               applications[group_of[group_id][1]][5]]
              for group_id, first_name, last_name, position, email, role
              in _participants(session, list(group_of))))
         _sheet(book, "Pašvaldības", [
-            Column("Finansējums", 20), Column("Pašvaldība", 26), Column("Pieteikumi", 11),
+            Column("Finansējuma ceļš", 20), Column("Pašvaldība", 26), Column("Pieteikumi", 11),
             Column("Grupas", 8), Column("Dalībnieki", 11)],
             ([ROUTE_LABELS[area.route], area.municipality, area.applications, area.groups,
               area.participants] for area in areas(session, period)))
@@ -136,6 +155,19 @@ def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
         .outerjoin(resolved, col(resolved.id) == col(ApplicationRecord.resolves_id))
         .where(*between(ApplicationRecord.created_at, period))
         .order_by(col(ApplicationRecord.id))).all()]
+
+
+def _reasons(session: Session, application_ids: Sequence[int]) -> dict[int, str]:
+    """Each rejected application's reasons, for staff: `nederīga e-pasta adrese (2); …`."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(application_ids), 500):
+        for application_id, code, count in session.exec(
+                select(FindingRecord.application_id, FindingRecord.code, FindingRecord.count)
+                .where(col(FindingRecord.application_id).in_(application_ids[start:start + 500]))
+                .where(FindingRecord.severity == "error")
+                .order_by(col(FindingRecord.application_id), col(FindingRecord.id))).all():
+            found[application_id].append(f"{finding_label(code)} ({count})")
+    return {application_id: "; ".join(labels) for application_id, labels in found.items()}
 
 
 def _groups(session: Session, application_ids: Sequence[int]
@@ -172,26 +204,45 @@ def _participants(session: Session, group_ids: list[int]
 
 def _sheet(book: Workbook, title: str, columns: Sequence[Column],
            rows: Iterable[Sequence[object]]) -> None:
-    """A sheet with a styled, frozen, filtered header row and fixed widths."""
+    """A sheet with a styled, frozen, filtered header row and fixed widths that prints one page
+    wide in landscape, the header row on each page."""
     sheet: WriteOnlyWorksheet = book.create_sheet(title)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
+    set_print_setup(sheet, title_rows="1:1", grid=True)
+    widths = [column.width for column in columns]
+    # LibreOffice does not grow a row for wrapped text: each row gets the height its text needs.
+    sheet.row_dimensions[1].height = row_height([c.title for c in columns],
+                                                [0.85 * width for width in widths])  # bold
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, column.title)
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
         header.append(cell)
     sheet.append(header)
     count = 0
     for row in rows:
+        tall = row_height([v if c.wrap else None for v, c in zip(row, columns, strict=True)],
+                          widths)
+        if tall > LINE_HEIGHT + 3:
+            sheet.row_dimensions[count + 2].height = tall
         cells: list[object] = []
-        for value in row:
+        for value, column in zip(row, columns, strict=True):
             if isinstance(value, datetime):
                 cell = WriteOnlyCell(sheet, value)
                 cell.number_format = _DATE_FORMAT
+                cell.alignment = _TOP
+                cells.append(cell)
+            elif column.wrap and isinstance(value, str):
+                cell = WriteOnlyCell(sheet, neutral(value))
+                cell.alignment = _WRAP
+                cells.append(cell)
+            elif tall > LINE_HEIGHT + 3 and value is not None:  # a tall row: all of it at the top
+                cell = WriteOnlyCell(sheet, neutral(value))
+                cell.alignment = _TOP
                 cells.append(cell)
             else:
                 cells.append(neutral(value))

@@ -30,6 +30,7 @@ from intake.store.tables import (
     OutboxState,
     ParticipantRecord,
     ResubmissionRecord,
+    ServiceRecord,
     standing,
 )
 
@@ -125,6 +126,10 @@ class Report:
     progress: Sequence[Progress]
     attention: Sequence[Attention]
     series: Sequence[tuple[date, int]] = field(default_factory=tuple)
+    # The mailbox: whether polls read it through the day (to its end, or to now for today), and
+    # the last time one did (local wall time), None if none ever has.
+    mailbox_read: bool = True
+    last_good_poll: datetime | None = None
 
     @property
     def quiet(self) -> bool:
@@ -133,8 +138,10 @@ class Report:
 
 
 def build_report(engine: Engine, day: date, zone: ZoneInfo,
-                 programmes: Mapping[str, Programme]) -> Report:
-    """The day `day` (local to `zone`) and everything up to its end."""
+                 programmes: Mapping[str, Programme], *, now: datetime | None = None,
+                 poll_interval: timedelta = timedelta(minutes=1)) -> Report:
+    """The day `day` (local to `zone`) and everything up to its end; `now` and the poll interval
+    tell whether the mailbox was read that day."""
     period = Period.local_day(day, zone)
     to_date = Period(None, period.end)
     with Session(engine) as session:
@@ -144,7 +151,29 @@ def build_report(engine: Engine, day: date, zone: ZoneInfo,
         progress = _progress(session, to_date, programmes)
         attention = _attention(session, period)
         series = _series(session, day, zone)
-    return Report(day, zone.key, today, total, by_area, progress, attention, series)
+        recorded = session.get(ServiceRecord, "last_good_poll")
+    last = _moment(recorded.value) if recorded else None
+    return Report(day, zone.key, today, total, by_area, progress, attention, series,
+                  mailbox_read=was_read(last, period, now, poll_interval),
+                  last_good_poll=local_time(last, zone) if last else None)
+
+
+def was_read(last_good_poll: datetime | None, period: Period, now: datetime | None,
+             poll_interval: timedelta) -> bool:
+    """A poll succeeded near the end of the period (or now, for a day not over): missed polls of
+    more than three intervals (as `intake status` alerts on) mean mail waits unread."""
+    if last_good_poll is None:
+        return False
+    until = min(period.end, now) if now is not None else period.end
+    return last_good_poll >= until - 3 * poll_interval
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def between(column: Any, period: Period) -> list[ColumnElement[bool]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,9 +30,9 @@ FINDING_LABELS = {
     "email.invalid": "nederīga e-pasta adrese",
     "email.shared": "viena e-pasta adrese vairākām personām",
     "position.unclear": "neskaidrs amats (vadītājs vai pedagogs)",
-    "duplicate.in-list": "dalībnieks sarakstā norādīts divreiz",
-    "duplicate.registered": "dalībnieks jau pieteikts citā pieteikumā",
-    "group.missing": "dalībniekam nav norādīta grupa",
+    "duplicate.in-list": "persona sarakstā norādīta divreiz",
+    "duplicate.registered": "persona jau pieteikta citā pieteikumā",
+    "group.missing": "personai nav norādīta grupa",
     "group.too-large": "grupā vairāk dalībnieku nekā atļauts",
     "group.too-small": "grupā mazāk dalībnieku nekā ieteicams",
     "group.mixed": "vadītāji un pedagogi vienā grupā",
@@ -51,15 +51,30 @@ FINDING_LABELS = {
     "file.unknown-format": "nezināms faila formāts",
 }
 
+# What waits for staff, in words for staff: what it is and what to do (how to do it is in the
+# staff manual, docs/staff.md, not in the mail).
 ATTENTION_LABELS = {
-    "correspondence": "Sarakste, uz kuru jāatbild darbiniekam (vēstules numurs)",
-    "quarantined": "Karantīnā – mūsu kļūda; pēc labojuma: intake reprocess --quarantined --reply",
-    "held": "Aizturētas atbildes – adresāts pārsniedzis automātisko atbilžu dienas limitu; "
-            "nosūtīt: intake resend NR",
-    "failed": "Atbildes, kuras neizdevās nosūtīt; pēc labojuma: intake resend NR",
-    "sending": "Atbildes, kuru nosūtīšana pārtrūka – pārbaudiet, vai tās saņemtas; "
-               "ja nē: intake resend NR",
-    "review": "Pieņemtie saraksti ar brīdinājumiem – lūdzu, pārskatiet",
+    "correspondence": "Vēstules, uz kurām jāatbild darbiniekam",
+    "quarantined": "Vēstules, kuras pakalpojuma kļūdas dēļ neizdevās apstrādāt – lūdzu, "
+                   "informējiet sistēmas uzturētāju",
+    "held": "Aizturētās atbildes – adresāts šajā diennaktī jau saņēmis daudz automātisku "
+            "atbilžu; pirms nosūtīšanas pārbaudiet, vai tā nav vēstuļu apmaiņa ar automātu",
+    "failed": "Atbildes, kuras neizdevās nosūtīt – lūdzu, informējiet sistēmas uzturētāju",
+    "sending": "Atbildes, kuru nosūtīšana pārtrūka – pārbaudiet, vai adresāts tās saņēmis",
+    "review": "Pieņemtie saraksti, kuros jāpārbauda dažas ziņas",
+}
+# For an accepted list with warnings: what staff should check.
+REVIEW_ADVICE = {
+    "position.unclear": "pēc amata nevar noteikt, vai persona ir vadītājs vai pedagogs – "
+                        "pārbaudiet, vai tā iekļauta pareizajā grupā",
+    "email.shared": "viena e-pasta adrese vairākām personām – pārbaudiet, vai tās nav viena "
+                    "un tā pati persona",
+    "name.foreign-letters": "vārdā ir burti ārpus latviešu alfabēta – pārbaudiet, vai vārds "
+                            "uzrakstīts pareizi",
+    "group.too-small": "grupā mazāk dalībnieku nekā ieteicams – apsveriet grupu apvienošanu",
+    "personal-code.present": "sarakstā bija personas kodi (tie nav saglabāti) – ja vajag, "
+                             "atgādiniet iestādei tos nesūtīt",
+    "list.sheets-not-read": "dažas lapas nav nolasītas – pārbaudiet, vai tajās nav dalībnieku",
 }
 # The summary's table of figures: a label, and how to read the figure off a day's or all Figures.
 FIGURE_ROWS: tuple[tuple[str, Callable[[Figures], int]], ...] = (
@@ -85,6 +100,11 @@ def finding_label(code: str) -> str:
     return FINDING_LABELS.get(code, code)
 
 
+def review_advice(code: str) -> str:
+    """What to check in an accepted list with this warning."""
+    return REVIEW_ADVICE.get(code, finding_label(code))
+
+
 def number(value: int) -> str:
     """`5 500`: Latvian digit grouping (a no-break space)."""
     return f"{value:,}".replace(",", "\u00a0")
@@ -101,14 +121,27 @@ def latvian_date(day: date) -> str:
     return f"{day:%d.%m.%Y}."
 
 
+def latvian_time(moment: datetime) -> str:
+    """`04.12.2026. plkst. 10:15`."""
+    return f"{moment:%d.%m.%Y}. plkst. {moment:%H:%M}"
+
+
+def compact_chart(series: Sequence[tuple[date, int]]) -> list[tuple[date, int, int]]:
+    """The chart's bars (day, count, width 0–100): from the first day anything was accepted, so
+    that a new programme's chart is not two weeks of zeros."""
+    first = next((n for n, (_day, count) in enumerate(series) if count), len(series))
+    shown = series[first:]
+    top = max((count for _day, count in shown), default=0)
+    return [(day, count, round(100 * count / top) if top else 0) for day, count in shown]
+
+
 def render_summary(report: Report, environment: jinja2.Environment) -> Rendered:
-    top = max((count for _day, count in report.series), default=0)
-    chart = [(day, count, round(100 * count / top) if top else 0) for day, count in report.series]
     figures = [(label, read(report.today), read(report.total)) for label, read in FIGURE_ROWS]
     context = {
-        "report": report, "chart": chart, "figures": figures, "attention_labels": ATTENTION_LABELS,
-        "route_labels": ROUTE_LABELS, "finding_label": finding_label, "number": number,
-        "percent": percent, "latvian_date": latvian_date,
+        "report": report, "chart": compact_chart(report.series), "figures": figures,
+        "attention_labels": ATTENTION_LABELS, "route_labels": ROUTE_LABELS,
+        "finding_label": finding_label, "review_advice": review_advice, "number": number,
+        "percent": percent, "latvian_date": latvian_date, "latvian_time": latvian_time,
         "groups_of_attention": _grouped(report),
     }
     subject = environment.get_template("summary.subject.txt").render(context)

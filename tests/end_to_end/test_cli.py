@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from intake.core.blank_list import INSTITUTION_CELL
 from intake.samples import make_faulty_list, make_good_list
 from tests.conftest import HEADER, make_workbook, person, personal_code
 from tests.end_to_end.conftest import run_in_process
@@ -42,15 +43,15 @@ def write(tmp_path: Path, name: str, content: bytes) -> Path:
 def test_validate_accepts_a_good_list_with_exit_0(run, tmp_path):
     result = run("validate", str(write(tmp_path, "labs.xlsx", make_good_list())), process=True)
     assert result.returncode == 0, result.stderr
-    assert "Pieteikums supervīzijai pieņemts: Rīgas 12. vidusskola" in result.stdout
+    assert "Pieteikums supervīzijai: Rīgas 12. vidusskola — pieņemts" in result.stdout
     assert "180 minūtes" in result.stdout
 
 
 def test_validate_rejects_with_exit_1_and_names_every_cell(run, tmp_path):
     result = run("validate", str(write(tmp_path, "kludains.xlsx", make_faulty_list())), process=True)
     assert result.returncode == 1
-    assert ("lapa «Saraksts», rinda 6, kolonna F (E-pasts): «anna@@skola.example.lv» nav derīga "
-            "e-pasta adrese") in result.stdout
+    assert ("Lapā «Saraksts», 6. rindā, kolonnā «E-pasts» (F6)\n   «anna@@skola.example.lv» nav "
+            "derīga e-pasta adrese") in result.stdout
 
 
 def test_validate_json_has_the_documented_shape(run, tmp_path):
@@ -130,7 +131,7 @@ def test_blank_template_has_dropdowns_instructions_and_passes_when_filled(run, t
     sheet = book["Saraksts"]
     formulas = sorted(v.formula1 for v in sheet.data_validations.dataValidation)
     assert any("vadītājs" in f for f in formulas) and any('"1,2,3' in f for f in formulas)
-    sheet["B2"] = "Rīgas 12. vidusskola"
+    sheet[INSTITUTION_CELL] = "Rīgas 12. vidusskola"
     sheet["B5"], sheet["C5"], sheet["D5"], sheet["E5"], sheet["F5"] = (
         "Ilze", "Kalniņa", "direktore", "vadītājs", "ilze@skola.example.lv")
     sheet["B6"], sheet["C6"], sheet["D6"], sheet["E6"], sheet["F6"] = (

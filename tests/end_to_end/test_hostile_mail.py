@@ -75,7 +75,7 @@ def test_crlf_and_markup_in_names_headers_and_file_names_never_reach_our_reply(
     reply = received.message
     assert sorted(k.lower() for k in reply) == REPLY_HEADERS
     assert [a.addr_spec for a in reply["To"].addresses] == [SCHOOL]
-    assert reply["Subject"] == "Re: Pieteikums <script>alert(1)</script> Bcc: x@evil.example"
+    assert reply["Subject"].startswith("Re: Pieteikums <script>alert(1)</script> Bcc: x@evil.example — ")
     names = [part.get_filename() for part in reply.iter_attachments()]
     assert names == ["saraksts Bcc: x@evil.example<img src=x>-piezimes.xlsx", "dalibnieku-saraksts.xlsx"]
     html = reply.get_body(("html",)).get_content()
@@ -139,7 +139,7 @@ def test_hostile_files_and_mime_trees_each_get_a_reply_naming_the_problem(intake
                      "ir vairāk nekā 2000 rindu"):  # the far cell, the 100,000 rows
         assert sentence in text, sentence
     assert "Pieteikuma numurs: SUP-" in replies["daudz@skola.example.lv"].get_body(("plain",)).get_content()
-    assert replies["dzili@skola.example.lv"]["Subject"] == "Re: Pieteikums"
+    assert replies["dzili@skola.example.lv"]["Subject"].startswith("Re: Pieteikums — ")
 
 
 @pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL

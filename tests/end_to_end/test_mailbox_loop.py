@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 
 import openpyxl
@@ -44,7 +45,9 @@ def test_answers_outlook_gmail_and_thunderbird_applications_once(intake, mailbox
     assert set(by_recipient) == {f"sekretare{n}@skola.example.lv" for n in (1, 2, 3)}
     for number, style in enumerate(STYLES, start=1):
         reply = by_recipient[f"sekretare{number}@skola.example.lv"]
-        assert reply["Subject"] == f"Re: Pieteikums supervīzijai {number}"
+        assert re.fullmatch(rf"Re: Pieteikums supervīzijai {number} — pieņemts, SUP-2\d{{3}}-\d{{5}}",
+                            reply["Subject"]), reply["Subject"]
+        assert reply["From"].addresses[0].display_name == "IKVD supervīziju pieteikumi"
         assert reply["In-Reply-To"] == f"<{style}-{number}@skola.example.lv>"
         assert reply["Auto-Submitted"] == "auto-replied"
         assert reply["Message-ID"].endswith("@ikvd.example.lv>")
@@ -68,11 +71,13 @@ def test_rejection_carries_the_annotated_workbook_and_the_blank_list(intake, mai
     intake("poll")
 
     reply = smtp.inbox.wait_for(1)[0].message
-    assert reply["Subject"] == "Re: Pieteikums supervīzijai 7"
+    text = reply.get_body(("plain",)).get_content()
+    errors = re.search(r"jāizlabo (\d+) kļūd", text)
+    assert errors is not None
+    assert reply["Subject"] == f"Re: Pieteikums supervīzijai 7 — jālabo {errors[1]} kļūdas"
     names = [part.get_filename() for part in reply.iter_attachments()]
     assert names == ["saraksts-piezimes.xlsx", "dalibnieku-saraksts.xlsx"]
-    text = reply.get_body(("plain",)).get_content()
-    assert "lapa «Saraksts», rinda 6, kolonna F (E-pasts)" in text
+    assert "Lapā «Saraksts», 6. rindā, kolonnā «E-pasts» (F6)" in text
     assert intake.rows("select verdict, errors from applications") == [("rejected", 4)]
     assert intake.rows("select count(*) from participants") == [(0,)]  # rejected: nobody kept
 
@@ -148,7 +153,7 @@ def test_a_new_mail_without_a_list_gets_one_polite_reply_with_the_blank_list(int
     mailbox_server.append(raw)
     intake("poll")
     reply = smtp.inbox.wait_for(1)[0].message
-    assert reply["Subject"] == "Re: Kā pieteikties?"
+    assert reply["Subject"] == "Re: Kā pieteikties? — vajadzīgs dalībnieku saraksts"
     assert [p.get_filename() for p in reply.iter_attachments()] == ["dalibnieku-saraksts.xlsx"]
     intake("poll")
     assert len(smtp.inbox.messages) == 1

@@ -88,7 +88,7 @@ def test_the_same_list_resaved_by_another_program_is_already_registered(intake, 
            f"saraksts ar pieteikuma numuru {number}" in second
     assert "jau ir pieteikta" not in second  # no duplicate findings (R5) for the school's own list
     assert "1. grupa – iestādes vadītāji, 2 dalībnieki" in second  # the groups as confirmed
-    assert reply["Subject"] == "Re: Pieteikums supervīzijai 2"
+    assert reply["Subject"] == f"Re: Pieteikums supervīzijai 2 — jau reģistrēts, {number}"
     assert "Dalībnieku saraksts (fails «saraksts (labots).xlsx»)" in second
     status = intake.status()
     assert status["applications"] == {"accepted": 1}
@@ -129,8 +129,8 @@ def test_a_corrected_list_after_our_error_report_resolves_the_rejection(intake, 
         2, school_list(PEOPLE[:4]), answers=answers,
         subject="RE: Pieteikums supervīzijai 1" if answers else "Labotais saraksts"))
 
-    assert (f"Paldies par izlaboto sarakstu: kļūdas, par kurām Jums rakstījām "
-            f"{today():%d.%m.%Y.}, ir novērstas.") in second
+    assert (f"Kļūdas, par kurām Jums rakstījām {today():%d.%m.%Y.}, ir novērstas.") in second
+    assert second.count("Paldies") == 1
     number = number_in(second)
     assert intake.rows("select a.verdict, r.verdict from applications a join applications r "
                        "on r.id = a.resolves_id") == [("accepted", "rejected")]
@@ -150,7 +150,7 @@ def test_a_list_from_another_sender_of_another_school_resolves_nothing(intake, m
     _id, second, _reply = send(intake, mailbox_server, smtp, mail(
         2, school_list(PEOPLE[:2], institution="Ogres tehnikums"), sender="cits@ogre.example.lv"))
 
-    assert "Paldies par izlaboto sarakstu" not in second
+    assert "Kļūdas, par kurām Jums rakstījām" not in second
     assert intake.rows("select count(*) from applications where resolves_id is not null") == [(0,)]
 
 
@@ -168,8 +168,8 @@ def test_an_amendment_replaces_the_list_keeps_the_number_and_frees_the_removed(
     _id, second, reply = send(intake, mailbox_server, smtp, mail(2, school_list(changed), **kwargs))
 
     assert f"Pieteikums {number} (iestāde «{SCHOOL}») ir grozīts" in second
-    assert "- pievienoti 2 dalībnieki: Pēteris Ozols, Inese Lapiņa;" in second
-    assert "- izņemts 1 dalībnieks: Jānis Kļaviņš (vairs nav pieteikts supervīzijai);" in second
+    assert "- pievienotas 2 personas: Pēteris Ozols, Inese Lapiņa;" in second
+    assert "- izņemta 1 persona: Jānis Kļaviņš (vairs nav pieteikta supervīzijai);" in second
     assert "- bez izmaiņām: 4 dalībnieki." in second
     assert "(kopā 6 dalībnieki)" in second
     assert reply["In-Reply-To"] == "<outlook-2@skola.example.lv>"
@@ -214,7 +214,7 @@ def test_an_amendment_with_errors_is_refused_and_the_confirmed_list_stays(intake
     _id, third, _reply = send(intake, mailbox_server, smtp,
                               mail(3, school_list(fixed), answers=refusal_id))
     assert f"Pieteikums {number} (iestāde «{SCHOOL}») ir grozīts" in third
-    assert "- pievienots 1 dalībnieks: Pēteris Ozols;" in third
+    assert "- pievienota 1 persona: Pēteris Ozols;" in third
     assert len(people_of(intake, number)) == 4
 
 
@@ -321,7 +321,7 @@ def test_a_correction_answering_our_rejection_never_amends_the_application_it_qu
         3, school_list([*NEW_PEOPLE, PEOPLE[3]]), answers=rejection_id, subject="RE: Otrā grupa",
         body=f"Izlabots.\n\n> Ja pieteikums {number} ir Jūsu iestādes ..."))
 
-    assert "Paldies par izlaboto sarakstu" in third
+    assert "Kļūdas, par kurām Jums rakstījām" in third
     assert len(people_of(intake, number)) == 3  # the first application untouched
     assert intake.status()["corrections"] == 1
 

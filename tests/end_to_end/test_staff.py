@@ -68,6 +68,7 @@ def test_the_daily_summary_reaches_staff_with_figures_chart_and_export(intake, m
     mail = received.message
     assert received.recipients == [STAFF]
     assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["From"].addresses[0].display_name == "IKVD supervīziju pieteikumi"
     assert mail["Subject"].startswith("Supervīziju pieteikumi ")
     assert "3 saraksti, 2 pieņemti" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
@@ -83,18 +84,42 @@ def test_the_daily_summary_reaches_staff_with_figures_chart_and_export(intake, m
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert book.sheetnames == ["Pieteikumi", "Grupas", "Dalībnieki", "Pašvaldības"]
     assert book["Pieteikumi"].max_row == 1 + 3
+    rows = [dict(zip([c.value for c in book["Pieteikumi"][1]], r, strict=True))
+            for r in book["Pieteikumi"].iter_rows(min_row=2, values_only=True)]
+    (rejected,) = [r for r in rows if r["Lēmums"] == "noraidīts"]
+    assert "nederīga e-pasta adrese (1)" in rejected["Noraidīšanas iemesli (kļūdu skaits)"]
+    assert "iestāde nav atrasta reģistrā (1)" in rejected["Noraidīšanas iemesli (kļūdu skaits)"]
     assert book["Dalībnieki"].max_row == 1 + 8
     assert [row[:2] for row in book["Pašvaldības"].iter_rows(min_row=2, values_only=True)] == [
         ("pašvaldība", "Rīga")]
 
 
-def test_an_empty_day_still_sends_a_short_mail_so_silence_means_trouble(intake, smtp):
+def test_an_empty_day_still_sends_a_short_mail_so_silence_means_trouble(intake, mailbox_server,
+                                                                        smtp):
+    intake("poll")  # the mailbox read, and empty
+
     intake("summary", "--send", "--date", "2026-01-05", extra_env={"INTAKE_STAFF": STAFF})
 
     (received,) = smtp.inbox.wait_for(1)
     assert "05.01.2026.: nekas nav saņemts" in received.message["Subject"]
-    assert "nav saņemta neviena vēstule" in received.message.get_body(("plain",)).get_content()
+    text = received.message.get_body(("plain",)).get_content()
+    assert "nav saņemta neviena vēstule" in text
+    assert "Pastkaste pārbaudīta bez kļūdām (pēdējoreiz " in text
+    assert "NAV NOLASĪTA" not in text
     assert list(received.message.iter_attachments()) == []
+
+
+def test_a_mailbox_never_read_is_the_summary_s_headline_not_a_quiet_day(intake, smtp):
+    intake("summary", "--send", "--date", "2026-01-05", extra_env={"INTAKE_STAFF": STAFF})
+
+    (received,) = smtp.inbox.wait_for(1)
+    assert received.message["Subject"] == ("Supervīziju pieteikumi 05.01.2026.: pastkaste nav "
+                                           "nolasīta – lūdzu, informējiet sistēmas uzturētāju")
+    text = received.message.get_body(("plain",)).get_content()
+    assert text.startswith("Labdien!\n\nPASTKASTE NAV NOLASĪTA.")
+    assert "nav saņemta neviena vēstule" not in text
+    html = received.message.get_body(("html",)).get_content()
+    assert html.index("Pastkaste nav nolasīta") < html.index("Labdien!")
 
 
 def test_the_daemon_mails_the_due_summary_once_at_start_and_not_again(intake, smtp):
@@ -135,12 +160,20 @@ def test_export_is_a_workbook_staff_can_filter_and_never_a_formula(intake, mailb
     book = openpyxl.load_workbook(path)
     sheet = book["Pieteikumi"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:R2"
-    assert sheet.column_dimensions["D"].width >= 30
+    assert sheet.column_dimensions["D"].width >= 25
     row = {title.value: cell for title, cell in zip(sheet[1], sheet[2], strict=True)}
-    assert row["Iestāde"].value == "'=HYPERLINK(\"http://x\";\"Skola\")"
-    assert row["Iestāde"].data_type == "s"
-    assert row["Fails"].value == "'+saraksts.xlsx"
+    assert row["Izglītības iestāde"].value == "'=HYPERLINK(\"http://x\";\"Skola\")"
+    assert row["Izglītības iestāde"].data_type == "s"
+    assert row["Faila nosaukums"].value == "'+saraksts.xlsx"
     assert row["Lēmums"].value == "pieņemts"
+    assert row["Programma"].value == "Supervīzijas Latvijas pedagogiem"  # its title, not its key
+    assert row["Saņemts"].number_format == "dd.mm.yyyy"
+    assert row["Saņemts"].value.date() == datetime.now(RIGA).date()  # the local day
+    for printed in book:
+        assert printed.page_setup.orientation == "landscape"
+        assert printed.sheet_properties.pageSetUpPr.fitToPage
+        assert (printed.page_setup.fitToWidth, printed.page_setup.fitToHeight) == (1, 0)
+        assert printed.print_title_rows == "$1:$1"
     positions = [r[4] for r in book["Dalībnieki"].iter_rows(min_row=2, values_only=True)]
     assert sorted(positions) == ["'-skolotājs", "'@skolotāja"]
     assert not any(cell.data_type == "f" for s in book for r in s.iter_rows() for cell in r)

@@ -11,12 +11,14 @@ from datetime import date
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 from intake.core import annotation
 from intake.core.annotation import SUMMARY_SHEET, annotate_workbook
 from intake.core.formats import Limits
-from intake.core.model import Decision, Severity
+from intake.core.model import Decision, Finding, Severity
 from intake.core.programme import Programme
+from intake.core.replies import number_findings
 from intake.core.rules import Circumstances, decide
 from intake.core.workbook import read_participant_list
 from intake.core.xlsx_edit import Mark, edit_package
@@ -115,7 +117,19 @@ def _what_a_school_sees(copy: bytes) -> dict[str, object]:
             [[None if c.value == "" else c.value for c in row] for row in sheet.iter_rows()],
             {c.coordinate: (c.fill.fgColor.rgb, c.comment.text if c.comment else None)
              for row in sheet.iter_rows() for c in row if c.comment or c.fill.fill_type})
-    return {"titles": book.sheetnames, "active": book.active.title, "sheets": sheets}
+    return {"titles": book.sheetnames, "active": book.active.title, "sheets": sheets,
+            "print": _print_setup(book[SUMMARY_SHEET])}
+
+
+def _print_setup(sheet: Worksheet) -> dict[str, object]:
+    """How the «Piezīmes» sheet prints, and the sizes that keep its text visible."""
+    setup = sheet.page_setup
+    return {"orientation": setup.orientation, "paper": str(setup.paperSize),
+            "fit": (sheet.sheet_properties.pageSetUpPr.fitToPage, setup.fitToWidth,
+                    setup.fitToHeight),
+            "titles": sheet.print_title_rows, "grid": sheet.print_options.gridLines,
+            "widths": [sheet.column_dimensions[letter].width for letter in "ABCDEFG"],
+            "heights": [sheet.row_dimensions[row].height for row in range(4, sheet.max_row + 1)]}
 
 
 def _faulty(writer: str) -> bytes:
@@ -276,3 +290,48 @@ def test_a_mangled_part_gives_a_copy_openpyxl_opens_or_none(part):
         except Exception:  # noqa: BLE001, S112 - openpyxl cannot open the source either
             continue
         assert openpyxl.load_workbook(io.BytesIO(copy)).sheetnames[0] == SUMMARY_SHEET
+
+
+def _out_of_order(content: bytes) -> Decision:
+    """Findings in the order rules find them: a whole-list one last, a warning between errors."""
+    decision = decided(content, "saraksts.xlsx")
+    found = (
+        Finding(Severity.ERROR, "e", "Kļūda 7. rindā.", "Izlabojiet.", sheet="Saraksts", row=7,
+                column=5, value="x"),
+        Finding(Severity.WARNING, "w", "Pārbaudiet amatu.", sheet="Saraksts", row=6, column=4),
+        Finding(Severity.ERROR, "e", "Kļūda 5. rindā.", sheet="Saraksts", row=5, column=2),
+        Finding(Severity.ERROR, "i", "Iestāde nav atrasta.", sheet="Saraksts"),
+    )
+    return replace(decision, findings=found, groups=())
+
+
+@pytest.mark.parametrize("path", ["package", "openpyxl"])
+def test_notes_follow_the_sheet_and_carry_the_mail_s_numbers(path, monkeypatch):
+    content = write([list_sheet(members(4))], writer="xlsxwriter")
+    decision = _out_of_order(content)
+    make = _without_load if path == "package" else _via_openpyxl
+    book = openpyxl.load_workbook(io.BytesIO(make(content, decision, monkeypatch)))
+
+    rows = list(book[SUMMARY_SHEET].iter_rows(min_row=4, values_only=True))
+    numbered = number_findings(decision)
+    assert [(row[0], row[3], row[5]) for row in rows] == [
+        (1, "viss saraksts", "Iestāde nav atrasta."), (2, "B5", "Kļūda 5. rindā."),
+        (3, "D6", "Pārbaudiet amatu."), (4, "E7", "Kļūda 7. rindā.")]
+    assert [(row[0], row[5]) for row in rows] == [(n, f.message) for n, f in numbered]
+    sheet = book["Saraksts"]
+    assert sheet["B5"].comment.text.startswith("2. Kļūda: kļūda 5. rindā.")
+    assert sheet["D6"].comment.text.startswith("3. Brīdinājums: pārbaudiet amatu.")
+    assert sheet["E7"].comment.text == "4. Kļūda: kļūda 7. rindā.\n\nIzlabojiet."
+
+
+def test_notes_print_one_page_wide_in_landscape_with_the_header_on_each_page(monkeypatch):
+    content = _faulty("openpyxl")
+    decision = decided(content, "saraksts.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(_without_load(content, decision, monkeypatch)))
+
+    setup = _print_setup(book[SUMMARY_SHEET])
+    assert setup["orientation"] == "landscape"
+    assert setup["fit"] == (True, 1, 0)
+    assert setup["titles"] == "$3:$3"
+    assert all(height >= 30 for height in setup["heights"])  # type: ignore[attr-defined]
+    assert sum(setup["widths"]) <= 170  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import jinja2
@@ -29,10 +30,12 @@ from intake.core.replies import (
     describe_location,
     describe_problem,
     make_environment,
+    number_findings,
     plural,
     render_no_list,
     render_reply,
 )
+from intake.core.resubmission import PersonChange, Relation
 from intake.core.rules import Circumstances, decide
 
 PROGRAMME = Programme(name="national", title="Supervīzijas Latvijas pedagogiem",
@@ -96,7 +99,7 @@ def test_confirmation_lists_every_group_and_participant(environment: jinja2.Envi
 
     reply = render(decision, environment)
 
-    assert reply.subject == "Pieteikums supervīzijai pieņemts: Rīgas 12. vidusskola"
+    assert reply.subject == "Pieteikums supervīzijai: Rīgas 12. vidusskola — pieņemts"
     for body in (reply.text, reply.html):
         assert "«Rīgas 12. vidusskola»" in body
         assert "Dalībnieki sadalīti 3 grupās (kopā 14 dalībnieki)" in body
@@ -139,7 +142,7 @@ def test_confirmation_of_one_participant_uses_the_singular(environment: jinja2.E
     assert "Izveidota 1 grupa (kopā 1 dalībnieks)" in reply.text
     assert "pedagogi, 1 dalībnieks" in reply.text
     assert "Iestādes vadība iekļauta atsevišķā grupā" not in reply.text
-    assert reply.subject == "Pieteikums supervīzijai pieņemts"
+    assert reply.subject == "Pieteikums supervīzijai — pieņemts"
 
 
 def test_confirmation_passes_on_warnings(environment: jinja2.Environment) -> None:
@@ -148,8 +151,8 @@ def test_confirmation_passes_on_warnings(environment: jinja2.Environment) -> Non
     reply = render(decide_rows(rows), environment)
 
     assert "Saraksts ir pieņemts, tomēr lūdzam pārbaudīt" in reply.text
-    assert "lapa «Saraksts», rinda 7, kolonna E (Amats): Pēc amata «bibliotekārs»" in reply.text
-    assert "lapa «Saraksts», rinda 7, kolonna E (Amats)" in reply.html
+    assert "1. Lapā «Saraksts», 7. rindā, kolonnā «Amats» (E7)\n   Pēc amata «bibliotekārs»" in reply.text
+    assert "Lapā «Saraksts», 7. rindā, kolonnā «Amats» (E7)" in reply.html
 
 
 def test_rejection_names_sheet_row_column_value_and_hint(environment: jinja2.Environment) -> None:
@@ -159,12 +162,12 @@ def test_rejection_names_sheet_row_column_value_and_hint(environment: jinja2.Env
 
     reply = render(decision, environment)
 
-    assert reply.subject == "Pieteikums supervīzijai nav pieņemts: sarakstā jālabo 1 kļūda"
-    line = next(line for line in reply.text.splitlines() if "anna@@skola.lv" in line)
-    assert line.startswith("1. lapa «Saraksts», rinda 6, kolonna D (E-pasts): ")
-    assert "«anna@@skola.lv» nav derīga e-pasta adrese" in line
-    assert "Adresē drīkst būt tikai viena zīme «@»" in line
-    assert "lapa «Saraksts», rinda 6, kolonna D (E-pasts)" in reply.html
+    assert reply.subject == "Pieteikums supervīzijai — jālabo 1 kļūda"
+    lines = reply.text.splitlines()
+    at = lines.index("1. Lapā «Saraksts», 6. rindā, kolonnā «E-pasts» (D6)")
+    assert lines[at + 1].startswith("   «anna@@skola.lv» nav derīga e-pasta adrese.")
+    assert "Adresē drīkst būt tikai viena zīme «@»" in lines[at + 1]
+    assert "Lapā «Saraksts», 6. rindā, kolonnā «E-pasts» (D6)" in reply.html
     assert "«anna@@skola.lv» nav derīga e-pasta adrese" in reply.html
     assert "Adresē drīkst būt tikai viena zīme «@»" in reply.html
     assert "180 minūtes" not in reply.text
@@ -175,7 +178,7 @@ def test_rejection_names_row_seven_column_d(environment: jinja2.Environment) -> 
 
     reply = render(decide_rows(rows), environment)
 
-    assert "lapa «Saraksts», rinda 7, kolonna D (E-pasts)" in reply.text
+    assert "Lapā «Saraksts», 7. rindā, kolonnā «E-pasts» (D7)" in reply.text
     assert "«anna@@skola.lv» nav derīga e-pasta adrese" in reply.text
 
 
@@ -185,10 +188,10 @@ def test_rejection_counts_errors_in_the_subject(environment: jinja2.Environment)
 
     reply = render(decide_rows(rows), environment)
 
-    assert reply.subject == "Pieteikums supervīzijai nav pieņemts: sarakstā jālabo 2 kļūdas"
+    assert reply.subject == "Pieteikums supervīzijai — jālabo 2 kļūdas"
     assert "jāizlabo 2 kļūdas" in reply.text
-    assert "\n1. lapa «Saraksts», rinda 5" in reply.text
-    assert "\n2. lapa «Saraksts», rinda 6" in reply.text
+    assert "\n1. Lapā «Saraksts», 5. rindā" in reply.text
+    assert "\n2. Lapā «Saraksts», 6. rindā" in reply.text
 
 
 @pytest.mark.parametrize("annotated", [True, False])
@@ -219,12 +222,14 @@ ERROR = Finding(Severity.ERROR, "email.invalid", "«anna@@skola.lv» nav derīga
 @pytest.mark.parametrize(
     ("finding", "expected"),
     [
-        (ERROR, "lapa «Saraksts», rinda 7, kolonna D (E-pasts)"),
+        (ERROR, "Lapā «Saraksts», 7. rindā, kolonnā «E-pasts» (D7)"),
         (Finding(Severity.ERROR, "x", "m", sheet="Saraksts", row=7, column=4),
-         "lapa «Saraksts», rinda 7, kolonna D"),
-        (Finding(Severity.ERROR, "x", "m", sheet="Saraksts", row=12), "lapa «Saraksts», rinda 12"),
+         "Lapā «Saraksts», 7. rindā, kolonnā D"),
+        (Finding(Severity.ERROR, "x", "m", sheet="Saraksts", row=12), "Lapā «Saraksts», 12. rindā"),
         (Finding(Severity.ERROR, "x", "m", row=3, column=28, column_title="Grupa"),
-         "rinda 3, kolonna AB (Grupa)"),
+         "3. rindā, kolonnā «Grupa» (AB3)"),
+        (Finding(Severity.ERROR, "x", "m", sheet="Saraksts", column=5, column_title="Amats"),
+         "Lapā «Saraksts», kolonnā «Amats» (kolonna E)"),
         (Finding(Severity.ERROR, "x", "m"), ""),
     ],
 )
@@ -237,7 +242,9 @@ def test_location_says_as_much_as_the_finding_knows(finding: Finding, expected: 
     [
         (ERROR, "«anna@@skola.lv» nav derīga e-pasta adrese."),
         (Finding(Severity.ERROR, "name.digits", "Vārdā vai uzvārdā ir cipari.", value="Jānis2"),
-         "«Jānis2»: Vārdā vai uzvārdā ir cipari."),
+         "«Jānis2»: vārdā vai uzvārdā ir cipari."),
+        (Finding(Severity.ERROR, "x", "VIIS reģistrā tādas iestādes nav.", value="Skola"),
+         "«Skola»: VIIS reģistrā tādas iestādes nav."),
         (Finding(Severity.ERROR, "list.empty", "Sarakstā nav neviena dalībnieka."),
          "Sarakstā nav neviena dalībnieka."),
     ],
@@ -259,7 +266,7 @@ def test_html_escapes_a_value_from_the_sheet_while_text_keeps_it(environment: ji
 
     assert SCRIPT not in reply.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in reply.html
-    assert f"«{SCRIPT}»: Vārdā vai uzvārdā ir zīmes" in reply.text
+    assert f"«{SCRIPT}»: vārdā vai uzvārdā ir zīmes" in reply.text
 
 
 def test_html_escapes_participant_names_and_file_name(environment: jinja2.Environment) -> None:
@@ -286,7 +293,8 @@ def test_one_reply_answers_several_lists_and_numbers_the_accepted(
     reply = render_reply([ReplyItem(good, number="SUP-2026-00042"), ReplyItem(bad)], environment,
                          programme=PROGRAMME, blank_attached=True)
 
-    assert reply.subject == "Pieteikums supervīzijai: pieņemts 1 saraksts no 2"
+    assert reply.subject == ("Pieteikums supervīzijai — pieņemts 1 saraksts no 2 (SUP-2026-00042), "
+                             "jālabo 1 kļūda")
     assert "1. saraksts" in reply.text and "2. saraksts" in reply.text
     assert "Pieteikuma numurs: SUP-2026-00042." in reply.text
     assert "pievienota arī tukša saraksta veidlapa" in reply.text
@@ -296,7 +304,7 @@ def test_one_reply_answers_several_lists_and_numbers_the_accepted(
 def test_no_list_reply_explains_how_to_apply(environment: jinja2.Environment) -> None:
     reply = render_no_list(environment, programme=PROGRAMME, blank_name="dalibnieku-saraksts.xlsx")
 
-    assert reply.subject == "Pieteikumam supervīzijai vajadzīgs dalībnieku saraksts"
+    assert reply.subject == "Pieteikums supervīzijai — vajadzīgs dalībnieku saraksts"
     assert "«dalibnieku-saraksts.xlsx»" in reply.text
     assert "Kā pieteikties" in reply.html
 
@@ -352,3 +360,137 @@ def test_headers_go_on_the_wire_exactly_as_compat32_folds_them(value):
 
     reference = compat32.clone(linesep="\r\n", max_line_length=78)
     assert _WIRE.fold_binary("Message-ID", value) == reference.fold_binary("Message-ID", value)
+
+
+def _item(decision: Decision, **fields: object) -> ReplyItem:
+    return ReplyItem(decision, **fields)  # type: ignore[arg-type]
+
+
+GOOD = decide_rows(GOOD_ROWS[3:5])
+BAD = decide_rows((("Anna", "Ozola", "anna@@skola.lv", "skolotāja"),
+                   ("Jānis2", "Kļaviņš", "janis@skola.lv", "skolotājs"),
+                   ("Ruta", "Ozola", "", "logopēde")))
+
+
+@pytest.mark.parametrize(("items", "original", "expected"), [
+    pytest.param([_item(GOOD, number="SUP-2026-00004")], "Pieteikums",
+                 "Re: Pieteikums — pieņemts, SUP-2026-00004", id="accepted"),
+    pytest.param([_item(BAD)], "Pieteikums", "Re: Pieteikums — jālabo 3 kļūdas", id="rejected"),
+    pytest.param([_item(GOOD, number="SUP-2026-00004", relation=Relation.REPEAT,
+                        earlier_on=date(2026, 3, 1))], "RE: Pieteikums",
+                 "Re: Pieteikums — jau reģistrēts, SUP-2026-00004", id="repeat"),
+    pytest.param([_item(GOOD, number="SUP-2026-00004", relation=Relation.AMENDMENT,
+                        change=PersonChange((), (), ()))], "Re: Pieteikums — pieņemts, SUP-2026-00004",
+                 "Re: Pieteikums — grozījumi pieņemti, SUP-2026-00004", id="amendment-answers-ours"),
+    pytest.param([_item(BAD, number="SUP-2026-00004", relation=Relation.AMENDMENT_REFUSED)],
+                 "Re: Re: Pieteikums", "Re: Pieteikums — grozījumi nav pieņemti, jālabo 3 kļūdas",
+                 id="amendment-refused"),
+    pytest.param([_item(BAD)], "Re: Pieteikums — jālabo 3 kļūdas",
+                 "Re: Pieteikums — jālabo 3 kļūdas", id="correction-keeps-one-outcome"),
+    pytest.param([_item(BAD)], "", "Pieteikums supervīzijai — jālabo 3 kļūdas", id="no-subject"),
+])
+def test_subject_keeps_the_thread_and_tells_the_outcome(
+        environment: jinja2.Environment, items: list[ReplyItem], original: str, expected: str) -> None:
+    reply = render_reply(items, environment, programme=PROGRAMME, original_subject=original)
+
+    assert reply.subject == expected
+
+
+@pytest.mark.parametrize(("errors", "words"), [
+    (1, "1 kļūda"), (2, "2 kļūdas"), (9, "9 kļūdas"), (11, "11 kļūdas"), (21, "21 kļūda"),
+    (22, "22 kļūdas"),
+])
+def test_subject_counts_errors_with_latvian_agreement(environment: jinja2.Environment, errors: int,
+                                                      words: str) -> None:
+    findings = tuple(Finding(Severity.ERROR, "x", "Kļūda.", sheet="Saraksts", row=5 + n, column=2)
+                     for n in range(errors))
+    decision = Decision("saraksts.xlsx", None, "national", (), findings, "Saraksts")
+
+    reply = render_reply([ReplyItem(decision)], environment, programme=PROGRAMME,
+                         original_subject="Pieteikums")
+
+    assert reply.subject == f"Re: Pieteikums — jālabo {words}"
+
+
+def test_no_list_subject_keeps_the_thread(environment: jinja2.Environment) -> None:
+    reply = render_no_list(environment, programme=PROGRAMME, blank_name="x.xlsx",
+                           original_subject="Kā pieteikties?")
+
+    assert reply.subject == "Re: Kā pieteikties? — vajadzīgs dalībnieku saraksts"
+
+
+def test_the_mail_numbers_findings_in_sheet_order_as_the_annotated_copy_does(
+        environment: jinja2.Environment) -> None:
+    warning = Finding(Severity.WARNING, "w", "Pārbaudiet amatu.", sheet="Saraksts", row=6, column=5)
+    late = Finding(Severity.ERROR, "e", "Kļūda vēlāk.", sheet="Saraksts", row=9, column=2)
+    early = Finding(Severity.ERROR, "e", "Kļūda agrāk.", sheet="Saraksts", row=5, column=2)
+    whole = Finding(Severity.ERROR, "i", "Iestāde nav atrasta.")
+    decision = Decision("saraksts.xlsx", None, "national", (), (late, warning, early, whole),
+                        "Saraksts")
+
+    reply = render(decision, environment)
+
+    assert [n for n, _ in number_findings(decision)] == [1, 2, 3, 4]
+    assert [f for _, f in number_findings(decision)] == [whole, early, warning, late]
+    errors, _, warnings = reply.text.partition("Ieteicams pārbaudīt")
+    assert errors.index("1. Iestāde nav atrasta.") < errors.index("2. Lapā «Saraksts», 5. rindā") \
+        < errors.index("4. Lapā «Saraksts», 9. rindā")
+    assert "3. Lapā «Saraksts», 6. rindā" in warnings
+
+
+def test_a_corrected_list_is_thanked_for_once(environment: jinja2.Environment) -> None:
+    for decision in (GOOD, BAD):
+        reply = render_reply([ReplyItem(decision, earlier_on=date(2026, 3, 1))], environment,
+                             programme=PROGRAMME)
+        for body in (reply.text, reply.html):
+            assert body.count("Paldies") == 1
+
+
+def test_the_annotated_copy_is_described_in_plain_latvian(environment: jinja2.Environment) -> None:
+    reply = render(BAD, environment, annotated=True)
+
+    for body in (reply.text, reply.html):
+        assert "iezīmētas sarkanā krāsā" in body
+        assert "iekrāsotas" not in body
+        assert "ar tādiem pašiem numuriem kā šajā vēstulē" in body
+
+
+def test_signature_names_the_programme_with_a_capital_and_gives_its_contacts(
+        environment: jinja2.Environment) -> None:
+    programme = Programme(name="national", title="Supervīzijas Latvijas pedagogiem",
+                          phone="+371 60000000", web_page="https://www.ikvd.gov.lv")
+    for reply in (render_reply([ReplyItem(GOOD)], environment, programme=programme),
+                  render_no_list(environment, programme=programme, blank_name="x.xlsx")):
+        assert "\nProgrammas «Supervīzijas Latvijas pedagogiem» koordinācijas komanda\n" in reply.text
+        assert "Tālrunis: +371 60000000" in reply.text
+        assert "Tīmekļa vietne: https://www.ikvd.gov.lv" in reply.text
+        assert "<br>Programmas «Supervīzijas Latvijas pedagogiem» koordinācijas komanda" in reply.html
+        assert 'href="https://www.ikvd.gov.lv"' in reply.html
+    bare = render_reply([ReplyItem(GOOD)], environment, programme=PROGRAMME)
+    assert "Tālrunis" not in bare.text and "Tālrunis" not in bare.html
+
+
+@pytest.mark.parametrize("decision", [GOOD, BAD], ids=["accepted", "rejected"])
+def test_no_capital_follows_a_colon_in_the_findings(environment: jinja2.Environment,
+                                                    decision: Decision) -> None:
+    reply = render(decision, environment)
+
+    assert not re.search(r"»: [A-ZĀČĒĢĪĶĻŅŠŪŽ][a-zāčēģīķļņšūž]", reply.text)
+
+
+def test_reply_comes_from_the_named_sender() -> None:
+    import email
+    import email.policy
+    from datetime import UTC, datetime
+
+    from intake.core.replies import Envelope, compose_email
+
+    raw = compose_email(Rendered("Temats", "teksts", "<p>teksts</p>"),
+                        Envelope("supervizija@ikvd.example.lv", "b@skola.lv", "<x@ikvd.example.lv>",
+                                 datetime(2026, 11, 25, tzinfo=UTC),
+                                 sender_name="IKVD supervīziju pieteikumi"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    assert parsed["From"] == "IKVD supervīziju pieteikumi <supervizija@ikvd.example.lv>"
+    assert parsed["From"].addresses[0].display_name == "IKVD supervīziju pieteikumi"
+    assert raw.isascii()

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from intake.core.blank_list import LIST_SHEET, make_blank_list
+from intake.core.blank_list import INSTITUTION_CELL, LIST_SHEET, make_blank_list
 from intake.core.model import Decision, Field, GroupKind, ParticipantList, Severity
 from tests.support.lists import (
     ENGLISH,
@@ -251,7 +251,7 @@ def test_the_blank_list_filled_in_reads_without_a_warning():
 
     book = openpyxl.load_workbook(io.BytesIO(make_blank_list(PROGRAMME)))
     sheet = book[LIST_SHEET]
-    sheet["B2"] = "Rīgas 12. vidusskola"
+    sheet[INSTITUTION_CELL] = "Rīgas 12. vidusskola"
     for row, member in enumerate([*members(6), *leaders(2)], start=5):
         category = "vadītājs" if member.position in ("direktore", "metodiķe") or "vietn" in \
             member.position else "pedagogs"
