@@ -18,6 +18,7 @@ from intake.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, database, writ
 from intake.config import Settings
 from intake.core.annotation import annotate_workbook
 from intake.core.blank_list import make_blank_list
+from intake.core.details import extract_details
 from intake.core.model import Decision
 from intake.core.registry import InstitutionIndex, parse_viis_export
 from intake.core.replies import ReplyItem, make_environment, render_reply
@@ -87,7 +88,9 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
                     raise UsageError(f"cannot create {args.annotate}: {exc.strerror or exc}") from None
                 write(args.annotate / f"{path.stem}-piezimes.xlsx", annotated, force=args.force)
         if args.json:
-            print(json.dumps(decision_as_json(decision), ensure_ascii=False))
+            found = decision_as_json(decision)
+            found["details"] = extract_details(extras=plist.extras).as_json()
+            print(json.dumps(found, ensure_ascii=False))
         else:
             annotated_name = f"{path.stem}-piezimes.xlsx" if annotated is not None else None
             reply = render_reply([ReplyItem(decision, annotated=annotated_name)], environment,

@@ -100,6 +100,9 @@ class ParticipantList:
     findings: tuple[Finding, ...] = ()
     # Every sheet read, in the workbook's order; `sheet` is the first. Rows of the others name theirs.
     sheets: tuple[str, ...] = ()
+    # What else the school wrote: (header, value) of the columns the rules do not read, and
+    # ("", text) of the lines that are no participant (above the header, notes under the list).
+    extras: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_readable(self) -> bool:

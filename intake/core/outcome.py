@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 
 from intake.core.automail import Ours
+from intake.core.details import Details, extract_details
 from intake.core.formats import Limits
 from intake.core.institution import InstitutionChoice, MailText, find_institution
 from intake.core.latvian import fold
-from intake.core.messages import IncomingMessage, parse_message
+from intake.core.messages import IncomingMessage, own_text, parse_message
 from intake.core.model import Decision, ListRow
 from intake.core.parts import Attachment
 from intake.core.programme import Programme
@@ -40,6 +41,8 @@ class ListOutcome:
     relation: Relation = Relation.NEW
     earlier: Earlier | None = None  # the application this list repeats, amends or corrects
     change: PersonChange | None = None  # an applied amendment's effect
+    # The contact, times, mode and questions, from the mail and the list.
+    details: Details = field(default_factory=Details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,7 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
     """Each attached list read and decided; R5 across applications through `registered`, where
     the application a list amends (`amends`, by position) does not count against it."""
     choice = institution_choice(message, registry)
+    body = own_text(message.body_text)
     outcomes = []
     earlier: dict[str, str] = {}  # R5 within one mail: people of the lists attached before
 
@@ -247,8 +251,10 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
         keep = decision.accepted and programme.one_supervision_per_educator
         if keep:
             earlier.update(dict.fromkeys(_keys(decision), f"«{attachment.filename}»"))
+        details = extract_details(sender_name=message.sender_name, sender=message.sender,
+                                  body=body, extras=plist.extras)
         outcomes.append(ListOutcome(attachment, decision, _keys(decision) if keep else (),
-                                    _fingerprint(plist.rows, decision)))
+                                    _fingerprint(plist.rows, decision), details=details))
     return tuple(_without_repeats_across_lists(outcomes))
 
 

@@ -155,7 +155,7 @@ def _store_list(context: Context, session: Session, message_row: int, outcome: M
         if relation is Relation.AMENDMENT and change is not None:
             amend_application(session, earlier, decision, item.registration_keys,
                               filename=item.attachment.filename, fingerprint=item.fingerprint,
-                              now=now)
+                              now=now, details=item.details)
         record_resubmission(session, earlier, message_row, relation, now,
                             added=len(change.added) if change else 0,
                             removed=len(change.removed) if change else 0,
@@ -167,7 +167,8 @@ def _store_list(context: Context, session: Session, message_row: int, outcome: M
                          change=change)
     number, application_id = store_application(
         session, message_row, programme, item.attachment.filename, decision, now,
-        context.registry, fingerprint=item.fingerprint, resolves=earlier.id if earlier else None)
+        context.registry, fingerprint=item.fingerprint, resolves=earlier.id if earlier else None,
+        details=item.details)
     if not decision.accepted:
         return ReplyItem(decision, earlier_on=earlier_on)
     store_people(session, application_id, programme, decision, item.registration_keys)

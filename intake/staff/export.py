@@ -23,6 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from intake.core.details import MODE_LABELS, Mode
 from intake.core.states import Verdict
 from intake.staff.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
 from intake.staff.summary import ROUTE_LABELS
@@ -51,6 +52,27 @@ def neutral(value: object) -> object:
 class Column:
     title: str
     width: int
+
+
+# What the school wrote for the coordinator, after the application's own columns.
+DETAIL_COLUMNS = (Column("Kontaktpersona", 24), Column("Kontaktpersonas amats", 24),
+                  Column("Tālrunis", 15), Column("Kontaktpersonas e-pasts", 28),
+                  Column("Vēlamais laiks", 30), Column("Norise", 14), Column("Jautājumi", 40),
+                  Column("Piezīmes", 40))
+DETAIL_FIELDS = (col(ApplicationRecord.contact_name), col(ApplicationRecord.contact_position),
+                 col(ApplicationRecord.contact_phone), col(ApplicationRecord.contact_email),
+                 col(ApplicationRecord.preferred_times), col(ApplicationRecord.mode),
+                 col(ApplicationRecord.questions), col(ApplicationRecord.remarks))
+
+
+def detail_cells(values: Sequence[str | None]) -> list[str | None]:
+    """The details' cells: lines joined by «; », the mode in words, the phone without +371."""
+    cells = [value.replace("\n", "; ") if value else None for value in values]
+    if cells[2]:  # a Latvian number as staff dial it; `+…` would read as a formula (see `neutral`)
+        cells[2] = cells[2].removeprefix("+371 ")
+    mode = values[5]
+    cells[5] = MODE_LABELS.get(Mode(mode), mode) if mode in set(Mode) else mode
+    return cells
 
 
 def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
@@ -84,15 +106,16 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
             Column("Grupas", 8), Column("Dalībnieki", 11), Column("Kļūdas", 8),
             Column("Brīdinājumi", 12), Column("Sūtītājs", 30), Column("Atsaukts", 17),
             Column("Atsaukšanas iemesls", 30), Column("Grozīts", 17),
-            Column("Labo noraidīto", 16)],
+            Column("Labo noraidīto", 16), *DETAIL_COLUMNS],
             ([number, local_time(created, zone), programme, institution, registration,
               place(registration)[1], place(registration)[0], attachment,
               "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
               sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
               errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason,
-              local_time(amended, zone) if amended else None, resolves]
+              local_time(amended, zone) if amended else None, resolves, *detail_cells(details)]
              for (application_id, number, created, programme, verdict, institution, registration,
-                  withdrawn, attachment, errors, warnings, sender, reason, amended, resolves)
+                  withdrawn, attachment, errors, warnings, sender, reason, amended, resolves,
+                  *details)
              in rows))
         progress(len(rows))
         _sheet(book, "Grupas", [
@@ -131,7 +154,7 @@ def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
                   col(ApplicationRecord.attachment), col(ApplicationRecord.errors),
                   col(ApplicationRecord.warnings), col(MessageRecord.sender),
                   col(ApplicationRecord.withdrawn_reason), col(ApplicationRecord.amended_at),
-                  col(resolved.number))
+                  col(resolved.number), *DETAIL_FIELDS)
         .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
         .outerjoin(resolved, col(resolved.id) == col(ApplicationRecord.resolves_id))
         .where(*between(ApplicationRecord.created_at, period))

@@ -116,6 +116,17 @@ class Attention:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """An application a person must act on: a question to answer, a rejected school to help."""
+
+    kind: str  # question, rejected
+    number: str  # the application number
+    institution: str = ""
+    sender: str = ""
+    detail: str = ""  # the question as written, or the first finding's code
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     day: date
     zone: str
@@ -125,11 +136,15 @@ class Report:
     progress: Sequence[Progress]
     attention: Sequence[Attention]
     series: Sequence[tuple[date, int]] = field(default_factory=tuple)
+    actions: Sequence[Action] = field(default_factory=tuple)
 
     @property
     def quiet(self) -> bool:
         """Nothing arrived that day and nothing waits for a human."""
-        return self.today.received == 0 and not self.attention
+        return self.today.received == 0 and not self.attention and not self.actions
+
+    def actions_of(self, kind: str) -> list[Action]:
+        return [a for a in self.actions if a.kind == kind]
 
 
 def build_report(engine: Engine, day: date, zone: ZoneInfo,
@@ -144,7 +159,8 @@ def build_report(engine: Engine, day: date, zone: ZoneInfo,
         progress = _progress(session, to_date, programmes)
         attention = _attention(session, period)
         series = _series(session, day, zone)
-    return Report(day, zone.key, today, total, by_area, progress, attention, series)
+        actions = _actions(session, period)
+    return Report(day, zone.key, today, total, by_area, progress, attention, series, actions)
 
 
 def between(column: Any, period: Period) -> list[ColumnElement[bool]]:
@@ -315,6 +331,22 @@ def _attention(session: Session, period: Period) -> list[Attention]:
                                    outbox.last_error[:120], at=outbox.created_at))
     for number, institution, codes in _to_review(session, period):
         found.append(Attention("review", number, subject=institution or "", detail=codes))
+    return found
+
+
+def _actions(session: Session, period: Period) -> list[Action]:
+    """The day's applications that need a person: each question asked, in application order."""
+    found = []
+    for number, institution, sender, questions in session.execute(
+            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
+                      col(MessageRecord.sender), col(ApplicationRecord.questions))
+            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+            .where(*between(ApplicationRecord.created_at, period))
+            .where(col(ApplicationRecord.verdict) != Verdict.SUPERSEDED)
+            .where(col(ApplicationRecord.questions).is_not(None))
+            .order_by(col(ApplicationRecord.id))).all():
+        for question in (questions or "").splitlines():
+            found.append(Action("question", number, institution or "", sender or "", question))
     return found
 
 

@@ -92,6 +92,17 @@ class ApplicationRecord(SQLModel, table=True):
     # The rejected application this list corrects: staff see how long schools take to fix a list.
     resolves_id: int | None = Field(default=None, foreign_key="applications.id", index=True)
     amended_at: datetime | None = None  # its list last replaced by an amendment (same number)
+    # What the school wrote for the coordinator (core.details): the contact person, the days and
+    # times that suit it, in person or remote; questions and remarks one per line.
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_position: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    contact_email: str | None = Field(default=None, max_length=320)
+    preferred_times: str | None = Field(default=None, max_length=1000)
+    mode: str | None = Field(default=None, max_length=20)
+    questions: str | None = Field(default=None, max_length=2000)
+    remarks: str | None = Field(default=None, max_length=2000)
+    first_error: str | None = Field(default=None, max_length=50)  # a rejection's first finding code
 
 
 def standing() -> tuple[ColumnElement[bool], ...]:
