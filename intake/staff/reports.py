@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.core.programme import Programme
@@ -124,6 +125,7 @@ class Action:
     institution: str = ""
     sender: str = ""
     detail: str = ""  # the question as written, or the first finding's code
+    later: str = ""  # a rejection's correction: the number of the list accepted since
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,8 +337,25 @@ def _attention(session: Session, period: Period) -> list[Attention]:
 
 
 def _actions(session: Session, period: Period) -> list[Action]:
-    """The day's applications that need a person: each question asked, in application order."""
+    """The day's applications that need a person: each question asked, each rejection (with the
+    list that has corrected it since, if any), in application order."""
     found = []
+    corrected = aliased(ApplicationRecord)  # an accepted list that corrects the rejection
+    for number, institution, sender, first_error, later in session.execute(
+            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
+                      col(MessageRecord.sender), col(ApplicationRecord.first_error),
+                      func.min(col(corrected.number)))
+            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+            .outerjoin(corrected, (col(corrected.resolves_id) == col(ApplicationRecord.id))
+                       & (col(corrected.verdict) == Verdict.ACCEPTED))
+            .where(*between(ApplicationRecord.created_at, period))
+            .where(col(ApplicationRecord.verdict) == Verdict.REJECTED)
+            .group_by(col(ApplicationRecord.id), col(ApplicationRecord.number),
+                      col(ApplicationRecord.institution), col(MessageRecord.sender),
+                      col(ApplicationRecord.first_error))
+            .order_by(col(ApplicationRecord.id))).all():
+        found.append(Action("rejected", number, institution or "", sender or "",
+                            first_error or "", later or ""))
     for number, institution, sender, questions in session.execute(
             sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
                       col(MessageRecord.sender), col(ApplicationRecord.questions))
