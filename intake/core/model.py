@@ -136,6 +136,7 @@ class Group:
     kind: GroupKind
     participants: tuple[Participant, ...]
     label: str | None = None  # as the school named it in a group column
+    to_merge: bool = False  # below the programme's `merge_below`: staff merge it with another
 
 
 @dataclass(frozen=True, slots=True)

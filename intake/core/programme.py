@@ -54,6 +54,14 @@ class Programme:
     # groups are scheduled); later ones go to staff as correspondence.
     amendments_until: Day | None = None
     amendment_days: Annotated[Whole, Field(ge=0, le=3_650)] | None = None
+    # Who may apply: the registry's kinds of institution (VIIS "Veids"), and the partner
+    # institutions (registration numbers or names) listed here or in `partners_file` (a file beside
+    # the programme's, one a line). Empty: any institution.
+    eligible_kinds: tuple[Text, ...] = ()
+    partners: tuple[Text, ...] = ()
+    partners_file: Text | None = None
+    # A group smaller than this is no supervision of its own: staff merge it with another.
+    merge_below: Annotated[Whole, Field(ge=0, le=100)] = 0
 
     def is_open(self, today: date) -> bool:
         return (self.open_from is None or today >= self.open_from) and (

@@ -102,6 +102,7 @@ class ReplyItem:
     # The day of the application this list repeats, amends or (for a new list) corrects.
     earlier_on: date | None = None
     change: PersonChange | None = None  # an applied amendment: who was added, removed, kept
+    waitlisted: int | None = None  # accepted beyond the programme's cap: its place on the waiting list
 
     @property
     def error_count(self) -> int:
@@ -121,6 +122,13 @@ def render_no_list(environment: jinja2.Environment, *, programme: Programme, bla
     attached; `too_large_bytes` when the mail was refused for its size before it was downloaded."""
     return _render("no_list", environment, programme=programme, blank_name=blank_name,
                    too_large_bytes=too_large_bytes)
+
+
+def render_promoted(environment: jinja2.Environment, *, programme: Programme, number: str,
+                    institution: str | None) -> Rendered:
+    """The news that a wait-listed application has its place now (R7's cap)."""
+    return _render("promoted", environment, programme=programme, number=number,
+                   institution=institution)
 
 
 def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:

@@ -109,13 +109,14 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
             Column("Labo noraidīto", 16), *DETAIL_COLUMNS],
             ([number, local_time(created, zone), programme, institution, registration,
               place(registration)[1], place(registration)[0], attachment,
-              "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
+              "atsaukts" if withdrawn else "gaidīšanas sarakstā" if waitlisted
+              else VERDICTS.get(verdict, verdict),
               sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
               errors, warnings, sender, local_time(withdrawn, zone) if withdrawn else None, reason,
               local_time(amended, zone) if amended else None, resolves, *detail_cells(details)]
              for (application_id, number, created, programme, verdict, institution, registration,
                   withdrawn, attachment, errors, warnings, sender, reason, amended, resolves,
-                  *details)
+                  waitlisted, *details)
              in rows))
         progress(len(rows))
         _sheet(book, "Grupas", [
@@ -154,7 +155,7 @@ def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
                   col(ApplicationRecord.attachment), col(ApplicationRecord.errors),
                   col(ApplicationRecord.warnings), col(MessageRecord.sender),
                   col(ApplicationRecord.withdrawn_reason), col(ApplicationRecord.amended_at),
-                  col(resolved.number), *DETAIL_FIELDS)
+                  col(resolved.number), col(ApplicationRecord.waitlisted_at), *DETAIL_FIELDS)
         .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
         .outerjoin(resolved, col(resolved.id) == col(ApplicationRecord.resolves_id))
         .where(*between(ApplicationRecord.created_at, period))

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from intake.core.programme import Programme
 from intake.core.registry import FounderKind, FundingRoute, funding_route, name_key
 from intake.core.states import MessageState, Verdict
+from intake.store.capacity import waiting_list
 from intake.store.tables import (
     ApplicationRecord,
     FindingRecord,
@@ -34,6 +35,8 @@ from intake.store.tables import (
     standing,
 )
 
+# The findings that say an institution may not apply to the programme at all.
+INELIGIBLE = frozenset({"institution.ineligible", "institution.not-partner"})
 SERIES_DAYS = 14  # the chart: accepted supervisions per day over the last two weeks
 UNKNOWN_MUNICIPALITY = "—"
 
@@ -120,7 +123,7 @@ class Attention:
 class Action:
     """An application a person must act on: a question to answer, a rejected school to help."""
 
-    kind: str  # question, rejected
+    kind: str  # rejected, ineligible, question, waitlisted, merge
     number: str  # the application number
     institution: str = ""
     sender: str = ""
@@ -190,7 +193,7 @@ def _figures(session: Session, period: Period) -> Figures:
     groups = session.exec(
         select(func.count(col(GroupRecord.id)))
         .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
-        .where(*live)).one()
+        .where(*live, col(GroupRecord.to_merge).is_(False))).one()
     participants = session.exec(
         select(func.count(col(ParticipantRecord.id)))
         .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
@@ -234,6 +237,7 @@ def _sizes(session: Session, application_ids: Iterable[int]
         for application_id, count in session.exec(
                 select(GroupRecord.application_id, func.count())
                 .where(col(GroupRecord.application_id).in_(chunk))
+                .where(col(GroupRecord.to_merge).is_(False))
                 .group_by(col(GroupRecord.application_id))).all():
             groups[application_id] = count
         for application_id, count in session.exec(
@@ -354,8 +358,9 @@ def _actions(session: Session, period: Period) -> list[Action]:
                       col(ApplicationRecord.institution), col(MessageRecord.sender),
                       col(ApplicationRecord.first_error))
             .order_by(col(ApplicationRecord.id))).all():
-        found.append(Action("rejected", number, institution or "", sender or "",
-                            first_error or "", later or ""))
+        kind = "ineligible" if first_error in INELIGIBLE else "rejected"
+        found.append(Action(kind, number, institution or "", sender or "", first_error or "",
+                            later or ""))
     for number, institution, sender, questions in session.execute(
             sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
                       col(MessageRecord.sender), col(ApplicationRecord.questions))
@@ -366,6 +371,25 @@ def _actions(session: Session, period: Period) -> list[Action]:
             .order_by(col(ApplicationRecord.id))).all():
         for question in (questions or "").splitlines():
             found.append(Action("question", number, institution or "", sender or "", question))
+    for item in waiting_list(session):  # the whole waiting list, whenever they came
+        found.append(Action("waitlisted", item.number, item.institution or "", item.sender,
+                            str(item.supervisions)))
+    for number, institution, sender, kind, people in session.execute(
+            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
+                      col(MessageRecord.sender), col(GroupRecord.kind),
+                      func.count(col(ParticipantRecord.id)))
+            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+            .join(GroupRecord, col(GroupRecord.application_id) == col(ApplicationRecord.id))
+            .join(ParticipantRecord, col(ParticipantRecord.group_id) == col(GroupRecord.id))
+            .where(*between(ApplicationRecord.created_at, period))
+            .where(col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
+                   col(ApplicationRecord.withdrawn_at).is_(None), col(GroupRecord.to_merge))
+            .group_by(col(GroupRecord.id), col(ApplicationRecord.number),
+                      col(ApplicationRecord.institution), col(MessageRecord.sender),
+                      col(GroupRecord.kind))
+            .order_by(col(GroupRecord.id))).all():
+        found.append(Action("merge", number, institution or "", sender or "",
+                            f"{kind}:{people}"))
     return found
 
 
@@ -391,7 +415,7 @@ def _series(session: Session, day: date, zone: ZoneInfo) -> list[tuple[date, int
     rows = session.exec(
         select(ApplicationRecord.created_at, func.count(col(GroupRecord.id)))
         .join(GroupRecord, col(GroupRecord.application_id) == col(ApplicationRecord.id))
-        .where(*standing())
+        .where(*standing(), col(GroupRecord.to_merge).is_(False))
         .where(*between(ApplicationRecord.created_at, period))
         .group_by(col(ApplicationRecord.id), col(ApplicationRecord.created_at))).all()
     per_day: Counter[date] = Counter()

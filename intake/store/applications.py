@@ -56,7 +56,8 @@ def clip(text: str, length: int) -> str:
 def store_application(session: Session, message_row: int, programme: str, filename: str,
                       decision: Decision, now: datetime, registry: InstitutionIndex | None, *,
                       fingerprint: str | None = None, resolves: int | None = None,
-                      details: Details | None = None) -> tuple[str, int]:
+                      details: Details | None = None, waitlisted: bool = False
+                      ) -> tuple[str, int]:
     """The application row (numbered from its id) and how often each finding's code occurred."""
     known = registry.match(decision.institution) if registry and decision.institution else None
     statements = _statements()
@@ -71,6 +72,7 @@ def store_application(session: Session, message_row: int, programme: str, filena
         "withdrawn_at": None, "withdrawn_by": None, "withdrawn_reason": None,
         **details_row(details or Details()),
         "first_error": decision.errors[0].code[:50] if decision.errors else None,
+        "waitlisted_at": now if waitlisted else None, "promoted_at": None,
     }).scalar_one()
     number = f"SUP-{now.year}-{application_id:05d}"
     session.execute(statements.number, {"row": application_id, "new": number})
@@ -137,7 +139,7 @@ def store_people(session: Session, application_id: int, programme: str, decision
     statements = _statements()
     group_ids = session.execute(statements.groups, [
         {"application_id": application_id, "position": position, "kind": group.kind.value,
-         "label": clip(group.label, 100) if group.label else None}
+         "label": clip(group.label, 100) if group.label else None, "to_merge": group.to_merge}
         for position, group in enumerate(decision.groups, start=1)]).scalars().all()
     session.execute(statements.participants, [
         {"group_id": group_id, "row": p.row, "first_name": clip(p.first_name, 200),
