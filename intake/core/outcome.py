@@ -81,7 +81,11 @@ def prepare_message(raw: bytes, preparation: Preparation, *,
     if oversized and state is not MessageState.AUTO:
         # Only the header was fetched: whatever it carries, it is too large to read.
         state, reason = MessageState.APPLICATION, TOO_LARGE
-    programme = choose_programme(message, preparation.programmes, preparation.default_programme)
+    routed = route_message(message, preparation.programmes, preparation.default_programme)
+    programme = routed or preparation.programmes[preparation.default_programme]
+    if routed is None and state in (MessageState.APPLICATION, MessageState.NO_LIST):
+        # It names another activity: never silently the default programme's; a person answers.
+        return MessageOutcome(MessageState.CORRESPONDENCE, OTHER_ACTIVITY, programme), message
     lists: tuple[ListOutcome, ...] = ()
     if state is MessageState.APPLICATION and reason != TOO_LARGE:
         lists = decide_lists(message, programme=programme, today=preparation.today,
@@ -204,11 +208,51 @@ def classify_message(message: IncomingMessage, *, our_domain: str) -> tuple[Mess
 def choose_programme(message: IncomingMessage, programmes: Mapping[str, Programme],
                      default: str) -> Programme:
     """A school that names a programme in the subject gets it; otherwise the default."""
-    text = fold(message.subject)
-    for name, programme in programmes.items():
-        if name != default and (name in text.split() or fold(programme.title) in text):
+    return route_message(message, programmes, default) or programmes[default]
+
+
+OTHER_ACTIVITY = "other-activity"
+# Stems (folded) of the words that name an activity schools apply to: a subject naming one the
+# default programme does not hold is another activity's mail.
+ACTIVITY_STEMS = ("supervizij", "konsultacij", "darbnic", "konferenc", "seminar", "vebinar",
+                  "apmacib", "lekcij", "kursi", "kursu", "kursos", "forum", "sanaksm")
+
+
+def route_message(message: IncomingMessage, programmes: Mapping[str, Programme],
+                  default: str) -> Programme | None:
+    """The programme a mail is for: by the address it was sent to (an alias or a `+tag`), then
+    by a programme its subject names, else the default. None: the subject names another kind of
+    activity than the default programme's, and no programme says it is its own: for staff."""
+    for programme in programmes.values():
+        if _addressed(message.addressed_to, programme):
             return programme
-    return programmes[default]
+    text = fold(message.subject)
+    words = text.split()
+    for name, programme in programmes.items():
+        if name != default and (name in words or fold(programme.title) in text or any(
+                fold(w) in words for w in programme.subject_words)):
+            return programme
+    chosen = programmes[default]
+    if chosen.subject_words and any(fold(w) in words for w in chosen.subject_words):
+        return chosen
+    own = tuple(fold(w) for w in chosen.activity_words)
+    named = [w for w in words if w.startswith(ACTIVITY_STEMS)
+             or any(w.startswith(fold(s)) for p in programmes.values() for s in p.activity_words)]
+    if own and named and not any(w.startswith(own) for w in named):
+        return None
+    return chosen
+
+
+def _addressed(addresses: Sequence[str], programme: Programme) -> bool:
+    aliases = {a.lower() for a in programme.addresses}
+    tags = {t.lower() for t in programme.tags}
+    for address in addresses:
+        if address in aliases:
+            return True
+        local = address.partition("@")[0]
+        if "+" in local and local.partition("+")[2] in tags:
+            return True
+    return False
 
 
 def institution_hint(message: IncomingMessage, registry: InstitutionIndex | None) -> str | None:

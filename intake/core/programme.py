@@ -62,6 +62,14 @@ class Programme:
     partners_file: Text | None = None
     # A group smaller than this is no supervision of its own: staff merge it with another.
     merge_below: Annotated[Whole, Field(ge=0, le=100)] = 0
+    # Routing: mail sent to one of these addresses (an alias), or to our address with one of these
+    # `+tags`, or whose subject has one of these words, is for this programme.
+    addresses: tuple[Text, ...] = ()
+    tags: tuple[Text, ...] = ()
+    subject_words: tuple[Text, ...] = ()
+    # The stems of the words that name this programme's kind of activity (`supervīzij`): a mail
+    # whose subject names another activity is for staff, never the default programme's.
+    activity_words: tuple[Text, ...] = ()
 
     def is_open(self, today: date) -> bool:
         return (self.open_from is None or today >= self.open_from) and (
