@@ -20,6 +20,7 @@ from intake.core.annotation import annotate_workbook
 from intake.core.blank_list import make_blank_list
 from intake.core.details import extract_details
 from intake.core.model import Decision
+from intake.core.outcome import own_columns
 from intake.core.registry import InstitutionIndex, parse_viis_export
 from intake.core.replies import ReplyItem, make_environment, render_reply
 from intake.core.rules import Circumstances, decide
@@ -89,7 +90,8 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
                 write(args.annotate / f"{path.stem}-piezimes.xlsx", annotated, force=args.force)
         if args.json:
             found = decision_as_json(decision)
-            found["details"] = extract_details(extras=plist.extras).as_json()
+            found["details"] = extract_details(extras=plist.extras,
+                                               wanted_columns=own_columns(programme)).as_json()
             print(json.dumps(found, ensure_ascii=False))
         else:
             annotated_name = f"{path.stem}-piezimes.xlsx" if annotated is not None else None

@@ -178,11 +178,13 @@ def load_programmes(directory: Path) -> dict[str, Programme]:
     programmes: dict[str, Programme] = {}
     for path in sorted(directory.glob("*.toml")):
         programme = parse_programme(_read_toml(path), path)
+        if not programme.enabled:
+            continue  # a shipped example, or a programme switched off
         if programme.name in programmes:
             raise ConfigError(f"{path}: name = {programme.name!r}: another file names its programme so")
         programmes[programme.name] = programme
     if not programmes:
-        raise ConfigError(f"no programme files (*.toml) in {directory}")
+        raise ConfigError(f"no enabled programme files (*.toml) in {directory}")
     return programmes
 
 

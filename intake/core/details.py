@@ -126,7 +126,8 @@ def extract_details(*, sender_name: str = "", sender: str = "", body: str = "",
         contact_position=_clip(found.position) if found.position else None,
         contact_phone=found.phone, contact_email=_clip(email) if email else None,
         times=_first(found.times), mode=_mode(found.modes), questions=_first(found.questions),
-        remarks=_first(found.remarks), columns=tuple(found.columns))
+        remarks=_first(found.remarks),
+        columns=tuple(dict.fromkeys(found.columns))[:2 * MAX_ITEMS])
 
 
 @dataclass

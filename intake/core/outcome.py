@@ -296,10 +296,16 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
         if keep:
             earlier.update(dict.fromkeys(_keys(decision), f"«{attachment.filename}»"))
         details = extract_details(sender_name=message.sender_name, sender=message.sender,
-                                  body=body, extras=plist.extras)
+                                  body=body, extras=plist.extras,
+                                  wanted_columns=own_columns(programme))
         outcomes.append(ListOutcome(attachment, decision, _keys(decision) if keep else (),
                                     _fingerprint(plist.rows, decision), details=details))
     return tuple(_without_repeats_across_lists(outcomes))
+
+
+def own_columns(programme: Programme) -> tuple[str, ...]:
+    """The programme's own columns, folded as the details compare them."""
+    return tuple(fold(c) for c in (*programme.required_columns, *programme.optional_columns))
 
 
 def _fingerprint(rows: Sequence[ListRow], decision: Decision) -> str | None:

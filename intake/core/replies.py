@@ -132,11 +132,20 @@ def render_promoted(environment: jinja2.Environment, *, programme: Programme, nu
 
 
 def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:
-    subject = environment.get_template(f"{name}.subject.txt").render(context)
+    programme = context.get("programme")
+    folder = programme.templates if isinstance(programme, Programme) else None
+
+    def template(file: str) -> jinja2.Template:
+        # The programme's own file where it has one (its wording differs), else the shared one.
+        if folder:
+            return environment.select_template([f"{folder}/{file}", file])
+        return environment.get_template(file)
+
+    subject = template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),
-        text=environment.get_template(f"{name}.txt").render(context),
-        html=environment.get_template(f"{name}.html").render(context),
+        text=template(f"{name}.txt").render(context),
+        html=template(f"{name}.html").render(context),
     )
 
 

@@ -55,6 +55,7 @@ def decide(plist: ParticipantList, circumstances: Circumstances) -> Decision:
     if institution is not None:
         _check_eligibility(institution, plist, circumstances, notes)
     _check_columns(plist, notes)
+    _check_own_columns(plist, programme, notes)
     participants = [p for row in plist.rows
                     if (p := participant(row, plist, notes, programme.leaders_apart))]
     if not participants and not notes.has_errors():
@@ -174,6 +175,17 @@ def _check_columns(plist: ParticipantList, notes: Notes) -> None:
                   f"Sarakstā nav kolonnas «{LABELS[field]}».",
                   f"Lūdzu, pievienojiet kolonnu «{LABELS[field]}» un aizpildiet to katram "
                   "dalībniekam (kā pievienotajā veidlapā).")
+
+
+def _check_own_columns(plist: ParticipantList, programme: Programme, notes: Notes) -> None:
+    """The programme's own required columns (`Reģions`, `Diena`), filled in for someone."""
+    written = {fold(title) for title, _value in plist.extras if title}
+    for title in programme.required_columns:
+        if fold(title) not in written:
+            notes.add(Severity.ERROR, "column.missing",
+                      f"Sarakstā nav aizpildītas kolonnas «{title}».",
+                      f"Lūdzu, pievienojiet kolonnu «{title}» un aizpildiet to (kā pievienotajā "
+                      "veidlapā).")
 
 
 def _check_duplicates(participants: Sequence[Participant], institution: str | None,

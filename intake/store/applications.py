@@ -93,7 +93,10 @@ def details_row(details: Details) -> dict[str, str | None]:
         "contact_email": clip(details.contact_email, 320) if details.contact_email else None,
         "preferred_times": lines(details.times, 1000),
         "mode": details.mode.value if details.mode else None,
-        "questions": lines(details.questions, 2000), "remarks": lines(details.remarks, 2000)}
+        "questions": lines(details.questions, 2000),
+        # The programme's own columns (`Reģions: Vidzeme`) go with the remarks.
+        "remarks": lines([*(f"{title}: {value}" for title, value in details.columns),
+                          *details.remarks], 2000)}
 
 
 @dataclass(frozen=True, slots=True)
