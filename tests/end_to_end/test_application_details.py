@@ -7,6 +7,7 @@ import io
 import json
 
 import openpyxl
+import pytest
 
 from tests.conftest import HEADER, make_workbook
 from tests.end_to_end.conftest import OUR_ADDRESS
@@ -35,6 +36,7 @@ def remarks_list(number: int) -> bytes:
                           (*HEADER, "Piezīmes"), *rows])
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_details_are_stored_exported_and_the_question_goes_to_staff(intake, mailbox_server, smtp):
     mailbox_server.append(make_email(
         style="outlook", sender="Sekretāre <sekretare41@skola.example.lv>", to=OUR_ADDRESS,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
+
 from intake.config import resource_dir
 from tests.conftest import HEADER, make_workbook
 from tests.end_to_end.conftest import STAFF
@@ -30,6 +32,7 @@ def body(reply) -> str:
     return reply.message.get_body(("plain",)).get_content()
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_beyond_the_cap_a_list_waits_and_a_withdrawal_moves_it_up(intake, mailbox_server, smtp):
     env = programmes_with(intake, "supervision_cap = 2")
     for number in (71, 72, 73):  # one supervision each: the third is beyond the cap

@@ -3,12 +3,15 @@ sender and first reason (and whether it has been corrected since), read back fro
 
 from __future__ import annotations
 
+import pytest
+
 from intake.staff.summary import finding_label
 from tests.conftest import HEADER, make_workbook
 from tests.end_to_end.test_mailbox_loop import application, school_list
 from tests.end_to_end.test_staff import today
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the smoke test on PostgreSQL
 def test_summary_names_each_rejected_school_sender_and_first_reason(intake, mailbox_server, smtp):
     broken = make_workbook([("Izglītības iestāde: Skola 61",), HEADER,
                             (1, "Anna", "Bērziņa", "skolotāja", "anna@@skola.example.lv"),
