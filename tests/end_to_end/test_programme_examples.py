@@ -118,3 +118,17 @@ def test_switched_off_examples_take_no_mail(intake, mailbox_server, smtp):
 
     assert intake.rows("select state, reason from messages") == [("correspondence", "other-activity")]
     assert intake.rows("select count(*) from applications") == [(0,)]
+
+
+def test_a_conference_mail_without_a_list_is_told_how_to_register(intake, mailbox_server, smtp,
+                                                                   examples):
+    mailbox_server.append(make_email(
+        style="gmail", sender="Lietvede <lietvede96@ogrestehnikums.example.lv>",
+        to="supervizija+konference@ikvd.example.lv", subject="Konference",
+        body="Labdien! Kā pieteikties?", number=96))
+
+    intake("poll", extra_env=examples)
+
+    reply = reply_to(smtp, 96, 1)
+    assert "reģistrēt kā pieteikumu konferencei" in text(reply)
+    assert "supervīzij" not in text(reply)
