@@ -215,7 +215,7 @@ OTHER_ACTIVITY = "other-activity"
 # Stems (folded) of the words that name an activity schools apply to: a subject naming one the
 # default programme does not hold is another activity's mail.
 ACTIVITY_STEMS = ("supervizij", "konsultacij", "darbnic", "konferenc", "seminar", "vebinar",
-                  "apmacib", "lekcij", "kursi", "kursu", "kursos", "forum", "sanaksm")
+                  "apmacib", "lekcij", "kursi", "kursu", "kursos")
 
 
 def route_message(message: IncomingMessage, programmes: Mapping[str, Programme],
