@@ -16,7 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake.cli.common import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, database, writable, write
 from intake.config import Settings
+from intake.core.details import extract_details
 from intake.core.model import Decision
+from intake.core.outcome import own_columns
 from intake.core.registry import InstitutionIndex, parse_viis_export
 from intake.core.replies import ReplyItem, make_environment, render_reply
 from intake.core.rules import Circumstances, decide
@@ -86,7 +88,10 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
                     raise UsageError(f"cannot create {args.annotate}: {exc.strerror or exc}") from None
                 write(args.annotate / f"{path.stem}-piezimes.xlsx", annotated, force=args.force)
         if args.json:
-            print(json.dumps(decision_as_json(decision), ensure_ascii=False))
+            found = decision_as_json(decision)
+            found["details"] = extract_details(extras=plist.extras,
+                                               wanted_columns=own_columns(programme)).as_json()
+            print(json.dumps(found, ensure_ascii=False))
         else:
             annotated_name = f"{path.stem}-piezimes.xlsx" if annotated is not None else None
             reply = render_reply([ReplyItem(decision, annotated=annotated_name)], environment,

@@ -141,7 +141,7 @@ def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
     engine = database(args, settings)
     by = args.by or getpass.getuser()
     released = staff.withdraw(engine, args.application, by=by, reason=args.reason,
-                              now=datetime.now(UTC))
+                              now=datetime.now(UTC), settings=settings)
     print(f"{args.application.strip().upper()}: withdrawn by {by}; {released} participant(s) "
           "free to apply again")
     return EXIT_OK

@@ -178,11 +178,13 @@ def load_programmes(directory: Path) -> dict[str, Programme]:
     programmes: dict[str, Programme] = {}
     for path in sorted(directory.glob("*.toml")):
         programme = parse_programme(_read_toml(path), path)
+        if not programme.enabled:
+            continue  # a shipped example, or a programme switched off
         if programme.name in programmes:
             raise ConfigError(f"{path}: name = {programme.name!r}: another file names its programme so")
         programmes[programme.name] = programme
     if not programmes:
-        raise ConfigError(f"no programme files (*.toml) in {directory}")
+        raise ConfigError(f"no enabled programme files (*.toml) in {directory}")
     return programmes
 
 
@@ -194,7 +196,28 @@ def parse_programme(raw: Mapping[str, Any], path: Path) -> Programme:
     if programme.open_from and programme.open_until and programme.open_from > programme.open_until:
         raise ConfigError(f"{path}: open_from = {programme.open_from}: expected on or before "
                           f"open_until ({programme.open_until})")
+    if programme.merge_below > programme.max_group_size:
+        raise ConfigError(f"{path}: merge_below = {programme.merge_below}: expected at most "
+                          f"max_group_size ({programme.max_group_size})")
+    if programme.partners_file:
+        programme = replace(programme, partners=(
+            *programme.partners, *_partners(path.parent / programme.partners_file, path)))
     return programme
+
+
+def _partners(file: Path, path: Path) -> tuple[str, ...]:
+    """A partner list: one registration number or name a line; `#` begins a comment."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{path}: partners_file = {str(file)!r}: cannot read it "
+                          f"({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: partners_file = {str(file)!r}: expected UTF-8 text") from None
+    partners = tuple(line for raw in text.splitlines() if (line := raw.partition("#")[0].strip()))
+    if not partners:
+        raise ConfigError(f"{path}: partners_file = {str(file)!r}: the file lists no institution")
+    return partners
 
 
 def _refuse_secrets(table: Mapping[str, Any], path: Path) -> None:

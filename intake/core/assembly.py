@@ -37,6 +37,7 @@ class SheetRead:
     rows: tuple[ListRow, ...] = ()
     findings: tuple[Finding, ...] = ()
     listed: bool = False  # no header, but a name beside an e-mail address in its first rows
+    extras: tuple[tuple[str, str], ...] = ()  # ParticipantList.extras of this sheet
 
     @property
     def has_people(self) -> bool:
@@ -91,7 +92,8 @@ def combine(reads: Sequence[SheetRead], file: str) -> ParticipantList:
                         for r in chosen if r.institution is not None), None)
     return ParticipantList(file, first.name, institution, first.columns,
                            tuple(row for sheet_rows in rows for row in sheet_rows),
-                           tuple(findings), sheets=tuple(r.name for r in chosen))
+                           tuple(findings), sheets=tuple(r.name for r in chosen),
+                           extras=tuple(e for r in chosen for e in r.extras))
 
 
 def is_group_name(name: str) -> bool:

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import openpyxl
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from intake.core.programme import Programme
@@ -45,11 +46,12 @@ _INSTRUCTIONS = (
 def make_blank_list(programme: Programme) -> bytes:
     """The template as .xlsx bytes; filled in, it passes the reader and the rules. Made once per
     programme wording in a process (every rejection and every mail without a list carries it)."""
-    return _blank_list(programme.title, programme.max_group_size)
+    return _blank_list(programme.title, programme.max_group_size,
+                       (*programme.required_columns, *programme.optional_columns))
 
 
 @lru_cache(maxsize=16)
-def _blank_list(programme_title: str, max_group_size: int) -> bytes:
+def _blank_list(programme_title: str, max_group_size: int, own: tuple[str, ...] = ()) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = LIST_SHEET
@@ -70,6 +72,12 @@ def _blank_list(programme_title: str, max_group_size: int) -> bytes:
         cell.fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
         cell.alignment = Alignment(horizontal="center")
         cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+    for column, title in enumerate(own, start=len(HEADERS) + 1):  # the programme's own columns
+        cell = sheet.cell(HEADER_ROW, column, title)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        sheet.column_dimensions[get_column_letter(column)].width = 18
     for number in range(1, ROWS + 1):
         sheet.cell(HEADER_ROW + number, 1, number)
         for column in range(1, len(HEADERS) + 1):  # ruled, so that a printed copy can be filled in

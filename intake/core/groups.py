@@ -4,6 +4,7 @@ programme's policy, leaders apart from educators where the programme says so (R3
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from math import ceil
 
 from intake.core.findings import Notes
@@ -37,7 +38,32 @@ def form_groups(participants: Sequence[Participant], plist: ParticipantList,
                       "Programmas darbinieki sazināsies par grupas apvienošanu.",
                       row=group.participants[0].row,
                       sheet=group.participants[0].sheet)
-    return groups
+    return _to_merge(groups, programme, notes)
+
+
+def _to_merge(groups: tuple[Group, ...], programme: Programme,
+              notes: Notes) -> tuple[Group, ...]:
+    """A group below the programme's `merge_below` is no supervision of its own: staff merge it
+    with another (a school's lone leader with other schools' leaders, say)."""
+    if not programme.merge_below or notes.has_errors():
+        return groups  # a rejected list forms no groups for staff: the warning waits for its fix
+    marked = []
+    for number, group in enumerate(groups, start=1):
+        size = len(group.participants)
+        if size < programme.merge_below:
+            leaders = group.kind is GroupKind.LEADERS
+            least = programme.merge_below
+            notes.add(Severity.WARNING, "group.to-merge",
+                      f"{number}. grupā ({'iestādes vadītāji' if leaders else 'pedagogi'}) ir "
+                      f"{_people(size)}, bet supervīzijas grupā jābūt vismaz {least} "
+                      f"{plural(least, 'dalībniekam', 'dalībniekiem')}.",
+                      "Programmas darbinieki šo grupu apvienos ar citu grupu (piemēram, ar citas "
+                      f"iestādes {'vadītājiem' if leaders else 'pedagogiem'}) un sazināsies ar "
+                      "Jums par supervīzijas laiku.",
+                      row=group.participants[0].row, sheet=group.participants[0].sheet)
+            group = replace(group, to_merge=True)
+        marked.append(group)
+    return tuple(marked)
 
 
 def _kind(members: Sequence[Participant]) -> GroupKind:

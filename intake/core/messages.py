@@ -88,6 +88,8 @@ class IncomingMessage:
     defects: tuple[str, ...] = field(default_factory=tuple)
     # Mails attached as message/rfc822 (a forward "as attachment"): their From, Subject and text.
     forwarded_text: str = ""
+    # Where it was sent: To, Cc, Delivered-To and X-Original-To, lower case (routing by alias).
+    addressed_to: tuple[str, ...] = ()
 
     @property
     def is_automatic(self) -> bool:
@@ -127,6 +129,7 @@ def parse_message(raw: bytes, ours: Ours) -> IncomingMessage:
         recipients_count=_count_recipients(_raw_headers(message, _RECIPIENTS)),
         defects=tuple(sorted({type(d).__name__ for p in parts for d in p.part.defects})),
         forwarded_text=forwarded_text(parts),
+        addressed_to=_addressed_to(_raw_headers(message, _ADDRESSED)),
     )
 
 
@@ -149,6 +152,17 @@ def _parse(raw: bytes) -> Message:
 
 
 _RECIPIENTS = frozenset({"to", "cc"})
+_ADDRESSED = frozenset({"to", "cc", "delivered-to", "x-original-to"})
+
+
+def _addressed_to(headers: dict[str, list[str]]) -> tuple[str, ...]:
+    values = [v for name in ("delivered-to", "x-original-to", "to", "cc")
+              for v in headers.get(name, [])][:20]
+    try:
+        found = [address for _name, address in getaddresses(values)]
+    except (RecursionError, ValueError, IndexError):
+        found = _ANGLE_ADDRESS.findall(" ".join(values))
+    return tuple(dict.fromkeys(a.strip().lower() for a in found if "@" in a))[:20]
 
 
 def _count_recipients(headers: dict[str, list[str]]) -> int:

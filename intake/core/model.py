@@ -107,6 +107,9 @@ class ParticipantList:
     findings: tuple[Finding, ...] = ()
     # Every sheet read, in the workbook's order; `sheet` is the first. Rows of the others name theirs.
     sheets: tuple[str, ...] = ()
+    # What else the school wrote: (header, value) of the columns the rules do not read, and
+    # ("", text) of the lines that are no participant (above the header, notes under the list).
+    extras: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_readable(self) -> bool:
@@ -140,6 +143,7 @@ class Group:
     kind: GroupKind
     participants: tuple[Participant, ...]
     label: str | None = None  # as the school named it in a group column
+    to_merge: bool = False  # below the programme's `merge_below`: staff merge it with another
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 
 from intake.core.automail import Ours
+from intake.core.details import Details, extract_details
 from intake.core.formats import Limits
 from intake.core.institution import InstitutionChoice, MailText, find_institution
 from intake.core.latvian import fold
-from intake.core.messages import IncomingMessage, parse_message
+from intake.core.messages import IncomingMessage, own_text, parse_message
 from intake.core.model import Decision, ListRow
 from intake.core.parts import Attachment
 from intake.core.programme import Programme
@@ -40,6 +41,8 @@ class ListOutcome:
     relation: Relation = Relation.NEW
     earlier: Earlier | None = None  # the application this list repeats, amends or corrects
     change: PersonChange | None = None  # an applied amendment's effect
+    # The contact, times, mode and questions, from the mail and the list.
+    details: Details = field(default_factory=Details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,11 @@ def prepare_message(raw: bytes, preparation: Preparation, *,
     if oversized and state is not MessageState.AUTO:
         # Only the header was fetched: whatever it carries, it is too large to read.
         state, reason = MessageState.APPLICATION, TOO_LARGE
-    programme = choose_programme(message, preparation.programmes, preparation.default_programme)
+    routed = route_message(message, preparation.programmes, preparation.default_programme)
+    programme = routed or preparation.programmes[preparation.default_programme]
+    if routed is None and state in (MessageState.APPLICATION, MessageState.NO_LIST):
+        # It names another activity: never silently the default programme's; a person answers.
+        return MessageOutcome(MessageState.CORRESPONDENCE, OTHER_ACTIVITY, programme), message
     lists: tuple[ListOutcome, ...] = ()
     if state is MessageState.APPLICATION and reason != TOO_LARGE:
         lists = decide_lists(message, programme=programme, today=preparation.today,
@@ -201,11 +208,51 @@ def classify_message(message: IncomingMessage, *, our_domain: str) -> tuple[Mess
 def choose_programme(message: IncomingMessage, programmes: Mapping[str, Programme],
                      default: str) -> Programme:
     """A school that names a programme in the subject gets it; otherwise the default."""
-    text = fold(message.subject)
-    for name, programme in programmes.items():
-        if name != default and (name in text.split() or fold(programme.title) in text):
+    return route_message(message, programmes, default) or programmes[default]
+
+
+OTHER_ACTIVITY = "other-activity"
+# Stems (folded) of the words that name an activity schools apply to: a subject naming one the
+# default programme does not hold is another activity's mail.
+ACTIVITY_STEMS = ("supervizij", "konsultacij", "darbnic", "konferenc", "seminar", "vebinar",
+                  "apmacib", "lekcij", "kursi", "kursu", "kursos")
+
+
+def route_message(message: IncomingMessage, programmes: Mapping[str, Programme],
+                  default: str) -> Programme | None:
+    """The programme a mail is for: by the address it was sent to (an alias or a `+tag`), then
+    by a programme its subject names, else the default. None: the subject names another kind of
+    activity than the default programme's, and no programme says it is its own: for staff."""
+    for programme in programmes.values():
+        if _addressed(message.addressed_to, programme):
             return programme
-    return programmes[default]
+    text = fold(message.subject)
+    words = text.split()
+    for name, programme in programmes.items():
+        if name != default and (name in words or fold(programme.title) in text or any(
+                fold(w) in words for w in programme.subject_words)):
+            return programme
+    chosen = programmes[default]
+    if chosen.subject_words and any(fold(w) in words for w in chosen.subject_words):
+        return chosen
+    own = tuple(fold(w) for w in chosen.activity_words)
+    named = [w for w in words if w.startswith(ACTIVITY_STEMS)
+             or any(w.startswith(fold(s)) for p in programmes.values() for s in p.activity_words)]
+    if own and named and not any(w.startswith(own) for w in named):
+        return None
+    return chosen
+
+
+def _addressed(addresses: Sequence[str], programme: Programme) -> bool:
+    aliases = {a.lower() for a in programme.addresses}
+    tags = {t.lower() for t in programme.tags}
+    for address in addresses:
+        if address in aliases:
+            return True
+        local = address.partition("@")[0]
+        if "+" in local and local.partition("+")[2] in tags:
+            return True
+    return False
 
 
 def institution_hint(message: IncomingMessage, registry: InstitutionIndex | None) -> str | None:
@@ -226,6 +273,7 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
     """Each attached list read and decided; R5 across applications through `registered`, where
     the application a list amends (`amends`, by position) does not count against it."""
     choice = institution_choice(message, registry)
+    body = own_text(message.body_text)
     outcomes = []
     earlier: dict[str, str] = {}  # R5 within one mail: people of the lists attached before
 
@@ -247,9 +295,17 @@ def decide_lists(message: IncomingMessage, *, programme: Programme, today: date,
         keep = decision.accepted and programme.one_supervision_per_educator
         if keep:
             earlier.update(dict.fromkeys(_keys(decision), f"«{attachment.filename}»"))
+        details = extract_details(sender_name=message.sender_name, sender=message.sender,
+                                  body=body, extras=plist.extras,
+                                  wanted_columns=own_columns(programme))
         outcomes.append(ListOutcome(attachment, decision, _keys(decision) if keep else (),
-                                    _fingerprint(plist.rows, decision)))
+                                    _fingerprint(plist.rows, decision), details=details))
     return tuple(_without_repeats_across_lists(outcomes))
+
+
+def own_columns(programme: Programme) -> tuple[str, ...]:
+    """The programme's own columns, folded as the details compare them."""
+    return tuple(fold(c) for c in (*programme.required_columns, *programme.optional_columns))
 
 
 def _fingerprint(rows: Sequence[ListRow], decision: Decision) -> str | None:

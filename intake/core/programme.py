@@ -24,6 +24,12 @@ Number = Annotated[float, Strict()]
 FILE_TABLE = ConfigDict(extra="forbid")  # an unknown key is a typo until shown otherwise
 
 
+class SessionMode(StrEnum):
+    IN_PERSON = "in_person"
+    REMOTE = "remote"
+    EITHER = "either"
+
+
 class SplitPolicy(StrEnum):
     BALANCED = "balanced"  # 23 -> 8, 8, 7 (R4)
     FILL = "fill"  # 23 -> 10, 10, 3
@@ -59,6 +65,37 @@ class Programme:
     sender_name: Text = "IKVD supervīziju pieteikumi"
     phone: Text | None = None
     web_page: Text | None = None
+    # Who may apply: the registry's kinds of institution (VIIS "Veids"), and the partner
+    # institutions (registration numbers or names) listed here or in `partners_file` (a file beside
+    # the programme's, one a line). Empty: any institution.
+    eligible_kinds: tuple[Text, ...] = ()
+    partners: tuple[Text, ...] = ()
+    partners_file: Text | None = None
+    # A group smaller than this is no supervision of its own: staff merge it with another.
+    merge_below: Annotated[Whole, Field(ge=0, le=100)] = 0
+    # Routing: mail sent to one of these addresses (an alias), or to our address with one of these
+    # `+tags`, or whose subject has one of these words, is for this programme.
+    addresses: tuple[Text, ...] = ()
+    tags: tuple[Text, ...] = ()
+    subject_words: tuple[Text, ...] = ()
+    # The stems of the words that name this programme's kind of activity (`supervīzij`): a mail
+    # whose subject names another activity is for staff, never the default programme's.
+    activity_words: tuple[Text, ...] = ()
+    # A programme as configuration: off until switched on, its activity in the words of a reply
+    # (`konsultācija`, and the dative of `pieteikums konsultācijai`), how long a session lasts,
+    # where it is held, what happens next, and the folder of templates (under `templates_dir`)
+    # whose files take the place of the shared ones where its wording differs.
+    enabled: Switch = True
+    activity: Text = "supervīzija"
+    activity_dative: Text = "supervīzijai"
+    duration_minutes: Annotated[Whole, Field(ge=1, le=10_080)] | None = None
+    mode: SessionMode | None = None
+    next_steps: Text | None = None
+    templates: Text | None = None
+    # The list's own columns besides the participants' (headers as written): required ones are
+    # checked (`column.missing`), both are kept with the application for the coordinator.
+    required_columns: tuple[Text, ...] = ()
+    optional_columns: tuple[Text, ...] = ()
 
     def is_open(self, today: date) -> bool:
         return (self.open_from is None or today >= self.open_from) and (

@@ -130,6 +130,7 @@ class ReplyItem:
     # The day of the application this list repeats, amends or (for a new list) corrects.
     earlier_on: date | None = None
     change: PersonChange | None = None  # an applied amendment: who was added, removed, kept
+    waitlisted: int | None = None  # accepted beyond the programme's cap: its place on the waiting list
 
     @property
     def error_count(self) -> int:
@@ -153,12 +154,28 @@ def render_no_list(environment: jinja2.Environment, *, programme: Programme, bla
                    too_large_bytes=too_large_bytes, topic=reply_subject(original_subject))
 
 
+def render_promoted(environment: jinja2.Environment, *, programme: Programme, number: str,
+                    institution: str | None) -> Rendered:
+    """The news that a wait-listed application has its place now (R7's cap)."""
+    return _render("promoted", environment, programme=programme, number=number,
+                   institution=institution)
+
+
 def _render(name: str, environment: jinja2.Environment, **context: object) -> Rendered:
-    subject = environment.get_template(f"{name}.subject.txt").render(context)
+    programme = context.get("programme")
+    folder = programme.templates if isinstance(programme, Programme) else None
+
+    def template(file: str) -> jinja2.Template:
+        # The programme's own file where it has one (its wording differs), else the shared one.
+        if folder:
+            return environment.select_template([f"{folder}/{file}", file])
+        return environment.get_template(file)
+
+    subject = template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),
-        text=environment.get_template(f"{name}.txt").render(context),
-        html=environment.get_template(f"{name}.html").render(context),
+        text=template(f"{name}.txt").render(context),
+        html=template(f"{name}.html").render(context),
     )
 
 

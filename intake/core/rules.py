@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
 from intake.core.findings import Notes
 from intake.core.groups import form_groups
-from intake.core.latvian import fold_key
+from intake.core.latvian import fold, fold_key
 from intake.core.model import Decision, Field, Finding, Participant, ParticipantList, Severity
 from intake.core.participants import LABELS, participant
 from intake.core.programme import Programme
@@ -50,7 +52,10 @@ def decide(plist: ParticipantList, circumstances: Circumstances) -> Decision:
         notes.add(Severity.ERROR, "programme.closed", _closed_message(programme),
                   "Lūdzu, iesniedziet pieteikumu programmas pieteikšanās laikā.")
     institution = _check_institution(plist, circumstances, notes)
+    if institution is not None:
+        _check_eligibility(institution, plist, circumstances, notes)
     _check_columns(plist, notes)
+    _check_own_columns(plist, programme, notes)
     participants = [p for row in plist.rows
                     if (p := participant(row, plist, notes, programme.leaders_apart))]
     if not participants and not notes.has_errors():
@@ -107,6 +112,49 @@ def _check_institution(plist: ParticipantList, circumstances: Circumstances,
     return text
 
 
+def _check_eligibility(institution: str, plist: ParticipantList, circumstances: Circumstances,
+                       notes: Notes) -> None:
+    """Who may apply: the programme's kinds of institution (by the registry) and its partners."""
+    programme = circumstances.programme
+    if not programme.eligible_kinds and not programme.partners:
+        return
+    registry = circumstances.registry
+    found = registry.match(institution) if registry is not None else None
+    if programme.eligible_kinds and found is not None and found.kind and (
+            fold(found.kind) not in _folded(programme.eligible_kinds)):
+        plural = [re.sub(r"iestāde$", "iestādes", k[0].lower() + k[1:]) for k in programme.eligible_kinds]
+        kinds = plural[0] if len(plural) == 1 else f"{', '.join(plural[:-1])} un {plural[-1]}"
+        notes.add(Severity.ERROR, "institution.ineligible",
+                  f"Programmā «{programme.title}» var pieteikties tikai šādas izglītības iestādes: "
+                  f"{kinds}. Izglītības iestāžu reģistrā iestāde «{found.name}» ir reģistrēta kā "
+                  f"«{found.kind.lower()}», tāpēc tās pieteikumu šajā programmā nevaram pieņemt.",
+                  "Ja iestāde reģistrā norādīta kļūdaini vai tā īsteno arī kādu no minētajām "
+                  "izglītības programmām, lūdzu, atbildiet uz šo vēstuli – programmas darbinieki "
+                  "to izvērtēs.", cell=plist.institution, value=institution)
+    if programme.partners and not (
+            (found is not None and found.number in programme.partners)
+            or name_key(institution) in _partner_names(programme.partners)
+            or (found is not None and name_key(found.name) in _partner_names(programme.partners))):
+        notes.add(Severity.ERROR, "institution.not-partner",
+                  f"Iestāde «{institution}» nav programmas «{programme.title}» sadarbības "
+                  "iestāžu sarakstā. Šīs programmas supervīzijas paredzētas tikai sadarbības "
+                  "iestāžu pedagogiem.",
+                  "Ja iestāde ir programmas sadarbības partnere, lūdzu, atbildiet uz šo vēstuli – "
+                  "programmas darbinieki to pārbaudīs un sazināsies ar Jums.",
+                  cell=plist.institution, value=institution)
+
+
+@lru_cache(maxsize=16)
+def _folded(kinds: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold(k) for k in kinds)
+
+
+@lru_cache(maxsize=16)
+def _partner_names(partners: tuple[str, ...]) -> frozenset[str]:
+    """The partners given by name, as names are matched (R10): any case form, any spacing."""
+    return frozenset(name_key(p) for p in partners if not p.isdigit())
+
+
 def _with_code_hint(finding: Finding, plist: ParticipantList) -> Finding:
     """Personal codes typed into a column the list needs (E-pasts, a name) are removed from its
     cells: the column itself stays (R9, R11)."""
@@ -127,6 +175,17 @@ def _check_columns(plist: ParticipantList, notes: Notes) -> None:
                   f"Sarakstā nav kolonnas «{LABELS[field]}».",
                   f"Lūdzu, pievienojiet kolonnu «{LABELS[field]}» un aizpildiet to katram "
                   "dalībniekam (kā pievienotajā veidlapā).")
+
+
+def _check_own_columns(plist: ParticipantList, programme: Programme, notes: Notes) -> None:
+    """The programme's own required columns (`Reģions`, `Diena`), filled in for someone."""
+    written = {fold(title) for title, _value in plist.extras if title}
+    for title in programme.required_columns:
+        if fold(title) not in written:
+            notes.add(Severity.ERROR, "column.missing",
+                      f"Sarakstā nav aizpildītas kolonnas «{title}».",
+                      f"Lūdzu, pievienojiet kolonnu «{title}» un aizpildiet to (kā pievienotajā "
+                      "veidlapā).")
 
 
 def _check_duplicates(participants: Sequence[Participant], institution: str | None,

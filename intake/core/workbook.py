@@ -62,8 +62,10 @@ def _read_sheets(sheets: list[Sheet], file: str, limits: Limits) -> ParticipantL
             continue
         position, columns = header
         rest = _chain(iter(head[position + 1:]), sheet.rows)
-        reads.append(_read_sheet(sheet, order, columns, _find_institution(head[:position]), rest,
-                                 file, limits))
+        read = _read_sheet(sheet, order, columns, _find_institution(head[:position]), rest,
+                           file, limits)
+        reads.append(replace(read, extras=(*_lines_above(head[:position]),
+                                           *_extras(read.extras, head[position][1], columns))))
     if not any(r.score for r in reads):
         return ParticipantList(file, findings=(Finding(
             Severity.ERROR, "list.header-not-found",
@@ -134,9 +136,15 @@ def _read_sheet(sheet: Sheet, order: int, columns: tuple[Column, ...],
             i in layout.listed for i in line.uncomputed)) if listed else None)
         placed.append(line)
     list_rows = []
+    extras: list[tuple[int, str]] = []  # (column, value); column 0: a line that is no participant
     for kept, keep in zip(placed, participant_lines(shapes), strict=True):
-        if kept is None or not keep:
+        if kept is None:
             continue
+        if not keep:
+            extras.append((0, " ".join(c.text for _i, c in sorted(kept.cells.items()))))
+            continue
+        extras.extend((i, c.text) for i, c in kept.cells.items()
+                      if i not in layout.listed and i not in codes and i not in by_index)
         findings.extend(_uncomputed(kept, by_index, layout, sheet.name, file))
         found = {by_index[i].field: _tidy(c, by_index[i].field) for i, c in kept.cells.items()
                  if i in layout.listed and not is_placeholder(c.text)}
@@ -144,7 +152,38 @@ def _read_sheet(sheet: Sheet, order: int, columns: tuple[Column, ...],
             list_rows.append(ListRow(kept.number, found))
     findings.extend(_personal_codes(masked, by_index, sheet.name, file))
     return SheetRead(sheet.name, order, sheet.hidden, score=header_score(columns), columns=columns,
-                     institution=institution, rows=tuple(list_rows), findings=tuple(findings))
+                     institution=institution, rows=tuple(list_rows), findings=tuple(findings),
+                     extras=tuple((str(i), text) for i, text in extras if text))
+
+
+_MAX_EXTRAS = 200  # extra cells kept per sheet: the details need a few, a hostile sheet has many
+
+
+def _extras(found: tuple[tuple[str, str], ...], header: Sequence[object],
+            columns: tuple[Column, ...]) -> tuple[tuple[str, str], ...]:
+    """The sheet's extra cells under their header's title (a line that is no participant: "")."""
+    known = {c.index for c in columns}
+    kept = []
+    for index, text in found[:_MAX_EXTRAS]:
+        column = int(index)
+        if column == 0:
+            kept.append(("", text))
+        elif column not in known and column <= len(header):
+            title = header[column - 1]
+            if isinstance(title, str) and title.strip():
+                kept.append((normalise(title), text))
+    return tuple(kept)
+
+
+def _lines_above(above: list[Row]) -> tuple[tuple[str, str], ...]:
+    """The lines above the header, each as one text: a contact line or a note may stand there."""
+    lines = []
+    for number, values in above:
+        cells = _row_cells(number, values)[0]
+        if cells:
+            text = " ".join(c.text for _i, c in sorted(cells.items()))
+            lines.append(("", PERSONAL_CODE.sub("******-*****", text)))  # R11
+    return tuple(lines)
 
 
 def _samples(lines: Sequence[_Line], columns: Sequence[Column]) -> dict[int, list[str]]:

@@ -44,6 +44,7 @@ from intake.store.applications import (
     stored_groups,
     unresolved_rejections,
 )
+from intake.store.capacity import admit
 from intake.store.tables import MessageRecord, OutboxState
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def _store_list(context: Context, session: Session, message_row: int, outcome: M
         if relation is Relation.AMENDMENT and change is not None:
             amend_application(session, earlier, decision, item.registration_keys,
                               filename=item.attachment.filename, fingerprint=item.fingerprint,
-                              now=now)
+                              now=now, details=item.details)
         record_resubmission(session, earlier, message_row, relation, now,
                             added=len(change.added) if change else 0,
                             removed=len(change.removed) if change else 0,
@@ -165,13 +166,18 @@ def _store_list(context: Context, session: Session, message_row: int, outcome: M
         number = None if relation is Relation.REPEAT_REJECTED else earlier.number
         return ReplyItem(decision, number=number, relation=relation, earlier_on=earlier_on,
                          change=change)
+    cap = outcome.programme.supervision_cap
+    place = None  # on the waiting list (R7)
+    if decision.accepted and cap is not None:
+        place = admit(session, programme, cap, sum(not g.to_merge for g in decision.groups))
     number, application_id = store_application(
         session, message_row, programme, item.attachment.filename, decision, now,
-        context.registry, fingerprint=item.fingerprint, resolves=earlier.id if earlier else None)
+        context.registry, fingerprint=item.fingerprint, resolves=earlier.id if earlier else None,
+        details=item.details, waitlisted=place is not None)
     if not decision.accepted:
         return ReplyItem(decision, earlier_on=earlier_on)
     store_people(session, application_id, programme, decision, item.registration_keys)
-    return ReplyItem(decision, number=number, earlier_on=earlier_on)
+    return ReplyItem(decision, number=number, earlier_on=earlier_on, waitlisted=place)
 
 
 def queue_reply(session: Session, context: Context, job: ReplyJob, reply: Reply,

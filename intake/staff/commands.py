@@ -19,7 +19,14 @@ from sqlmodel import Session
 
 from intake.config import Settings
 from intake.core.outcome import TOO_LARGE, MessageOutcome, prepare_message
-from intake.core.replies import Envelope, FileAttachment, Rendered, compose_email, make_environment
+from intake.core.replies import (
+    Envelope,
+    FileAttachment,
+    Rendered,
+    compose_email,
+    make_environment,
+    render_promoted,
+)
 from intake.core.states import MessageState, Verdict
 from intake.errors import UsageError
 from intake.poll.context import Context
@@ -30,7 +37,7 @@ from intake.poll.service import make_context, open_smtp
 from intake.staff.export import write_export
 from intake.staff.reports import build_report
 from intake.staff.summary import due_day, export_name, render_summary
-from intake.store import applications, lease, messages, outbox, registry, withdrawals
+from intake.store import applications, capacity, lease, messages, outbox, registry, withdrawals
 from intake.store.tables import MessageRecord, OutboxRecord, OutboxState, SummaryRecord
 
 log = logging.getLogger(__name__)
@@ -251,9 +258,11 @@ def link_institutions(engine: Engine) -> int:
 
 # --- withdrawal -----------------------------------------------------------------------------------
 
-def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime) -> int:
-    """Withdraw an accepted application: its people are free to be registered again (R5).
-    Returns how many participants it had."""
+def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime,
+             settings: Settings | None = None) -> int:
+    """Withdraw an accepted application: its people are free to be registered again (R5). Under
+    a programme's cap (R7), the waiting applications that fit now move up and their schools are
+    told (with `settings`). Returns how many participants it had."""
     with Session(engine) as session:
         application = withdrawals.application_by_number(session, number.strip().upper())
         if application is None:
@@ -266,10 +275,37 @@ def withdraw(engine: Engine, number: str, *, by: str, reason: str, now: datetime
         released = withdrawals.withdraw_application(session, application, by=by, reason=reason,
                                                     now=now)
         outbox.cancel_unsent(session, application.message_row)
+        moved = _move_up(session, settings, application.programme, now) if settings else []
         session.commit()
         number = application.number
     log.info("application %s withdrawn; %d participant(s) free to apply again", number, released)
+    for item in moved:
+        log.info("application %s moved up from the waiting list; its school is told", item)
     return released
+
+
+def _move_up(session: Session, settings: Settings, programme_name: str,
+             now: datetime) -> list[str]:
+    """The waiting applications that fit under the cap now, moved up, each school told."""
+    programme = settings.programmes.get(programme_name)
+    if programme is None or programme.supervision_cap is None:
+        return []
+    environment = make_environment(settings.templates_dir)
+    moved = capacity.move_up(session, programme_name, programme.supervision_cap, now)
+    for item in moved:
+        if not item.sender:
+            continue
+        rendered = render_promoted(environment, programme=programme, number=item.number,
+                                   institution=item.institution)
+        envelope = Envelope(sender=settings.mail.address, recipient=item.sender,
+                            message_id=f"<{uuid.uuid4().hex}@{settings.mail.domain}>", date=now,
+                            in_reply_to=item.message_id if item.message_id.startswith("<") else "")
+        messages.queue_reply(session, message_row=item.message_row,
+                             revision=outbox.next_revision(session, item.message_row),
+                             message_id=envelope.message_id, recipient=item.sender,
+                             subject=rendered.subject, raw=compose_email(rendered, envelope),
+                             state=OutboxState.PENDING, now=now)
+    return [item.number for item in moved]
 
 
 # --- the outbox -----------------------------------------------------------------------------------

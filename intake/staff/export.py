@@ -24,6 +24,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from intake.core.details import MODE_LABELS, Mode
 from intake.core.states import Verdict
 from intake.core.xlsx_parts import LINE_HEIGHT, row_height
 from intake.core.xlsx_print import set_print_setup
@@ -65,6 +66,27 @@ class Column:
     wrap: bool = False  # long text: wrapped in its width, so that the sheet prints one page wide
 
 
+# What the school wrote for the coordinator, after the application's own columns.
+DETAIL_COLUMNS = (Column("Kontaktpersona", 24), Column("Kontaktpersonas amats", 24),
+                  Column("Tālrunis", 15), Column("Kontaktpersonas e-pasts", 28),
+                  Column("Vēlamais laiks", 30), Column("Norise", 14), Column("Jautājumi", 40),
+                  Column("Piezīmes", 40))
+DETAIL_FIELDS = (col(ApplicationRecord.contact_name), col(ApplicationRecord.contact_position),
+                 col(ApplicationRecord.contact_phone), col(ApplicationRecord.contact_email),
+                 col(ApplicationRecord.preferred_times), col(ApplicationRecord.mode),
+                 col(ApplicationRecord.questions), col(ApplicationRecord.remarks))
+
+
+def detail_cells(values: Sequence[str | None]) -> list[str | None]:
+    """The details' cells: lines joined by «; », the mode in words, the phone without +371."""
+    cells = [value.replace("\n", "; ") if value else None for value in values]
+    if cells[2]:  # a Latvian number as staff dial it; `+…` would read as a formula (see `neutral`)
+        cells[2] = cells[2].removeprefix("+371 ")
+    mode = values[5]
+    cells[5] = MODE_LABELS.get(Mode(mode), mode) if mode in set(Mode) else mode
+    return cells
+
+
 def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
                  last: date | None = None, progress: Callable[[int], object] = lambda _n: None,
                  titles: Mapping[str, str] | None = None) -> bytes:
@@ -101,16 +123,18 @@ def write_export(engine: Engine, zone: ZoneInfo, *, first: date | None = None,
             Column("Noraidīšanas iemesli (kļūdu skaits)", 28, wrap=True),
             Column("Brīdinājumi", 11), Column("Sūtītāja e-pasts", 18, wrap=True),
             Column("Atsaukts", 10), Column("Atsaukšanas iemesls", 15, wrap=True),
-            Column("Grozīts", 10), Column("Labo noraidīto pieteikumu", 13, wrap=True)],
+            Column("Grozīts", 10), Column("Labo noraidīto pieteikumu", 13, wrap=True), *DETAIL_COLUMNS],
             ([number, local_time(created, zone), titles.get(programme, programme), institution,
               registration, place(registration)[1], place(registration)[0], attachment,
-              "atsaukts" if withdrawn else VERDICTS.get(verdict, verdict),
+              "atsaukts" if withdrawn else "gaidīšanas sarakstā" if waitlisted
+              else VERDICTS.get(verdict, verdict),
               sizes.get(application_id, [0, 0])[0], sizes.get(application_id, [0, 0])[1],
               reasons.get(application_id, f"{errors} kļūdas" if errors else None), warnings,
               sender, local_time(withdrawn, zone) if withdrawn else None, reason,
-              local_time(amended, zone) if amended else None, resolves]
+              local_time(amended, zone) if amended else None, resolves, *detail_cells(details)]
              for (application_id, number, created, programme, verdict, institution, registration,
-                  withdrawn, attachment, errors, warnings, sender, reason, amended, resolves)
+                  withdrawn, attachment, errors, warnings, sender, reason, amended, resolves,
+                  waitlisted, *details)
              in rows))
         progress(len(rows))
         _sheet(book, "Grupas", [
@@ -150,7 +174,7 @@ def _applications(session: Session, period: Period) -> list[tuple[Any, ...]]:
                   col(ApplicationRecord.attachment), col(ApplicationRecord.errors),
                   col(ApplicationRecord.warnings), col(MessageRecord.sender),
                   col(ApplicationRecord.withdrawn_reason), col(ApplicationRecord.amended_at),
-                  col(resolved.number))
+                  col(resolved.number), col(ApplicationRecord.waitlisted_at), *DETAIL_FIELDS)
         .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
         .outerjoin(resolved, col(resolved.id) == col(ApplicationRecord.resolves_id))
         .where(*between(ApplicationRecord.created_at, period))

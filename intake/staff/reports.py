@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.core.programme import Programme
 from intake.core.registry import FounderKind, FundingRoute, funding_route, name_key
 from intake.core.states import MessageState, Verdict
+from intake.store.capacity import waiting_list
 from intake.store.tables import (
     ApplicationRecord,
     FindingRecord,
@@ -34,6 +36,8 @@ from intake.store.tables import (
     standing,
 )
 
+# The findings that say an institution may not apply to the programme at all.
+INELIGIBLE = frozenset({"institution.ineligible", "institution.not-partner"})
 SERIES_DAYS = 14  # the chart: accepted supervisions per day over the last two weeks
 UNKNOWN_MUNICIPALITY = "—"
 
@@ -117,6 +121,18 @@ class Attention:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """An application a person must act on: a question to answer, a rejected school to help."""
+
+    kind: str  # rejected, ineligible, question, waitlisted, merge
+    number: str  # the application number
+    institution: str = ""
+    sender: str = ""
+    detail: str = ""  # the question as written, or the first finding's code
+    later: str = ""  # a rejection's correction: the number of the list accepted since
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     day: date
     zone: str
@@ -126,6 +142,7 @@ class Report:
     progress: Sequence[Progress]
     attention: Sequence[Attention]
     series: Sequence[tuple[date, int]] = field(default_factory=tuple)
+    actions: Sequence[Action] = field(default_factory=tuple)
     # The mailbox: whether polls read it through the day (to its end, or to now for today), and
     # the last time one did (local wall time), None if none ever has.
     mailbox_read: bool = True
@@ -134,7 +151,10 @@ class Report:
     @property
     def quiet(self) -> bool:
         """Nothing arrived that day and nothing waits for a human."""
-        return self.today.received == 0 and not self.attention
+        return self.today.received == 0 and not self.attention and not self.actions
+
+    def actions_of(self, kind: str) -> list[Action]:
+        return [a for a in self.actions if a.kind == kind]
 
 
 def build_report(engine: Engine, day: date, zone: ZoneInfo,
@@ -151,9 +171,10 @@ def build_report(engine: Engine, day: date, zone: ZoneInfo,
         progress = _progress(session, to_date, programmes)
         attention = _attention(session, period)
         series = _series(session, day, zone)
+        actions = _actions(session, period)
         recorded = session.get(ServiceRecord, "last_good_poll")
     last = _moment(recorded.value) if recorded else None
-    return Report(day, zone.key, today, total, by_area, progress, attention, series,
+    return Report(day, zone.key, today, total, by_area, progress, attention, series, actions,
                   mailbox_read=was_read(last, period, now, poll_interval),
                   last_good_poll=local_time(last, zone) if last else None)
 
@@ -201,7 +222,7 @@ def _figures(session: Session, period: Period) -> Figures:
     groups = session.exec(
         select(func.count(col(GroupRecord.id)))
         .join(ApplicationRecord, col(ApplicationRecord.id) == col(GroupRecord.application_id))
-        .where(*live)).one()
+        .where(*live, col(GroupRecord.to_merge).is_(False))).one()
     participants = session.exec(
         select(func.count(col(ParticipantRecord.id)))
         .join(GroupRecord, col(GroupRecord.id) == col(ParticipantRecord.group_id))
@@ -245,6 +266,7 @@ def _sizes(session: Session, application_ids: Iterable[int]
         for application_id, count in session.exec(
                 select(GroupRecord.application_id, func.count())
                 .where(col(GroupRecord.application_id).in_(chunk))
+                .where(col(GroupRecord.to_merge).is_(False))
                 .group_by(col(GroupRecord.application_id))).all():
             groups[application_id] = count
         for application_id, count in session.exec(
@@ -347,6 +369,59 @@ def _attention(session: Session, period: Period) -> list[Attention]:
     return found
 
 
+def _actions(session: Session, period: Period) -> list[Action]:
+    """The day's applications that need a person: each question asked, each rejection (with the
+    list that has corrected it since, if any), in application order."""
+    found = []
+    corrected = aliased(ApplicationRecord)  # an accepted list that corrects the rejection
+    for number, institution, sender, first_error, later in session.execute(
+            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
+                      col(MessageRecord.sender), col(ApplicationRecord.first_error),
+                      func.min(col(corrected.number)))
+            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+            .outerjoin(corrected, (col(corrected.resolves_id) == col(ApplicationRecord.id))
+                       & (col(corrected.verdict) == Verdict.ACCEPTED))
+            .where(*between(ApplicationRecord.created_at, period))
+            .where(col(ApplicationRecord.verdict) == Verdict.REJECTED)
+            .group_by(col(ApplicationRecord.id), col(ApplicationRecord.number),
+                      col(ApplicationRecord.institution), col(MessageRecord.sender),
+                      col(ApplicationRecord.first_error))
+            .order_by(col(ApplicationRecord.id))).all():
+        kind = "ineligible" if first_error in INELIGIBLE else "rejected"
+        found.append(Action(kind, number, institution or "", sender or "", first_error or "",
+                            later or ""))
+    for number, institution, sender, questions in session.execute(
+            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
+                      col(MessageRecord.sender), col(ApplicationRecord.questions))
+            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+            .where(*between(ApplicationRecord.created_at, period))
+            .where(col(ApplicationRecord.verdict) != Verdict.SUPERSEDED)
+            .where(col(ApplicationRecord.questions).is_not(None))
+            .order_by(col(ApplicationRecord.id))).all():
+        for question in (questions or "").splitlines():
+            found.append(Action("question", number, institution or "", sender or "", question))
+    for item in waiting_list(session):  # the whole waiting list, whenever they came
+        found.append(Action("waitlisted", item.number, item.institution or "", item.sender,
+                            str(item.supervisions)))
+    for number, institution, sender, kind, people in session.execute(
+            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
+                      col(MessageRecord.sender), col(GroupRecord.kind),
+                      func.count(col(ParticipantRecord.id)))
+            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
+            .join(GroupRecord, col(GroupRecord.application_id) == col(ApplicationRecord.id))
+            .join(ParticipantRecord, col(ParticipantRecord.group_id) == col(GroupRecord.id))
+            .where(*between(ApplicationRecord.created_at, period))
+            .where(col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
+                   col(ApplicationRecord.withdrawn_at).is_(None), col(GroupRecord.to_merge))
+            .group_by(col(GroupRecord.id), col(ApplicationRecord.number),
+                      col(ApplicationRecord.institution), col(MessageRecord.sender),
+                      col(GroupRecord.kind))
+            .order_by(col(GroupRecord.id))).all():
+        found.append(Action("merge", number, institution or "", sender or "",
+                            f"{kind}:{people}"))
+    return found
+
+
 def _to_review(session: Session, period: Period) -> list[tuple[str, str | None, str]]:
     """Accepted lists of the day with warnings (unclear positions and the like)."""
     rows = session.exec(
@@ -369,7 +444,7 @@ def _series(session: Session, day: date, zone: ZoneInfo) -> list[tuple[date, int
     rows = session.exec(
         select(ApplicationRecord.created_at, func.count(col(GroupRecord.id)))
         .join(GroupRecord, col(GroupRecord.application_id) == col(ApplicationRecord.id))
-        .where(*standing())
+        .where(*standing(), col(GroupRecord.to_merge).is_(False))
         .where(*between(ApplicationRecord.created_at, period))
         .group_by(col(ApplicationRecord.id), col(ApplicationRecord.created_at))).all()
     per_day: Counter[date] = Counter()

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from intake.core.details import Details
 from intake.core.messages import IncomingMessage, application_numbers
 from intake.core.model import Decision, Group, GroupKind, Participant, Role
 from intake.core.registry import InstitutionIndex
@@ -54,7 +55,8 @@ def clip(text: str, length: int) -> str:
 
 def store_application(session: Session, message_row: int, programme: str, filename: str,
                       decision: Decision, now: datetime, registry: InstitutionIndex | None, *,
-                      fingerprint: str | None = None, resolves: int | None = None
+                      fingerprint: str | None = None, resolves: int | None = None,
+                      details: Details | None = None, waitlisted: bool = False
                       ) -> tuple[str, int]:
     """The application row (numbered from its id) and how often each finding's code occurred."""
     known = registry.match(decision.institution) if registry and decision.institution else None
@@ -68,11 +70,33 @@ def store_application(session: Session, message_row: int, programme: str, filena
         "errors": len(decision.errors), "warnings": len(decision.warnings), "created_at": now,
         "fingerprint": fingerprint, "resolves_id": resolves, "amended_at": None,
         "withdrawn_at": None, "withdrawn_by": None, "withdrawn_reason": None,
+        **details_row(details or Details()),
+        "first_error": decision.errors[0].code[:50] if decision.errors else None,
+        "waitlisted_at": now if waitlisted else None, "promoted_at": None,
     }).scalar_one()
     number = f"SUP-{now.year}-{application_id:05d}"
     session.execute(statements.number, {"row": application_id, "new": number})
     _store_findings(session, application_id, decision)
     return number, application_id
+
+
+def details_row(details: Details) -> dict[str, str | None]:
+    """An application's details as its columns: lines of text, each clipped to its column."""
+    def lines(items: Sequence[str], length: int) -> str | None:
+        return clip("\n".join(items), length) or None
+
+    return {
+        "contact_name": clip(details.contact_name, 200) if details.contact_name else None,
+        "contact_position": (clip(details.contact_position, 200) if details.contact_position
+                             else None),
+        "contact_phone": clip(details.contact_phone, 20) if details.contact_phone else None,
+        "contact_email": clip(details.contact_email, 320) if details.contact_email else None,
+        "preferred_times": lines(details.times, 1000),
+        "mode": details.mode.value if details.mode else None,
+        "questions": lines(details.questions, 2000),
+        # The programme's own columns (`Reģions: Vidzeme`) go with the remarks.
+        "remarks": lines([*(f"{title}: {value}" for title, value in details.columns),
+                          *details.remarks], 2000)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +142,7 @@ def store_people(session: Session, application_id: int, programme: str, decision
     statements = _statements()
     group_ids = session.execute(statements.groups, [
         {"application_id": application_id, "position": position, "kind": group.kind.value,
-         "label": clip(group.label, 100) if group.label else None}
+         "label": clip(group.label, 100) if group.label else None, "to_merge": group.to_merge}
         for position, group in enumerate(decision.groups, start=1)]).scalars().all()
     session.execute(statements.participants, [
         {"group_id": group_id, "row": p.row, "first_name": clip(p.first_name, 200),
@@ -133,9 +157,11 @@ def store_people(session: Session, application_id: int, programme: str, decision
 
 
 def amend_application(session: Session, earlier: Earlier, decision: Decision, keys: Sequence[str],
-                      *, filename: str, fingerprint: str | None, now: datetime) -> None:
+                      *, filename: str, fingerprint: str | None, now: datetime,
+                      details: Details | None = None) -> None:
     """An accepted amendment: the application keeps its number; its people, groups and R5 keys
-    are replaced (the removed are free again), and it remembers when."""
+    are replaced (the removed are free again), and it remembers when. Details the amending mail
+    gives (a new question, another contact) replace the earlier ones."""
     groups = select(GroupRecord.id).where(GroupRecord.application_id == earlier.id)
     session.execute(delete(RegistrationRecord).where(
         col(RegistrationRecord.application_id) == earlier.id))
@@ -144,7 +170,8 @@ def amend_application(session: Session, earlier: Earlier, decision: Decision, ke
     session.execute(delete(FindingRecord).where(col(FindingRecord.application_id) == earlier.id))
     session.execute(update(ApplicationRecord).where(col(ApplicationRecord.id) == earlier.id).values(
         attachment=clip(filename, 300), fingerprint=fingerprint, errors=0,
-        warnings=len(decision.warnings), amended_at=now))
+        warnings=len(decision.warnings), amended_at=now,
+        **({} if details is None or details.is_empty else details_row(details))))
     _store_findings(session, earlier.id, decision)
     store_people(session, earlier.id, earlier.programme, decision, keys)
 

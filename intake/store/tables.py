@@ -92,12 +92,35 @@ class ApplicationRecord(SQLModel, table=True):
     # The rejected application this list corrects: staff see how long schools take to fix a list.
     resolves_id: int | None = Field(default=None, foreign_key="applications.id", index=True)
     amended_at: datetime | None = None  # its list last replaced by an amendment (same number)
+    # What the school wrote for the coordinator (core.details): the contact person, the days and
+    # times that suit it, in person or remote; questions and remarks one per line.
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_position: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    contact_email: str | None = Field(default=None, max_length=320)
+    preferred_times: str | None = Field(default=None, max_length=1000)
+    mode: str | None = Field(default=None, max_length=20)
+    questions: str | None = Field(default=None, max_length=2000)
+    remarks: str | None = Field(default=None, max_length=2000)
+    first_error: str | None = Field(default=None, max_length=50)  # a rejection's first finding code
+    # Accepted beyond the programme's supervision cap: waiting for a place (R7); moved up (and
+    # the school told) when a withdrawal frees one.
+    waitlisted_at: datetime | None = Field(default=None, index=True)
+    promoted_at: datetime | None = None
 
 
 def standing() -> tuple[ColumnElement[bool], ...]:
-    """Accepted and not withdrawn: the applications that hold supervisions and people."""
+    """Accepted, not withdrawn and not waiting: the applications that hold supervisions and people."""
     return (col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
-            col(ApplicationRecord.withdrawn_at).is_(None))
+            col(ApplicationRecord.withdrawn_at).is_(None),
+            col(ApplicationRecord.waitlisted_at).is_(None))
+
+
+def waiting() -> tuple[ColumnElement[bool], ...]:
+    """Accepted beyond the cap, not withdrawn: the waiting list (R7)."""
+    return (col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
+            col(ApplicationRecord.withdrawn_at).is_(None),
+            col(ApplicationRecord.waitlisted_at).is_not(None))
 
 
 class FindingRecord(SQLModel, table=True):
@@ -136,6 +159,8 @@ class GroupRecord(SQLModel, table=True):
     position: int
     kind: str = Field(max_length=10)
     label: str | None = Field(default=None, max_length=100)
+    # Below the programme's `merge_below`: no supervision of its own until staff merge it.
+    to_merge: bool = False
 
 
 class ParticipantRecord(SQLModel, table=True):

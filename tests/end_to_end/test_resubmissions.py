@@ -225,6 +225,8 @@ def test_an_amendment_after_the_cutoff_is_correspondence_for_staff(intake, mailb
         (programmes / source.name).write_text(
             source.read_text(encoding="utf-8")
             + f"\namendments_until = {today() - timedelta(days=1)}\n", encoding="utf-8")
+    for source in (resource_dir("config") / "programmes").glob("*.txt"):  # the partner list
+        (programmes / source.name).write_bytes(source.read_bytes())
     config = intake.cwd / "cutoff.toml"
     config.write_text(f'programmes_dir = "{programmes}"\n', encoding="utf-8")
     env = {"INTAKE_CONFIG": str(config)}

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 from intake.samples import make_faulty_list, make_good_list
 from tests.conftest import HEADER, make_workbook, person
 
-KEYS = {"file", "verdict", "institution", "programme", "groups", "findings"}
+KEYS = {"file", "verdict", "institution", "programme", "groups", "findings", "details"}
 SAID_ONCE = "against the shipped institution registry"
 REGISTRY = (
     "\ufeffNosaukums|Reģistrācijas numurs|Juridiskais status|Vadītājs|Veids|Tips|"

@@ -57,3 +57,11 @@ def test_the_instructions_rows_are_tall_enough_for_their_wrapped_text():
         lines = -(-len(cell.value) // int(width * 1.1))  # average characters are narrower than digits
         assert cell.alignment.wrap_text
         assert sheet.row_dimensions[cell.row].height >= 14 * lines, cell.value
+
+
+def test_the_blank_list_carries_the_programmes_own_columns():
+    conference = Programme(name="conference", title="Reģionālā konference",
+                           required_columns=("Reģions",), optional_columns=("Diena",))
+    sheet = openpyxl.load_workbook(io.BytesIO(make_blank_list(conference)))["Saraksts"]
+    header = [c.value for c in sheet[HEADER_ROW]]
+    assert header[-2:] == ["Reģions", "Diena"]

@@ -74,7 +74,10 @@ def test_every_top_level_setting_in_the_example_config_is_documented():
 def test_shipped_programmes_parse_and_are_always_open(path):
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert "open_from" not in raw and "open_until" not in raw
-    assert raw["max_group_size"] == 10
+    if raw.get("activity", "supervīzija") == "supervīzija":  # R1 is a supervision's rule
+        assert raw["max_group_size"] == 10
+    else:  # the examples of other activities ship switched off
+        assert raw["enabled"] is False
 
 
 SECRETS = ("mailbox_password", "smtp_password", "oauth_client_secret", "oauth_refresh_token")

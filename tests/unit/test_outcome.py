@@ -10,8 +10,18 @@ import pytest
 
 from intake.config import load_settings
 from intake.core.automail import Ours
+from intake.core.formats import Limits
 from intake.core.messages import IncomingMessage, parse_message
-from intake.core.outcome import choose_programme, classify_message, decide_lists, institution_hint
+from intake.core.outcome import (
+    OTHER_ACTIVITY,
+    Preparation,
+    choose_programme,
+    classify_message,
+    decide_lists,
+    institution_hint,
+    prepare_message,
+    route_message,
+)
 from intake.core.programme import Programme
 from intake.core.registry import FounderKind, Institution, InstitutionIndex
 from intake.core.rules import person_keys
@@ -230,3 +240,52 @@ def test_the_people_of_the_amended_application_count_only_against_the_other_list
     assert amending.decision.accepted  # Anna is in the application it amends
     assert [a for _p, _k, a in registered.asked] == [1, None]
     assert not other.decision.accepted  # she is registered: by that application, or by this mail
+
+
+# --- routing by address and subject -------------------------------------------------------------
+
+ROUTED = {
+    "national": Programme(name="national", title="Supervīzijas Latvijas pedagogiem",
+                          activity_words=("supervīzij",)),
+    "pumpurs": Programme(name="pumpurs", title="Projekts PuMPuRS", tags=("pumpurs",),
+                         activity_words=("supervīzij",)),
+    "conference": Programme(name="conference", title="Reģionālā konference",
+                            addresses=("konference@ikvd.example.lv",),
+                            subject_words=("konferencei", "konference"),
+                            activity_words=("konferenc",)),
+}
+
+
+@pytest.mark.parametrize(("headers", "subject", "expected"), [
+    pytest.param({"X-Original-To": "supervizija+pumpurs@ikvd.example.lv"}, "Pieteikums", "pumpurs",
+                 id="plus-tag"),
+    pytest.param({"Delivered-To": "supervizija+PUMPURS@ikvd.example.lv"}, "Pieteikums", "pumpurs",
+                 id="plus-tag-in-delivered-to"),
+    pytest.param({"Cc": "Konference <KONFERENCE@ikvd.example.lv>"}, "Saraksts", "conference",
+                 id="alias-in-cc"),
+    pytest.param({}, "Pieteikums konferencei Valmierā", "conference", id="subject-word"),
+    pytest.param({}, "Pieteikums supervīzijai", "national", id="the-default-activity"),
+    pytest.param({}, "Saraksts", "national", id="nothing-named"),
+    pytest.param({}, "Pieteikums darbnīcai par izdegšanu", None, id="another-activity-to-staff"),
+    pytest.param({}, "Re: Konsultācijas pieteikums", None, id="a-consultation-to-staff"),
+])
+def test_routes_by_the_address_it_was_sent_to_then_by_the_subject(headers, subject, expected):
+    routed = route_message(message(subject, **headers), ROUTED, "national")
+    assert (routed.name if routed else None) == expected
+
+
+def test_mail_naming_another_activity_goes_to_staff_not_to_the_default_programme():
+    mail = EmailMessage()
+    mail["From"] = "Sekretāre <sekretare@skola.lv>"
+    mail["To"] = OURS.address
+    mail["Subject"] = "Pieteikums semināram"
+    mail["Message-ID"] = "<m-2@skola.lv>"
+    mail.set_content("Labdien! Pielikumā saraksts.")
+    mail.add_attachment(GOOD[1], maintype="application",
+                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        filename=GOOD[0])
+    outcome, parsed = prepare_message(mail.as_bytes(), Preparation(
+        OURS, ROUTED, "national", Limits(), None, TODAY))
+    assert parsed.attachments
+    assert (outcome.state, outcome.reason, outcome.lists) == (
+        MessageState.CORRESPONDENCE, OTHER_ACTIVITY, ())
