@@ -49,8 +49,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     transaction that the others' BEGIN IMMEDIATE waits for (busy timeout). A lock file beside the
     database would add a file that must be writable and could be bypassed by anything opening the
     database directly; the database's own lock covers every connection."""
-    if revision == "head" and current_revision(engine) == head_revision():
-        return
+    try:
+        if revision == "head" and current_revision(engine) == head_revision():
+            return
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the database: {exc.__class__.__name__}: {exc}") from exc
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
