@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.charset import BASE64, Charset
 from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -37,6 +38,12 @@ class _Wire(Compat32):
 
 
 _WIRE = _Wire(linesep="\r\n", max_line_length=78)
+# UTF-8 encoded words in base64 only. The stdlib's default for UTF-8 picks the shorter of base64
+# and quoted-printable, measuring the candidate line again after every character: quadratic in the
+# subject's length (1.5 ms for a school's 950-character subject; 0.5 ms in base64). Every client
+# decodes both.
+_UTF8_WORDS = Charset("utf-8")
+_UTF8_WORDS.header_encoding = BASE64
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +230,7 @@ def compose_email(rendered: Rendered, envelope: Envelope,
     message["From"] = (formataddr((_one_line(envelope.sender_name), envelope.sender), "utf-8")
                        if envelope.sender_name else envelope.sender)
     message["To"] = envelope.recipient
-    message["Subject"] = Header(_one_line(rendered.subject), "utf-8")  # type: ignore[assignment]
+    message["Subject"] = Header(_one_line(rendered.subject), _UTF8_WORDS)  # type: ignore[assignment]
     message["Date"] = format_datetime(envelope.date)
     message["Message-ID"] = envelope.message_id
     if envelope.in_reply_to:

@@ -126,8 +126,11 @@ def write_outcome(context: Context, session: Session, arrival: Arrival, decided:
     record.processed_at = now
     record.raw = arrival.raw
     record.error = ""
-    session.add(record)
-    session.flush()
+    if existing is None:
+        messages.insert_message(session, record)
+    else:
+        session.add(record)
+        session.flush()
     assert record.id is not None
     items = [_store_list(context, session, record.id, outcome, item, arrival.received_at or now)
              for item in outcome.lists]

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 import jinja2
@@ -67,9 +67,28 @@ def prepare(raw: bytes, preparation: Preparation, *, oversized: bool = False) ->
         return WorkerFailure(type(exc).__name__, str(exc))
 
 
+@dataclass
+class Workers:
+    """The worker processes, and whether one has started. Until one answers (the fork server
+    imports the deciding code first: about half a second), this process prepares and composes the
+    messages itself rather than wait for them."""
+
+    pool: Executor
+    started: threading.Event = field(default_factory=threading.Event)
+
+    def warm(self, processes: int) -> None:
+        """Starts the workers (each submit starts at most one; a pool already shut down is left
+        be), and marks them started when the first answers."""
+        try:
+            for _ in range(processes):
+                self.pool.submit(int).add_done_callback(lambda _done: self.started.set())
+        except RuntimeError:
+            pass
+
+
 @contextmanager
 def workers_for(count: int, parallel_from: int, preparation: Preparation,
-                replies: Replies) -> Iterator[Executor | None]:
+                replies: Replies) -> Iterator[Workers | None]:
     """Worker processes for a large poll (a backlog after downtime): parsing and deciding are
     CPU-bound, and the database and SMTP work stays here. Not forked from this process: a fork
     would share its database and mailbox connections. Forked from a fork server instead, a clean
@@ -87,9 +106,11 @@ def workers_for(count: int, parallel_from: int, preparation: Preparation,
     with ProcessPoolExecutor(max_workers=processes, mp_context=context,
                              initializer=_start_worker,
                              initargs=(preparation, replies, os.getpid())) as pool:
-        # The fork server and the workers start while this thread fetches the first batch.
-        threading.Thread(target=_warm, args=(pool, processes), daemon=True).start()
-        yield pool
+        workers = Workers(pool)
+        # The fork server and the workers start while this thread fetches and decides the first
+        # messages.
+        threading.Thread(target=workers.warm, args=(processes,), daemon=True).start()
+        yield workers
 
 
 def submit_reply(workers: Executor, job: ReplyJob) -> Future[Reply] | None:
@@ -98,15 +119,6 @@ def submit_reply(workers: Executor, job: ReplyJob) -> Future[Reply] | None:
         return workers.submit(_compose_job, job)
     except RuntimeError:  # BrokenProcessPool is one
         return None
-
-
-def _warm(pool: Executor, processes: int) -> None:
-    """Starts the workers (each submit starts at most one); a pool already shut down is left be."""
-    try:
-        for _ in range(processes):
-            pool.submit(int)
-    except RuntimeError:
-        pass
 
 
 _worker_preparation: Preparation | None = None
@@ -148,26 +160,33 @@ def _compose_job(job: ReplyJob) -> Reply:
 class Lookahead:
     """The messages fetched, handed to the worker processes ahead of the one being written: a few
     while a batch is written (the replies it hands them wait behind these only), a whole batch
-    while the last one's replies go out. Without workers (a small poll, or a pool that died), a
-    message is prepared here when it is taken."""
+    while the last one's replies go out. Without workers (a small poll, or a pool that died), or
+    before one has started, a message is prepared here when it is taken."""
 
-    def __init__(self, workers: Executor | None, preparation: Preparation) -> None:
-        self.workers = workers
+    def __init__(self, workers: Workers | None, preparation: Preparation) -> None:
+        self._workers = workers
         self._preparation = preparation
         self._jobs: deque[tuple[str, tuple[bytes, bool]]] = deque()  # in the order fetched
         self._running: dict[str, Future[Prepared]] = {}  # the first of them, in the workers
 
+    @property
+    def workers(self) -> Executor | None:
+        """The pool, once a worker has started; None before, and once it is gone."""
+        if self._workers is None or not self._workers.started.is_set():
+            return None
+        return self._workers.pool
+
     def add(self, fetched: list[tuple[MessageRef, bytes]], *, oversized: bool = False) -> None:
-        if self.workers is not None:
+        if self._workers is not None:
             self._jobs.extend((ref.location, (raw, oversized)) for ref, raw in fetched)
 
     def fill(self, ahead: int) -> None:
         """Keep `ahead` messages in the workers' hands."""
         running = len(self._running)
-        while self.workers is not None and running < min(ahead, len(self._jobs)):
+        while (pool := self.workers) is not None and running < min(ahead, len(self._jobs)):
             location, job = self._jobs[running]
             try:
-                self._running[location] = self.workers.submit(_prepare_job, job)
+                self._running[location] = pool.submit(_prepare_job, job)
             except RuntimeError:  # BrokenProcessPool is one
                 self._broken()
             running += 1
@@ -200,7 +219,7 @@ class Lookahead:
         self._jobs.clear()
 
     def _broken(self) -> None:
-        if self.workers is not None:
+        if self._workers is not None:
             log.error("worker processes died; deciding the rest of the poll in this process")
-        self.workers = None
+        self._workers = None
         self.close()

@@ -13,6 +13,7 @@ from functools import cache
 
 from sqlalchemy import ColumnElement, Connection, Engine, Executable, func, insert, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from intake.core.states import MessageState
@@ -81,6 +82,28 @@ def replies_since(session: Session, recipient: str, since: datetime) -> int:
         .where(OutboxRecord.recipient == recipient)
         .where(col(OutboxRecord.created_at) >= since)
     ).one()
+
+
+def insert_message(session: Session, record: MessageRecord) -> MessageRecord:
+    """A new message's row, written with one INSERT … RETURNING rather than the ORM's flush (a
+    third of writing a message in a backlog); the record comes back with its id, detached, so that
+    a later write of the same message in the session is an UPDATE."""
+    values = {column: getattr(record, column) for column in _message_columns()}
+    record.id = session.execute(_message_insert(), values).scalar_one()
+    make_transient_to_detached(record)
+    return record
+
+
+@cache
+def _message_columns() -> tuple[str, ...]:
+    return tuple(c.name for c in MessageRecord.__table__.columns  # type: ignore[attr-defined]
+                 if c.name != "id")
+
+
+@cache
+def _message_insert() -> Executable:
+    table = MessageRecord.__table__  # type: ignore[attr-defined]
+    return insert(table).returning(table.c.id)
 
 
 def queue_reply(session: Session, *, message_row: int, revision: int, message_id: str,

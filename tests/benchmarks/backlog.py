@@ -125,14 +125,18 @@ def main() -> None:
     parser.add_argument("counts", nargs="*", type=int, default=[1000])
     parser.add_argument("--rejected", type=float, default=0.2, help="share of lists rejected")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-stages", action="store_true",
+                        help="leave the per-stage timers out (they cost the poll a few per cent)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; Dovecot on loopback; SQLite; SMTP with STARTTLS; distinct "
           f"schools of the registry, 10-row lists, {args.rejected:.0%} rejected; "
           f"{args.rounds} round(s) per N")
     report(args.counts, args.rounds,
-           lambda count: measure(count, filler=filler(args.rejected), timed_stages=True),
-           lambda median: ["  stages (median round; exclusive time; the workers' wall time overlaps "
-                           "the poll's):", *_stage_lines(median)])
+           lambda count: measure(count, filler=filler(args.rejected),
+                                 timed_stages=not args.no_stages),
+           lambda median: [] if args.no_stages else [
+               "  stages (median round; exclusive time; the workers' wall time overlaps the "
+               "poll's):", *_stage_lines(median)])
 
 
 if __name__ == "__main__":

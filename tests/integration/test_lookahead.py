@@ -1,6 +1,6 @@
 """The look-ahead of a large poll, with real worker processes: each message gets its own prepared
-result (by place, whatever is skipped), the workers hold no more than asked, and a pool that dies
-leaves the messages to be prepared here."""
+result (by place, whatever is skipped), the workers hold no more than asked, messages are
+prepared here until a worker has started, and a pool that dies leaves them to be prepared here."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from intake.core.outcome import Preparation
 from intake.core.programme import Programme
 from intake.mail.source import MessageRef
 from intake.poll.replies import Replies
-from intake.poll.workers import PREPARED_AHEAD, Lookahead, workers_for
+from intake.poll.workers import PREPARED_AHEAD, Lookahead, Workers, workers_for
 from tests.support.mail import make_email
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
@@ -43,6 +43,7 @@ def subject(prepared: object) -> str:
 def workers():
     with workers_for(2, 1, PREPARATION, REPLIES) as pool:
         assert pool is not None, "this machine has a single core"
+        assert pool.started.wait(60), "no worker process started"
         yield pool
 
 
@@ -87,6 +88,23 @@ def test_a_message_that_was_never_added_is_prepared_here(workers):
     ahead.close()
 
 
+def test_until_a_worker_has_started_the_messages_are_prepared_here(workers):
+    starting = Workers(workers.pool)  # the same processes, not yet known to have started
+    ahead = Lookahead(starting, PREPARATION)
+    batch = fetched(*range(1, 13))
+    ahead.add(batch)
+    assert ahead.workers is None
+    assert subject(ahead.take(*batch[0])) == "Jautājums 1"
+    assert not ahead._running  # nothing handed to the workers: this process does not wait
+
+    starting.started.set()
+    assert subject(ahead.take(*batch[1])) == "Jautājums 2"
+    assert len(ahead._running) == PREPARED_AHEAD  # from then on the workers prepare ahead
+    assert [subject(ahead.take(ref, raw)) for ref, raw in batch[2:]] == [
+        f"Jautājums {n}" for n in range(3, 13)]
+    ahead.close()
+
+
 def test_without_workers_every_message_is_prepared_here():
     ahead = Lookahead(None, PREPARATION)
     batch = fetched(1, 2, 3)
@@ -100,11 +118,11 @@ def test_without_workers_every_message_is_prepared_here():
 def test_a_pool_that_dies_leaves_the_rest_to_be_prepared_here(caplog):
     batch = fetched(*range(1, 13))
     with workers_for(2, 1, PREPARATION, REPLIES) as pool:
-        assert pool is not None
+        assert pool is not None and pool.started.wait(60)
         ahead = Lookahead(pool, PREPARATION)
         ahead.add(batch)
         assert subject(ahead.take(*batch[0])) == "Jautājums 1"  # the workers are up
-        for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+        for process in list(pool.pool._processes.values()):  # type: ignore[attr-defined]
             os.kill(process.pid, signal.SIGKILL)
         with caplog.at_level(logging.ERROR, logger="intake.poll.workers"):
             taken = [subject(ahead.take(ref, raw)) for ref, raw in batch[1:]]

@@ -426,3 +426,59 @@ def test_subject_topic_strips_reply_and_forward_prefixes(subject, topic):
 ])
 def test_application_numbers_are_found_in_subject_and_body(subject, body, numbers):
     assert application_numbers(parse(mail(subject, body))) == numbers
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("Content-Type", 'multipart/mixed; boundary="----=_NextPart_000_0012_01DA1B2C.3D4E5F60"'),
+    ("Content-Type", "multipart/alternative; boundary=000000000000a1b2c3d4e5f6"),
+    ("Content-Type", 'text/plain; charset="utf-8"; format=flowed; delsp=yes'),
+    ("Content-Type", "text/plain;\r\n\tcharset=iso-8859-13"),
+    ("Content-Type", f'{XLSX_TYPE}; name="saraksts (1).xlsx"'),
+    ("Content-Transfer-Encoding", "base64"),
+    ("Content-Disposition", 'attachment; filename="Saraksts_2026.xlsx"; size=7245'),
+    ("Content-Disposition", "inline"),
+])
+def test_a_plain_mime_header_reads_as_the_header_registry_reads_it(name, value):
+    """Plain MIME headers skip the header registry's parse: what every reader of them gets (type,
+    disposition, parameters, file name) must be what the registry's value gives."""
+    from email.message import Message
+
+    from intake.core.messages import _POLICY, _parse_header
+
+    fast, registry = _POLICY.header_fetch_parse(name, value), str(_parse_header(name, value))
+    assert type(fast) is str  # the fast path was taken
+
+    def reads(header: str) -> tuple[object, ...]:
+        message = Message()
+        message[name] = header
+        return (message.get_content_type(), message.get_content_disposition(),
+                message.get_filename(), message.get_boundary(), message.get_content_charset(),
+                message.get_params(header=name))
+
+    assert reads(fast) == reads(registry)
+
+
+@pytest.mark.parametrize("value", [
+    f"{XLSX_TYPE}; name=\"=?utf-8?q?dal=C4=ABbnieku_saraksts=2Exlsx?=\"",  # RFC 2047 in a parameter
+    f"{XLSX_TYPE}; name*=UTF-8''dal%C4%ABbnieku%20saraksts.xlsx",  # RFC 2231
+    'text/plain; charset="utf-8" (a comment)',
+    'text/plain; charset="utf\\"8"',  # an escape
+    "text/plain; charset=utf-8;",  # a trailing separator
+    "text/plain; a*",  # what the stdlib's own parser chokes on
+])
+def test_any_other_mime_header_takes_the_header_registry(value):
+    from intake.core.messages import _PLAIN_MIME_VALUE
+
+    assert _PLAIN_MIME_VALUE.match(value) is None
+
+
+def test_an_rfc_2047_file_name_in_a_quoted_parameter_is_still_decoded():
+    encoded = b"=?utf-8?b?" + base64.b64encode(LIST_NAME.encode()) + b"?="
+    raw = (b"From: sekretare@skola.lv\r\nSubject: Pieteikums\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\nLabdien!\r\n--b1\r\n"
+           b"Content-Type: " + XLSX_TYPE.encode() + b'; name="' + encoded + b'"\r\n'
+           b'Content-Disposition: attachment; filename="' + encoded + b'"\r\n'
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(GOOD_LIST)
+           + b"--b1--\r\n")
+    assert [a.filename for a in parse_message(raw, OURS).attachments] == [LIST_NAME]
