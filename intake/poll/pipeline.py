@@ -7,8 +7,10 @@ transaction before anything is acknowledged; one message's failure never stops t
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,8 +53,9 @@ class PollSummary:
 def poll(context: Context, source: MailSource, transport: Transport) -> PollSummary:
     """One cycle. Raises only for our own environment (mailbox, database); a bad message is data.
 
-    Each batch's replies go out once it is committed, while the worker processes (if any) prepare
-    the next batch; the mail is moved at the end."""
+    Each batch's replies go out once it is committed: in a large poll from a thread of their own
+    while the next batches are prepared and written, else between batches; the mail is moved at
+    the end."""
     summary = PollSummary()
     mail = context.settings.mail
     refs = source.list_new()
@@ -65,13 +68,17 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     failure: StoreError | MailboxError | None = None
     sending = True  # until the server cannot be reached: then the replies wait for the next poll
 
+    database: AbstractContextManager[object] | None = None  # taken in turns with the sender
+
     def send() -> None:
         nonlocal sending
+        if not sending:
+            return
         try:
             summary.delivery += deliver_pending(
                 context.engine, transport, sender=mail.address, now=context.now(),
                 max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
-                failpoint=context.failpoint)
+                failpoint=context.failpoint, lock=database)
         except SQLAlchemyError as exc:  # the database went away: the replies wait in the outbox
             sending = False
             raise StoreError(f"cannot send the replies: {type(exc).__name__}: "
@@ -79,17 +86,22 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
         sending = not summary.delivery.unreachable
 
     preparation = context.preparation()
+    sender: _Sender | None = None
     try:
         with workers_for(len(refs), mail.parallel_from, preparation,
                          replies_of(context.settings)) as workers:
             ahead = Lookahead(workers, preparation)
+            if workers is not None:
+                database = threading.Lock()
+                sender = _Sender(send)
             try:
                 for number, batch in enumerate(_batches(refs, mail.batch_size, mail.batch_bytes)):
                     if context.should_stop():
                         break
                     for ref in batch:
                         if ref.size > mail.max_message_bytes:
-                            folder = _handle_oversized(context, source, ref, summary, ahead)
+                            folder = _handle_oversized(context, source, ref, summary, ahead,
+                                                       database)
                             if folder:
                                 done.setdefault(folder, []).append(ref)
                     fetched = []
@@ -98,18 +110,29 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                         context.failpoint("after-fetch")
                         fetched.append((ref, raw))
                     ahead.add(fetched)
-                    if number and sending:  # the last batch's replies, while this one is prepared
+                    if sender is not None:
+                        ahead.fill(len(fetched))
+                    elif number and sending:  # the last batch's replies, while this one is prepared
                         ahead.fill(len(fetched))
                         send()
                     for ref, folder in _process_batch(context, source.name, fetched, summary,
-                                                      ahead):
+                                                      ahead, database):
                         done.setdefault(folder, []).append(ref)
+                    if sender is not None:
+                        sender.wake()
             finally:
                 ahead.close()
     except (StoreError, MailboxError) as exc:
         failure = exc  # what earlier batches committed is still answered (and moved) below
+    except BaseException:
+        if sender is not None:  # what is committed still goes out; the thread is not left behind
+            with suppress(Exception):
+                sender.finish()
+        raise
     try:
-        if sending:
+        if sender is not None:
+            sender.finish()  # its last pass sends what the last batch queued
+        else:
             send()
     except StoreError as exc:
         failure = failure or exc
@@ -138,14 +161,17 @@ def _batches(refs: list[MessageRef], count: int, size: int) -> Iterator[list[Mes
 
 
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],
-                   summary: PollSummary, ahead: Lookahead, *,
+                   summary: PollSummary, ahead: Lookahead,
+                   database: AbstractContextManager[object] | None, *,
                    oversized: bool = False) -> list[tuple[MessageRef, str]]:
     """Decide and store a batch in one transaction (`intake.poll.writing`); returns where each
-    message goes once that transaction is committed."""
+    message goes once that transaction is committed. With a sender thread (`database` is then
+    the lock the two take turns at), the batch is prepared before its transaction begins."""
     try:
         written = write_batch(context, BatchKeys.of(mailbox, fetched), fetched,
                               lambda ref, raw: ahead.take(ref, raw, oversized=oversized),
-                              workers=ahead.workers)
+                              workers=ahead.workers, prepare_first=database is not None,
+                              lock=database)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot store a batch of messages: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:300]}") from exc
@@ -160,9 +186,49 @@ def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRe
 
 
 def _handle_oversized(context: Context, source: MailSource, ref: MessageRef,
-                      summary: PollSummary, ahead: Lookahead) -> str | None:
+                      summary: PollSummary, ahead: Lookahead,
+                      database: AbstractContextManager[object] | None) -> str | None:
     """Too large to download: decided from its header alone, and told so."""
     header = source.fetch_header(ref)
     moves = _process_batch(context, source.name, [(ref, header + b"\r\n\r\n")], summary, ahead,
-                           oversized=True)
+                           database, oversized=True)
     return moves[0][1] if moves else None
+
+
+class _Sender:
+    """The replies of a large poll sent from a thread of its own: the SMTP round trips (four a
+    reply, to a server that may share the machine) overlap the preparing and writing of the next
+    batches instead of adding to them. Woken after each commit; `finish` makes a last pass over
+    the outbox and raises what stopped the thread. Each reply is still claimed in a committed
+    transaction before the server sees it: the writer and this thread take turns at the database."""
+
+    def __init__(self, send: Callable[[], None]) -> None:
+        self._send = send
+        self._wake = threading.Event()
+        self._finishing = False
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="intake-send", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def finish(self) -> None:
+        self._finishing = True
+        self._wake.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            last = self._finishing
+            try:
+                self._send()
+            except Exception as exc:  # noqa: BLE001 - raised in the poll's thread by `finish`
+                self._error = exc  # (a database gone away: the rest waits in the outbox)
+                return
+            if last:
+                return

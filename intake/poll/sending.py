@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -38,19 +39,22 @@ def retry_delay(attempts: int, base_seconds: int = 60) -> timedelta:
 
 
 def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: datetime,
-                    max_attempts: int, retry_seconds: int = 60,
-                    failpoint: object = None) -> Delivery:
-    """Send every reply that is due.
+                    max_attempts: int, retry_seconds: int = 60, failpoint: object = None,
+                    lock: AbstractContextManager[object] | None = None) -> Delivery:
+    """Send every reply that is due. `lock` is held for each use of the database (a thread that
+    sends while another writes takes turns with it).
 
     A reply the server deferred waits out its backoff; but once another reply goes through, the
     server takes mail again, and the deferred ones are sent at once rather than up to an hour
     later."""
+    lock = lock or nullcontext()
     with engine.connect() as connection:  # one connection for the run, a transaction a step
         run = _Run(connection, transport, sender=sender, now=now, max_attempts=max_attempts,
-                   retry_seconds=retry_seconds, failpoint=failpoint)
+                   retry_seconds=retry_seconds, failpoint=failpoint, lock=lock)
         reached = True
         tried: set[int] = set()
-        due = outbox.pending(engine, now, due=True)
+        with lock:
+            due = outbox.pending(engine, now, due=True)
         for position, row_id in enumerate(due):
             tried.add(row_id)
             if not run.attempt(row_id, len(due) - position):
@@ -58,7 +62,9 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
                 break
         else:
             if run.accepted or run.sent:
-                deferred = [i for i in outbox.pending(engine, now, due=False) if i not in tried]
+                with lock:
+                    waiting = outbox.pending(engine, now, due=False)
+                deferred = [i for i in waiting if i not in tried]
                 if deferred:
                     log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
                              len(deferred))
@@ -75,15 +81,17 @@ class _Run:
     """One sender's pass over the outbox, on one connection."""
 
     def __init__(self, connection: Connection, transport: Transport, *, sender: str,
-                 now: datetime, max_attempts: int, retry_seconds: int, failpoint: object) -> None:
+                 now: datetime, max_attempts: int, retry_seconds: int, failpoint: object,
+                 lock: AbstractContextManager[object]) -> None:
         self.connection, self.transport, self.sender, self.now = connection, transport, sender, now
         self.max_attempts, self.retry_seconds, self.failpoint = max_attempts, retry_seconds, failpoint
+        self.lock = lock
         self.accepted: list[int] = []  # taken by the server; marked SENT in the next transaction
         self.sent = self.retried = self.failed = 0
 
     def step(self, statement: Callable[[Connection], _T]) -> _T:
         """One step, and the SENT mark of the replies before it (one commit for both)."""
-        with self.connection.begin():
+        with self.lock, self.connection.begin():
             outbox.mark_sent(self.connection, self.accepted, self.now)
             self.sent += len(self.accepted)
             self.accepted.clear()

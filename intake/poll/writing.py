@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
@@ -106,9 +107,12 @@ class _MessageFailed(Exception):
 
 def write_batch(context: Context, keys: BatchKeys, fetched: Fetched,
                 take: Callable[[MessageRef, bytes], Prepared],
-                workers: Executor | None = None) -> Written:
+                workers: Executor | None = None, *, prepare_first: bool = False,
+                lock: AbstractContextManager[object] | None = None) -> Written:
     """Decide and store a batch in one transaction, committed on return. `take` prepares a message
-    (each once, whatever pass asks). Raises SQLAlchemyError where the database fails."""
+    (each once, whatever pass asks). `prepare_first`: every message is taken before the
+    transaction begins, so that the database (and `lock`, held for the transaction) is free
+    while the workers prepare them. Raises SQLAlchemyError where the database fails."""
     prepared: dict[str, Prepared] = {}  # the second pass reads the same: each is prepared once
 
     def prepare(ref: MessageRef, raw: bytes) -> Prepared:
@@ -116,15 +120,21 @@ def write_batch(context: Context, keys: BatchKeys, fetched: Fetched,
             prepared[ref.location] = take(ref, raw)
         return prepared[ref.location]
 
+    if prepare_first:
+        for ref, raw in fetched:
+            if context.should_stop():
+                break  # the rest is prepared (or left) as the pass reaches it
+            prepare(ref, raw)
     progress = _Progress()
-    try:
-        return _write_pass(context, keys, fetched, prepare, isolated=False, workers=workers,
-                           progress=progress)
-    except _MessageFailed as failed:
-        log.warning("message %s failed (%s); the batch is written again, message by message",
-                    failed.location, type(failed.__cause__).__name__)
-        return _write_pass(context, keys, fetched, prepare, isolated=True,
-                           stop_from=progress.reached)
+    with lock or nullcontext():
+        try:
+            return _write_pass(context, keys, fetched, prepare, isolated=False, workers=workers,
+                               progress=progress)
+        except _MessageFailed as failed:
+            log.warning("message %s failed (%s); the batch is written again, message by message",
+                        failed.location, type(failed.__cause__).__name__)
+            return _write_pass(context, keys, fetched, prepare, isolated=True,
+                               stop_from=progress.reached)
 
 
 def _write_pass(context: Context, keys: BatchKeys, fetched: Fetched,

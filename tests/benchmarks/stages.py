@@ -15,6 +15,7 @@ import importlib
 import inspect
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing import util
@@ -53,24 +54,31 @@ class _Hook:
 
 
 _HOOK = _Hook()
-_stack: list[list[float]] = []  # per open stage: [wall, cpu] of its nested stages
+_open = threading.local()  # per thread, per open stage: [wall, cpu] of its nested stages
+
+
+def _stack() -> list[list[float]]:
+    if not hasattr(_open, "stack"):
+        _open.stack = []
+    return _open.stack  # type: ignore[no-any-return]
 
 
 def _enter() -> tuple[float, float]:
-    _stack.append([0.0, 0.0])
+    _stack().append([0.0, 0.0])
     return time.perf_counter(), time.thread_time()
 
 
 def _leave(stage: str, started: tuple[float, float]) -> None:
     wall, cpu = time.perf_counter() - started[0], time.thread_time() - started[1]
-    nested = _stack.pop()
+    stack = _stack()
+    nested = stack.pop()
     figures = totals.setdefault(stage, [0.0, 0.0, 0])
     figures[0] += wall - nested[0]
     figures[1] += cpu - nested[1]
     figures[2] += 1
-    if _stack:
-        _stack[-1][0] += wall
-        _stack[-1][1] += cpu
+    if stack:
+        stack[-1][0] += wall
+        stack[-1][1] += cpu
 
 
 def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -114,7 +122,7 @@ def install() -> None:
 def _in_child(_totals: object) -> None:
     """A worker forked from the fork server: its own figures, written when it exits."""
     totals.clear()
-    _stack.clear()
+    _stack().clear()
     util.Finalize(None, dump, exitpriority=100)
 
 
