@@ -7,10 +7,11 @@ line. A share of the lists (`--rejected`, 0.2 by default; 0 and 1 for the other 
 e-mail cell left empty, and is rejected: its reply carries the annotated copy and the blank list.
 The floor (batched FETCH + MIME parse + openpyxl read-only, one process) is measured on the same
 mailbox just before the poll (`tests.benchmarks.mailbox`). Run:
-    .venv/bin/python -m tests.benchmarks.backlog [--rejected SHARE] [--rounds R] [N ...]
+    .venv/bin/python -m tests.benchmarks.backlog [--rejected SHARE] [--rounds R] [--no-stages] [N ...]
 Prints, per N, the median round's throughput against the floor, the time of each stage (in the
-poll process and summed over its worker processes: exclusive of the stages nested in it), the CPU
-and peak RSS of each process. Asserts nothing.
+poll process and summed over its worker processes: exclusive of the stages nested in it; left out
+with --no-stages, as the timers cost the poll a few per cent), the CPU and peak RSS of each
+process. Asserts nothing.
 """
 
 from __future__ import annotations
