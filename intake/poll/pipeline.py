@@ -69,6 +69,7 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     sending = True  # until the server cannot be reached: then the replies wait for the next poll
 
     database: AbstractContextManager[object] | None = None  # taken in turns with the sender
+    sender: _Sender | None = None
 
     def send() -> None:
         nonlocal sending
@@ -78,7 +79,8 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
             summary.delivery += deliver_pending(
                 context.engine, transport, sender=mail.address, now=context.now(),
                 max_attempts=mail.send_retries, retry_seconds=mail.send_retry_seconds,
-                failpoint=context.failpoint, lock=database)
+                failpoint=context.failpoint, lock=database,
+                stop=lambda: context.should_stop() or (sender is not None and sender.stopping))
         except SQLAlchemyError as exc:  # the database went away: the replies wait in the outbox
             sending = False
             raise StoreError(f"cannot send the replies: {type(exc).__name__}: "
@@ -86,7 +88,6 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
         sending = not summary.delivery.unreachable
 
     preparation = context.preparation()
-    sender: _Sender | None = None
     try:
         with workers_for(len(refs), mail.parallel_from, preparation,
                          replies_of(context.settings)) as workers:
@@ -125,8 +126,9 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     except (StoreError, MailboxError) as exc:
         failure = exc  # what earlier batches committed is still answered (and moved) below
     except BaseException:
-        if sender is not None:  # what is committed still goes out; the thread is not left behind
-            with suppress(Exception):
+        if sender is not None:  # the reply in hand goes out; the thread is not left behind
+            sender.stopping = True
+            with suppress(Exception):  # what stopped the sender is logged where it happened
                 sender.finish()
         raise
     try:
@@ -206,11 +208,16 @@ class _Sender:
         self._send = send
         self._wake = threading.Event()
         self._finishing = False
+        self.stopping = False  # claim no further reply (the poll is failing)
         self._error: Exception | None = None
         self._thread = threading.Thread(target=self._run, name="intake-send", daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
+        """After a commit; raises what stopped the thread, so that the poll stops as it would
+        have with the sending in its own thread."""
+        if self._error is not None:
+            raise self._error
         self._wake.set()
 
     def finish(self) -> None:
@@ -227,8 +234,9 @@ class _Sender:
             last = self._finishing
             try:
                 self._send()
-            except Exception as exc:  # noqa: BLE001 - raised in the poll's thread by `finish`
-                self._error = exc  # (a database gone away: the rest waits in the outbox)
+            except Exception as exc:  # noqa: BLE001 - raised in the poll's thread by `wake`
+                log.error("sending stopped: %s", exc)  # the rest waits in the outbox
+                self._error = exc
                 return
             if last:
                 return

@@ -40,9 +40,13 @@ def retry_delay(attempts: int, base_seconds: int = 60) -> timedelta:
 
 def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: datetime,
                     max_attempts: int, retry_seconds: int = 60, failpoint: object = None,
-                    lock: AbstractContextManager[object] | None = None) -> Delivery:
+                    lock: AbstractContextManager[object] | None = None,
+                    stop: Callable[[], bool] = lambda: False) -> Delivery:
     """Send every reply that is due. `lock` is held for each use of the database (a thread that
-    sends while another writes takes turns with it).
+    sends while another writes takes turns with it: a reply the server took is then marked SENT
+    once the writer's transaction is committed, and a crash meanwhile leaves that one reply
+    SENDING). Once `stop()` is true (SIGTERM), no further reply is claimed: the rest wait in
+    the outbox for the next poll.
 
     A reply the server deferred waits out its backoff; but once another reply goes through, the
     server takes mail again, and the deferred ones are sent at once rather than up to an hour
@@ -51,30 +55,32 @@ def deliver_pending(engine: Engine, transport: Transport, *, sender: str, now: d
     with engine.connect() as connection:  # one connection for the run, a transaction a step
         run = _Run(connection, transport, sender=sender, now=now, max_attempts=max_attempts,
                    retry_seconds=retry_seconds, failpoint=failpoint, lock=lock)
-        reached = True
         tried: set[int] = set()
         with lock:
             due = outbox.pending(engine, now, due=True)
-        for position, row_id in enumerate(due):
-            tried.add(row_id)
-            if not run.attempt(row_id, len(due) - position):
-                reached = False
-                break
-        else:
-            if run.accepted or run.sent:
-                with lock:
-                    waiting = outbox.pending(engine, now, due=False)
-                deferred = [i for i in waiting if i not in tried]
-                if deferred:
-                    log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
-                             len(deferred))
-                    for position, row_id in enumerate(deferred):
-                        if not run.attempt(row_id, len(deferred) - position):
-                            reached = False
-                            break
+        outcome = _attempt_all(run, due, tried, stop)
+        if outcome == "done" and (run.accepted or run.sent):
+            with lock:
+                waiting = outbox.pending(engine, now, due=False)
+            deferred = [i for i in waiting if i not in tried]
+            if deferred:
+                log.info("outbox: the server takes mail again; %d deferred repl(ies) go now",
+                         len(deferred))
+                outcome = _attempt_all(run, deferred, tried, stop)
         if run.accepted:
             run.step(lambda _connection: None)
-        return Delivery(run.sent, run.retried, run.failed, not reached)
+        return Delivery(run.sent, run.retried, run.failed, outcome == "unreachable")
+
+
+def _attempt_all(run: _Run, row_ids: list[int], tried: set[int], stop: Callable[[], bool]) -> str:
+    """"done", "stopped" (a stop request) or "unreachable" (no use trying the rest)."""
+    for position, row_id in enumerate(row_ids):
+        if stop():
+            return "stopped"
+        tried.add(row_id)
+        if not run.attempt(row_id, len(row_ids) - position):
+            return "unreachable"
+    return "done"
 
 
 class _Run:

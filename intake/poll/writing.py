@@ -154,9 +154,9 @@ def _write_pass(context: Context, keys: BatchKeys, fetched: Fetched,
             if not _done_before(context, _find(seen, arrival), ref, written):
                 todo.append((ref, arrival))
         for number, (ref, arrival) in enumerate(todo):
-            prepared = prepare(ref, arrival.raw)
             if number >= stop_from and context.should_stop():
                 break  # SIGTERM: what is decided so far is committed below; the rest waits
+            prepared = prepare(ref, arrival.raw)
             if progress is not None:
                 progress.reached = number + 1
             existing = _find(seen, arrival)

@@ -35,7 +35,8 @@ def pending(engine: Engine, now: datetime, *, due: bool) -> list[int]:
         return [row_id for row_id in session.exec(
             select(OutboxRecord.id)
             .where(OutboxRecord.state == OutboxState.PENDING)
-            .where(when <= now if due else when > now)
+            # Waiting out a backoff: a reply tried before (one queued meanwhile is not deferred).
+            .where(when <= now if due else (when > now) & (col(OutboxRecord.attempts) > 0))
             .order_by(col(OutboxRecord.id))
         ).all() if row_id is not None]
 

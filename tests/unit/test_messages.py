@@ -465,6 +465,8 @@ def test_a_plain_mime_header_reads_as_the_header_registry_reads_it(name, value):
     'text/plain; charset="utf\\"8"',  # an escape
     "text/plain; charset=utf-8;",  # a trailing separator
     "text/plain; a*",  # what the stdlib's own parser chokes on
+    "multipart/mixed; boundary=ab'cd",  # the registry ends an unquoted value at `'` or `*`
+    "text/csv; name=x*y.csv",
 ])
 def test_any_other_mime_header_takes_the_header_registry(value):
     from intake.core.messages import _PLAIN_MIME_VALUE
