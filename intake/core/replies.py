@@ -178,6 +178,8 @@ def _render(name: str, environment: jinja2.Environment, **context: object) -> Re
             return environment.select_template([f"{folder}/{file}", file])
         return environment.get_template(file)
 
+    # `{% include own("_part.html") %}`: the programme's own part where it has one.
+    context.setdefault("own", lambda file: [f"{folder}/{file}", file] if folder else [file])
     subject = template(f"{name}.subject.txt").render(context)
     return Rendered(
         subject=" ".join(subject.split()),
