@@ -28,7 +28,8 @@ from intake.core.details import MODE_LABELS, Mode
 from intake.core.states import Verdict
 from intake.core.xlsx_parts import LINE_HEIGHT, row_height
 from intake.core.xlsx_print import set_print_setup
-from intake.staff.reports import UNKNOWN_MUNICIPALITY, Period, areas, between, institution_places, local_time
+from intake.staff.periods import Period, between, local_time
+from intake.staff.reports import UNKNOWN_MUNICIPALITY, areas, institution_places
 from intake.staff.summary import ROUTE_LABELS, finding_label
 from intake.store.tables import (
     ApplicationRecord,

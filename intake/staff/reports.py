@@ -9,19 +9,18 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, func
+from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.core.programme import Programme
 from intake.core.registry import FounderKind, FundingRoute, funding_route, name_key
 from intake.core.states import MessageState, Verdict
-from intake.store.capacity import waiting_list
+from intake.staff.actions import Action, staff_actions
+from intake.staff.periods import Period, between, local_moment, local_time
 from intake.store.tables import (
     ApplicationRecord,
     FindingRecord,
@@ -36,30 +35,8 @@ from intake.store.tables import (
     standing,
 )
 
-# The findings that say an institution may not apply to the programme at all.
-INELIGIBLE = frozenset({"institution.ineligible", "institution.not-partner"})
 SERIES_DAYS = 14  # the chart: accepted supervisions per day over the last two weeks
 UNKNOWN_MUNICIPALITY = "—"
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """[start, end) in UTC; `start` None: since the beginning."""
-
-    start: datetime | None
-    end: datetime
-
-    @classmethod
-    def local_day(cls, day: date, zone: ZoneInfo) -> Period:
-        return cls(_utc(day, zone), _utc(day + timedelta(days=1), zone))
-
-    @classmethod
-    def local_days(cls, first: date | None, last: date, zone: ZoneInfo) -> Period:
-        return cls(_utc(first, zone) if first else None, _utc(last + timedelta(days=1), zone))
-
-
-def _utc(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,18 +98,6 @@ class Attention:
 
 
 @dataclass(frozen=True, slots=True)
-class Action:
-    """An application a person must act on: a question to answer, a rejected school to help."""
-
-    kind: str  # rejected, ineligible, question, waitlisted, merge
-    number: str  # the application number
-    institution: str = ""
-    sender: str = ""
-    detail: str = ""  # the question as written, or the first finding's code
-    later: str = ""  # a rejection's correction: the number of the list accepted since
-
-
-@dataclass(frozen=True, slots=True)
 class Report:
     day: date
     zone: str
@@ -171,7 +136,7 @@ def build_report(engine: Engine, day: date, zone: ZoneInfo,
         progress = _progress(session, to_date, programmes)
         attention = _attention(session, period)
         series = _series(session, day, zone)
-        actions = _actions(session, period)
+        actions = staff_actions(session, period)
         recorded = session.get(ServiceRecord, "last_good_poll")
     last = _moment(recorded.value) if recorded else None
     return Report(day, zone.key, today, total, by_area, progress, attention, series, actions,
@@ -195,14 +160,6 @@ def _moment(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def between(column: Any, period: Period) -> list[ColumnElement[bool]]:
-    """WHERE conditions: `column` within `period`."""
-    conditions = [col(column) < period.end]
-    if period.start is not None:
-        conditions.append(col(column) >= period.start)
-    return conditions
 
 
 def _figures(session: Session, period: Period) -> Figures:
@@ -369,59 +326,6 @@ def _attention(session: Session, period: Period) -> list[Attention]:
     return found
 
 
-def _actions(session: Session, period: Period) -> list[Action]:
-    """The day's applications that need a person: each question asked, each rejection (with the
-    list that has corrected it since, if any), in application order."""
-    found = []
-    corrected = aliased(ApplicationRecord)  # an accepted list that corrects the rejection
-    for number, institution, sender, first_error, later in session.execute(
-            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
-                      col(MessageRecord.sender), col(ApplicationRecord.first_error),
-                      func.min(col(corrected.number)))
-            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
-            .outerjoin(corrected, (col(corrected.resolves_id) == col(ApplicationRecord.id))
-                       & (col(corrected.verdict) == Verdict.ACCEPTED))
-            .where(*between(ApplicationRecord.created_at, period))
-            .where(col(ApplicationRecord.verdict) == Verdict.REJECTED)
-            .group_by(col(ApplicationRecord.id), col(ApplicationRecord.number),
-                      col(ApplicationRecord.institution), col(MessageRecord.sender),
-                      col(ApplicationRecord.first_error))
-            .order_by(col(ApplicationRecord.id))).all():
-        kind = "ineligible" if first_error in INELIGIBLE else "rejected"
-        found.append(Action(kind, number, institution or "", sender or "", first_error or "",
-                            later or ""))
-    for number, institution, sender, questions in session.execute(
-            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
-                      col(MessageRecord.sender), col(ApplicationRecord.questions))
-            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
-            .where(*between(ApplicationRecord.created_at, period))
-            .where(col(ApplicationRecord.verdict) != Verdict.SUPERSEDED)
-            .where(col(ApplicationRecord.questions).is_not(None))
-            .order_by(col(ApplicationRecord.id))).all():
-        for question in (questions or "").splitlines():
-            found.append(Action("question", number, institution or "", sender or "", question))
-    for item in waiting_list(session):  # the whole waiting list, whenever they came
-        found.append(Action("waitlisted", item.number, item.institution or "", item.sender,
-                            str(item.supervisions)))
-    for number, institution, sender, kind, people in session.execute(
-            sa_select(col(ApplicationRecord.number), col(ApplicationRecord.institution),
-                      col(MessageRecord.sender), col(GroupRecord.kind),
-                      func.count(col(ParticipantRecord.id)))
-            .join(MessageRecord, col(MessageRecord.id) == col(ApplicationRecord.message_row))
-            .join(GroupRecord, col(GroupRecord.application_id) == col(ApplicationRecord.id))
-            .join(ParticipantRecord, col(ParticipantRecord.group_id) == col(GroupRecord.id))
-            .where(*between(ApplicationRecord.created_at, period))
-            .where(col(ApplicationRecord.verdict) == Verdict.ACCEPTED,
-                   col(ApplicationRecord.withdrawn_at).is_(None), col(GroupRecord.to_merge))
-            .group_by(col(GroupRecord.id), col(ApplicationRecord.number),
-                      col(ApplicationRecord.institution), col(MessageRecord.sender),
-                      col(GroupRecord.kind))
-            .order_by(col(GroupRecord.id))).all():
-        found.append(Action("merge", number, institution or "", sender or "",
-                            f"{kind}:{people}"))
-    return found
-
-
 def _to_review(session: Session, period: Period) -> list[tuple[str, str | None, str]]:
     """Accepted lists of the day with warnings (unclear positions and the like)."""
     rows = session.exec(
@@ -449,17 +353,6 @@ def _series(session: Session, day: date, zone: ZoneInfo) -> list[tuple[date, int
         .group_by(col(ApplicationRecord.id), col(ApplicationRecord.created_at))).all()
     per_day: Counter[date] = Counter()
     for created, count in rows:
-        per_day[_local(created, zone).date()] += count
+        per_day[local_moment(created, zone).date()] += count
     return [(first + timedelta(days=n), per_day[first + timedelta(days=n)])
             for n in range(SERIES_DAYS)]
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone)
-
-
-def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
-    """Local wall time without a zone: what a spreadsheet can show."""
-    return _local(moment, zone).replace(tzinfo=None)

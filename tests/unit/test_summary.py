@@ -14,7 +14,8 @@ from intake.config import resource_dir
 from intake.core.registry import FounderKind, FundingRoute, funding_route
 from intake.core.replies import make_environment
 from intake.staff.export import neutral
-from intake.staff.reports import Attention, Figures, Period, Progress, Report, was_read
+from intake.staff.periods import Period
+from intake.staff.reports import Attention, Figures, Progress, Report, was_read
 from intake.staff.summary import (
     FINDING_LABELS,
     compact_chart,
