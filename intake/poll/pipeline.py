@@ -28,6 +28,8 @@ from intake.store.messages import set_service
 
 log = logging.getLogger(__name__)
 
+TAPER_FLOOR = 8  # the smallest of the last batches of a large poll
+
 
 @dataclass
 class PollSummary:
@@ -95,8 +97,23 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
             if workers is not None:
                 database = threading.Lock()
                 sender = _Sender(send)
+
+            def fetch(batch: list[MessageRef]) -> list[tuple[MessageRef, bytes]]:
+                fetched = []
+                for ref, raw in source.fetch([r for r in batch
+                                              if r.size <= mail.max_message_bytes]):
+                    context.failpoint("after-fetch")
+                    fetched.append((ref, raw))
+                ahead.add(fetched)
+                return fetched
+
             try:
-                for number, batch in enumerate(_batches(refs, mail.batch_size, mail.batch_bytes)):
+                batches = _batches(refs, mail.batch_size, mail.batch_bytes,
+                                   taper=sender is not None)
+                batch = next(batches, None)
+                fetched = fetch(batch) if batch else []
+                number = 0
+                while batch is not None:
                     if context.should_stop():
                         break
                     for ref in batch:
@@ -105,22 +122,18 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                                                        database)
                             if folder:
                                 done.setdefault(folder, []).append(ref)
-                    fetched = []
-                    for ref, raw in source.fetch([r for r in batch
-                                                  if r.size <= mail.max_message_bytes]):
-                        context.failpoint("after-fetch")
-                        fetched.append((ref, raw))
-                    ahead.add(fetched)
-                    if sender is not None:
-                        ahead.fill(len(fetched))
-                    elif number and sending:  # the last batch's replies, while this one is prepared
-                        ahead.fill(len(fetched))
-                        send()
+                    if sender is None and number and sending:
+                        send()  # the last batch's replies
+                    # The next batch is fetched while the workers prepare this one, and they
+                    # start on it while this one is written.
+                    following = next(batches, None)
+                    fetched_next = fetch(following) if following else []
                     for ref, folder in _process_batch(context, source.name, fetched, summary,
                                                       ahead, database):
                         done.setdefault(folder, []).append(ref)
                     if sender is not None:
                         sender.wake()
+                    batch, fetched, number = following, fetched_next, number + 1
             finally:
                 ahead.close()
     except (StoreError, MailboxError) as exc:
@@ -148,18 +161,21 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
     return summary
 
 
-def _batches(refs: list[MessageRef], count: int, size: int) -> Iterator[list[MessageRef]]:
-    """At most `count` messages and about `size` bytes at a time: memory stays bounded."""
-    batch: list[MessageRef] = []
-    total = 0
-    for ref in refs:
-        if batch and (len(batch) >= count or total + ref.size > size):
-            yield batch
-            batch, total = [], 0
-        batch.append(ref)
-        total += ref.size
-    if batch:
-        yield batch
+def _batches(refs: list[MessageRef], count: int, size: int, *,
+             taper: bool = False) -> Iterator[list[MessageRef]]:
+    """At most `count` messages and about `size` bytes at a time: memory stays bounded. With
+    `taper`, the last batches halve (to no fewer than `TAPER_FLOOR`): the replies of the last
+    commit go out after it with nothing left to overlap them, so they had better be few."""
+    start = 0
+    while start < len(refs):
+        limit = min(count, max((len(refs) - start + 1) // 2, TAPER_FLOOR)) if taper else count
+        end, total = start, 0
+        while end < len(refs) and (end == start or (end - start < limit
+                                                    and total + refs[end].size <= size)):
+            total += refs[end].size
+            end += 1
+        yield refs[start:end]
+        start = end
 
 
 def _process_batch(context: Context, mailbox: str, fetched: list[tuple[MessageRef, bytes]],

@@ -32,7 +32,8 @@ from intake.poll.replies import Replies, Reply, ReplyJob, compose_reply
 
 log = logging.getLogger(__name__)
 
-PREPARED_AHEAD = 8  # messages the worker processes prepare ahead of the one being written
+WORKER_NICENESS = 10  # added to a worker process's: the poll's own process comes first
+QUEUED_PER_WORKER = 2  # messages handed to the worker processes and not finished, per worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Workers:
     messages itself rather than wait for them."""
 
     pool: Executor
+    processes: int = 1
     started: threading.Event = field(default_factory=threading.Event)
 
     def warm(self, processes: int) -> None:
@@ -106,7 +108,7 @@ def workers_for(count: int, parallel_from: int, preparation: Preparation,
     with ProcessPoolExecutor(max_workers=processes, mp_context=context,
                              initializer=_start_worker,
                              initargs=(preparation, replies, os.getpid())) as pool:
-        workers = Workers(pool)
+        workers = Workers(pool, processes)
         # The fork server and the workers start while this thread fetches and decides the first
         # messages.
         threading.Thread(target=workers.warm, args=(processes,), daemon=True).start()
@@ -130,6 +132,9 @@ def _start_worker(preparation: Preparation, replies: Replies, parent: int) -> No
     die with the parent — a SIGKILLed poller must not leave workers holding its stdout open."""
     global _worker_preparation, _worker_replies
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the poller's to answer, not ours
+    # Behind this process: its writer holds the database and its sender the SMTP round trips,
+    # and each reply waits on both; the workers prepare ahead and can wait for a core.
+    os.nice(WORKER_NICENESS)
     # What a worker logs (an annotated copy that failed, say) reads as the poller's own lines.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     _worker_preparation = preparation
@@ -158,16 +163,22 @@ def _compose_job(job: ReplyJob) -> Reply:
 
 
 class Lookahead:
-    """The messages fetched, handed to the worker processes ahead of the one being written: a few
-    while a batch is written (the replies it hands them wait behind these only), a whole batch
-    while the last one's replies go out. Without workers (a small poll, or a pool that died), or
-    before one has started, a message is prepared here when it is taken."""
+    """The messages fetched, handed to the worker processes in the order fetched, a few at a time:
+    each one a worker finishes is replaced at once (`QUEUED_PER_WORKER`), so the workers never run
+    dry while this process writes, and a reply handed to them waits behind a few messages only.
+    Without workers (a small poll, or a pool that died), or before one has started, a message is
+    prepared here when it is taken."""
 
     def __init__(self, workers: Workers | None, preparation: Preparation) -> None:
         self._workers = workers
         self._preparation = preparation
-        self._jobs: deque[tuple[str, tuple[bytes, bool]]] = deque()  # in the order fetched
-        self._running: dict[str, Future[Prepared]] = {}  # the first of them, in the workers
+        self._queued_at_most = QUEUED_PER_WORKER * (workers.processes if workers else 1)
+        # Taken by this thread and by the pool's thread that finishes futures (re-entered when a
+        # future is already done as its callback is added, or is cancelled).
+        self._lock = threading.RLock()
+        self._jobs: deque[tuple[str, tuple[bytes, bool]]] = deque()  # not handed over yet
+        self._running: dict[str, Future[Prepared]] = {}  # handed over and not taken, in order
+        self._queued = 0  # handed over and not finished
 
     @property
     def workers(self) -> Executor | None:
@@ -178,32 +189,27 @@ class Lookahead:
 
     def add(self, fetched: list[tuple[MessageRef, bytes]], *, oversized: bool = False) -> None:
         if self._workers is not None:
-            self._jobs.extend((ref.location, (raw, oversized)) for ref, raw in fetched)
-
-    def fill(self, ahead: int) -> None:
-        """Keep `ahead` messages in the workers' hands."""
-        running = len(self._running)
-        while (pool := self.workers) is not None and running < min(ahead, len(self._jobs)):
-            location, job = self._jobs[running]
-            try:
-                self._running[location] = pool.submit(_prepare_job, job)
-            except RuntimeError:  # BrokenProcessPool is one
-                self._broken()
-            running += 1
+            with self._lock:
+                self._jobs.extend((ref.location, (raw, oversized)) for ref, raw in fetched)
+                self._hand_over()
 
     def take(self, ref: MessageRef, raw: bytes, *, oversized: bool = False) -> Prepared:
-        """The message prepared; those fetched before it and not taken were not needed (done
+        """The message prepared; those handed over before it and not taken were not needed (done
         before)."""
-        future = None
-        if any(location == ref.location for location, _job in self._jobs):
-            while self._jobs[0][0] != ref.location:
-                location, _job = self._jobs.popleft()
-                if (skipped := self._running.pop(location, None)) is not None:
-                    skipped.cancel()
-            self.fill(PREPARED_AHEAD + 1)  # this one and those after it
-            if self._jobs:  # (a pool found broken empties it)
-                self._jobs.popleft()
-                future = self._running.pop(ref.location, None)
+        with self._lock:
+            self._hand_over()  # a worker may have started since
+            future = None
+            if ref.location in self._running:
+                for location in list(self._running):
+                    future = self._running.pop(location)
+                    if location == ref.location:
+                        break
+                    future.cancel()  # not needed
+            elif any(location == ref.location for location, _job in self._jobs):
+                while self._jobs[0][0] != ref.location:
+                    self._jobs.popleft()  # not needed
+                _location, job = self._jobs.popleft()
+                future = self._submit(job)  # the workers are behind: this one goes next
         if future is not None:
             try:
                 return future.result()
@@ -213,13 +219,44 @@ class Lookahead:
 
     def close(self) -> None:
         """What was not started is not waited for (a stop request, or a failure)."""
-        for future in self._running.values():
-            future.cancel()
-        self._running.clear()
-        self._jobs.clear()
+        with self._lock:
+            self._jobs.clear()  # first: a cancelled future's callback hands over no more
+            for future in self._running.values():
+                future.cancel()
+            self._running.clear()
+
+    def _hand_over(self) -> None:
+        while (self._jobs and self._queued < self._queued_at_most
+               and self.workers is not None):
+            location, job = self._jobs.popleft()
+            future = self._submit(job)
+            if future is None:
+                return
+            self._running[location] = future
+
+    def _submit(self, job: tuple[bytes, bool]) -> Future[Prepared] | None:
+        pool = self.workers
+        if pool is None:
+            return None
+        try:
+            future = pool.submit(_prepare_job, job)
+        except RuntimeError:  # BrokenProcessPool is one
+            self._broken()
+            return None
+        self._queued += 1
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: Future[Prepared]) -> None:
+        with self._lock:
+            self._queued -= 1
+            self._hand_over()
 
     def _broken(self) -> None:
-        if self._workers is not None:
-            log.error("worker processes died; deciding the rest of the poll in this process")
-        self._workers = None
-        self.close()
+        """Nothing is cancelled: the pool fails each of its futures itself."""
+        with self._lock:
+            if self._workers is not None:
+                log.error("worker processes died; deciding the rest of the poll in this process")
+            self._workers = None
+            self._jobs.clear()
+            self._running.clear()

@@ -92,7 +92,7 @@ def floor(server) -> float:
 
 
 POLL = """
-import json, resource, time
+import json, os, resource, time
 from pathlib import Path
 from intake.config import load_settings
 from intake.poll.service import poll_once, prepare_engine
@@ -102,10 +102,15 @@ def high_water_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 
+def idle_s():  # the machine's idle time, all cores
+    fields = Path("/proc/stat").read_text().split(maxsplit=11)
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
 settings = load_settings()
 engine = prepare_engine(settings)
-started = time.perf_counter()
+started, idle = time.perf_counter(), idle_s()
 summary = poll_once(settings, engine)
+idle = idle_s() - idle
 assert summary is not None
 # The workers are forked from the fork server: stopped and reaped, their usage counts as ours.
 from multiprocessing import forkserver
@@ -115,6 +120,7 @@ workers = resource.getrusage(resource.RUSAGE_CHILDREN)
 import sys
 timed = sys.modules.get("tests.benchmarks.stages")  # the stages' figures, when they are timed
 print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": high_water_mb(),
+                  "idle_s": idle,
                   "stages": timed.totals if timed else {},
                   "cpu_s": own.ru_utime + own.ru_stime,
                   "workers_cpu_s": workers.ru_utime + workers.ru_stime,
@@ -190,7 +196,8 @@ def report(counts: list[int], rounds: int, measure_one: Callable[[int], dict[str
               f"{median['floor'] / median['command_seconds']:.2f}")
         print(f"  CPU: poll process {median['cpu_s']:.1f} s, worker processes "
               f"{median['workers_cpu_s']:.1f} s, the test SMTP server {median['smtp_cpu_s']:.1f} s"
-              f" (median round)")
+              f" (median round); the machine idle {median['idle_s']:.1f} core-seconds of "
+              f"{median['seconds'] * (os.cpu_count() or 1):.1f} during the poll")
         peak = max(f["rss_mb"] for f in results)
         peaks.append(peak)
         print(f"  peak RSS: poll process {peak:.0f} MB, largest worker process "

@@ -1,12 +1,14 @@
 """The look-ahead of a large poll, with real worker processes: each message gets its own prepared
-result (by place, whatever is skipped), the workers hold no more than asked, messages are
-prepared here until a worker has started, and a pool that dies leaves them to be prepared here."""
+result (by place, whatever is skipped), the workers hold a few at a time and are handed the next
+as each finishes, messages are prepared here until a worker has started, and a pool that dies
+leaves them to be prepared here."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+from concurrent.futures import wait
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from intake.core.outcome import Preparation
 from intake.core.programme import Programme
 from intake.mail.source import MessageRef
 from intake.poll.replies import Replies
-from intake.poll.workers import PREPARED_AHEAD, Lookahead, Workers, workers_for
+from intake.poll.workers import QUEUED_PER_WORKER, Lookahead, Workers, workers_for
 from tests.support.mail import make_email
 
 OURS = Ours(address="supervizija@intake.example.lv", message_id_domain="intake.example.lv")
@@ -60,23 +62,41 @@ def test_each_message_gets_its_own_result_whatever_is_skipped(workers):
     ahead.close()
 
 
-def test_the_workers_hold_no_more_than_asked_and_a_whole_batch_when_told(workers):
+def test_the_workers_hold_a_few_at_a_time_and_get_the_next_as_each_finishes(workers):
     ahead = Lookahead(workers, PREPARATION)
     first, second = fetched(*range(1, 31)), fetched(*range(31, 61))
     ahead.add(first)
-    ahead.take(*first[0])
-    assert len(ahead._running) == PREPARED_AHEAD  # while a batch is written
+    at_most = QUEUED_PER_WORKER * workers.processes
+    assert len(ahead._running) == at_most and len(ahead._jobs) == 30 - at_most
 
-    for ref, raw in first[1:]:
-        ahead.take(ref, raw)
+    # Nothing taken: as each finishes, the next is handed over, until all thirty are prepared.
+    while ahead._jobs or ahead._queued:
+        assert ahead._queued <= at_most
+        wait(list(ahead._running.values()))
+    assert len(ahead._running) == 30
+
     ahead.add(second)
-    ahead.fill(len(second))  # while the last batch's replies go out
-    assert len(ahead._running) == len(second)
-
+    assert [subject(ahead.take(ref, raw)) for ref, raw in first] == [
+        f"Jautājums {n}" for n in range(1, 31)]
     running = list(ahead._running.values())
+    assert 0 < len(running) <= at_most  # the next batch's first ones
     ahead.close()  # a stop request: what was not started is not waited for
     assert all(future.cancelled() or future.done() or future.running() for future in running)
-    assert not ahead._running and subject(ahead.take(*second[0])) == "Jautājums 31"
+    assert not ahead._running and not ahead._jobs
+    assert subject(ahead.take(*second[0])) == "Jautājums 31"
+
+
+def test_a_message_the_workers_have_not_reached_is_handed_over_at_once(workers):
+    ahead = Lookahead(workers, PREPARATION)
+    batch = fetched(*range(1, 21))
+    ahead.add(batch)
+    # 1 to 14 were done before; 15 waited in line behind those handed over.
+    assert subject(ahead.take(*batch[14])) == "Jautājums 15"
+    waiting = [location for location, _job in ahead._jobs]
+    assert waiting == [ref.location for ref, _ in batch[20 - len(waiting):]]  # 16 … 20 at most
+    assert [subject(ahead.take(ref, raw)) for ref, raw in batch[15:]] == [
+        f"Jautājums {n}" for n in range(16, 21)]
+    ahead.close()
 
 
 def test_a_message_that_was_never_added_is_prepared_here(workers):
@@ -84,7 +104,7 @@ def test_a_message_that_was_never_added_is_prepared_here(workers):
     ahead.add(fetched(1, 2))
     (ref, raw), = fetched(99)
     assert subject(ahead.take(ref, raw)) == "Jautājums 99"
-    assert len(ahead._jobs) == 2  # the others still wait for their turn
+    assert len(ahead._running) == 2  # the others are still there to be taken
     ahead.close()
 
 
@@ -99,7 +119,7 @@ def test_until_a_worker_has_started_the_messages_are_prepared_here(workers):
 
     starting.started.set()
     assert subject(ahead.take(*batch[1])) == "Jautājums 2"
-    assert len(ahead._running) == PREPARED_AHEAD  # from then on the workers prepare ahead
+    assert ahead._running  # from then on the workers prepare ahead
     assert [subject(ahead.take(ref, raw)) for ref, raw in batch[2:]] == [
         f"Jautājums {n}" for n in range(3, 13)]
     ahead.close()
@@ -109,8 +129,7 @@ def test_without_workers_every_message_is_prepared_here():
     ahead = Lookahead(None, PREPARATION)
     batch = fetched(1, 2, 3)
     ahead.add(batch)
-    ahead.fill(3)
-    assert not ahead._running
+    assert not ahead._running and not ahead._jobs
     assert [subject(ahead.take(ref, raw)) for ref, raw in batch] == [
         "Jautājums 1", "Jautājums 2", "Jautājums 3"]
 
