@@ -53,10 +53,13 @@ class Rendered:
     html: str
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
-    """The templates' environment: HTML escaped, text not, undefined names an error."""
+def make_environment(templates_dir: Path, *, auto_reload: bool = True) -> jinja2.Environment:
+    """The templates' environment: HTML escaped, text not, undefined names an error. Without
+    `auto_reload` (a worker process, which lives for one poll) a template is not checked for a
+    change on disk each time it is used."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
+        auto_reload=auto_reload,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

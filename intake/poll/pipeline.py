@@ -111,7 +111,7 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                 batches = _batches(refs, mail.batch_size, mail.batch_bytes,
                                    taper=sender is not None)
                 batch = next(batches, None)
-                fetched = fetch(batch) if batch else []
+                fetched: list[tuple[MessageRef, bytes]] | None = None
                 number = 0
                 while batch is not None:
                     if context.should_stop():
@@ -122,17 +122,26 @@ def poll(context: Context, source: MailSource, transport: Transport) -> PollSumm
                                                        database)
                             if folder:
                                 done.setdefault(folder, []).append(ref)
+                    if fetched is None:
+                        fetched = fetch(batch)
                     if sender is None and number and sending:
-                        send()  # the last batch's replies
-                    # The next batch is fetched while the workers prepare this one, and they
-                    # start on it while this one is written.
+                        send()  # the last batch's replies, before this one is written
+                    # With workers, the next batch is fetched while they prepare this one, and
+                    # they start on it while this one is written.
                     following = next(batches, None)
-                    fetched_next = fetch(following) if following else []
+                    fetched_next, unfetched = None, None
+                    if following is not None and sender is not None and not context.should_stop():
+                        try:
+                            fetched_next = fetch(following)
+                        except MailboxError as exc:
+                            unfetched = exc  # raised once this batch is written
                     for ref, folder in _process_batch(context, source.name, fetched, summary,
                                                       ahead, database):
                         done.setdefault(folder, []).append(ref)
                     if sender is not None:
                         sender.wake()
+                    if unfetched is not None:
+                        raise unfetched
                     batch, fetched, number = following, fetched_next, number + 1
             finally:
                 ahead.close()

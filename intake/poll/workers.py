@@ -138,7 +138,7 @@ def _start_worker(preparation: Preparation, replies: Replies, parent: int) -> No
     # What a worker logs (an annotated copy that failed, say) reads as the poller's own lines.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     _worker_preparation = preparation
-    _worker_replies = (replies, make_environment(replies.templates_dir))
+    _worker_replies = (replies, make_environment(replies.templates_dir, auto_reload=False))
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
@@ -195,7 +195,7 @@ class Lookahead:
 
     def take(self, ref: MessageRef, raw: bytes, *, oversized: bool = False) -> Prepared:
         """The message prepared; those handed over before it and not taken were not needed (done
-        before)."""
+        before): dropped, not cancelled (see `_broken`)."""
         with self._lock:
             self._hand_over()  # a worker may have started since
             future = None
@@ -204,12 +204,14 @@ class Lookahead:
                     future = self._running.pop(location)
                     if location == ref.location:
                         break
-                    future.cancel()  # not needed
             elif any(location == ref.location for location, _job in self._jobs):
+                self._running.clear()  # all handed over before it: not needed
                 while self._jobs[0][0] != ref.location:
                     self._jobs.popleft()  # not needed
                 _location, job = self._jobs.popleft()
                 future = self._submit(job)  # the workers are behind: this one goes next
+                if future is not None:
+                    future.add_done_callback(self._finished)
         if future is not None:
             try:
                 return future.result()
@@ -218,11 +220,10 @@ class Lookahead:
         return prepare(raw, self._preparation, oversized=oversized)
 
     def close(self) -> None:
-        """What was not started is not waited for (a stop request, or a failure)."""
+        """Nothing more is handed over (a stop request, or a failure); the few handed over are
+        dropped, not cancelled (see `_broken`)."""
         with self._lock:
-            self._jobs.clear()  # first: a cancelled future's callback hands over no more
-            for future in self._running.values():
-                future.cancel()
+            self._jobs.clear()
             self._running.clear()
 
     def _hand_over(self) -> None:
@@ -232,7 +233,9 @@ class Lookahead:
             future = self._submit(job)
             if future is None:
                 return
+            # In order before its callback, which runs here at once if it is done already.
             self._running[location] = future
+            future.add_done_callback(self._finished)
 
     def _submit(self, job: tuple[bytes, bool]) -> Future[Prepared] | None:
         pool = self.workers
@@ -244,7 +247,6 @@ class Lookahead:
             self._broken()
             return None
         self._queued += 1
-        future.add_done_callback(self._finished)
         return future
 
     def _finished(self, _future: Future[Prepared]) -> None:
@@ -253,7 +255,9 @@ class Lookahead:
             self._hand_over()
 
     def _broken(self) -> None:
-        """Nothing is cancelled: the pool fails each of its futures itself."""
+        """Nothing is cancelled: a pool whose worker dies fails each of its futures itself, and a
+        future cancelled meanwhile would stop it doing so (Python 3.11), leaving the rest waiting
+        for ever."""
         with self._lock:
             if self._workers is not None:
                 log.error("worker processes died; deciding the rest of the poll in this process")
