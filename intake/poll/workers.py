@@ -78,11 +78,11 @@ class Workers:
     processes: int = 1
     started: threading.Event = field(default_factory=threading.Event)
 
-    def warm(self, processes: int) -> None:
+    def warm(self) -> None:
         """Starts the workers (each submit starts at most one; a pool already shut down is left
         be), and marks them started when the first answers."""
         try:
-            for _ in range(processes):
+            for _ in range(self.processes):
                 self.pool.submit(int).add_done_callback(lambda _done: self.started.set())
         except RuntimeError:
             pass
@@ -111,7 +111,7 @@ def workers_for(count: int, parallel_from: int, preparation: Preparation,
         workers = Workers(pool, processes)
         # The fork server and the workers start while this thread fetches and decides the first
         # messages.
-        threading.Thread(target=workers.warm, args=(processes,), daemon=True).start()
+        threading.Thread(target=workers.warm, daemon=True).start()
         yield workers
 
 
@@ -164,8 +164,9 @@ def _compose_job(job: ReplyJob) -> Reply:
 
 class Lookahead:
     """The messages fetched, handed to the worker processes in the order fetched, a few at a time:
-    each one a worker finishes is replaced at once (`QUEUED_PER_WORKER`), so the workers never run
-    dry while this process writes, and a reply handed to them waits behind a few messages only.
+    each one a worker finishes is replaced at once (`QUEUED_PER_WORKER`), so once started the
+    workers do not run dry while this process writes, and a reply handed to them waits behind a
+    few messages only.
     Without workers (a small poll, or a pool that died), or before one has started, a message is
     prepared here when it is taken."""
 
@@ -174,7 +175,7 @@ class Lookahead:
         self._preparation = preparation
         self._queued_at_most = QUEUED_PER_WORKER * (workers.processes if workers else 1)
         # Taken by this thread and by the pool's thread that finishes futures (re-entered when a
-        # future is already done as its callback is added, or is cancelled).
+        # future is already done as its callback is added).
         self._lock = threading.RLock()
         self._jobs: deque[tuple[str, tuple[bytes, bool]]] = deque()  # not handed over yet
         self._running: dict[str, Future[Prepared]] = {}  # handed over and not taken, in order
@@ -262,5 +263,4 @@ class Lookahead:
             if self._workers is not None:
                 log.error("worker processes died; deciding the rest of the poll in this process")
             self._workers = None
-            self._jobs.clear()
-            self._running.clear()
+            self.close()
